@@ -1,0 +1,122 @@
+// The connection options: one zod schema, defaults documented here once. It validates shape and
+// ranges only; turning a config into a client is connect.ts's job. Never echo a value: it may be secret.
+import { z } from 'zod';
+
+const isRedisUrl = (value: string): boolean => {
+  try {
+    const { protocol, hostname } = new URL(value);
+    return (protocol === 'redis:' || protocol === 'rediss:') && hostname.length > 0;
+  } catch {
+    return false;
+  }
+};
+
+const RedisUrlSchema = z
+  .string()
+  .refine(isRedisUrl, 'must be a URL of the form redis[s]://[[user][:password]@]host[:port][/db]');
+
+const PortSchema = z.number().int().min(1).max(65535);
+
+const NodeSchema = z.union([
+  RedisUrlSchema,
+  z.object({ host: z.string().min(1), port: PortSchema }).strict(),
+]);
+
+const PemSchema = z.union([z.string(), z.instanceof(Buffer)]);
+
+/** TLS settings. The server's certificate is verified unless `rejectUnauthorized: false`. */
+export const TlsConfigSchema = z
+  .object({
+    /** CA certificate(s) (PEM) to trust in addition to Node's defaults. */
+    ca: z.union([PemSchema, z.array(PemSchema)]).optional(),
+    /** Client certificate and key (PEM), for servers that ask for mutual TLS. */
+    cert: PemSchema.optional(),
+    key: PemSchema.optional(),
+    /** Server name to verify the certificate against (SNI); defaults to the host. */
+    servername: z.string().min(1).optional(),
+    /** Verify the server's certificate. Default true; turning it off is for local testing only. */
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+const ReconnectSchema = z
+  .object({
+    /** First delay before reconnecting, in ms; doubles on each attempt (with jitter). Default 50. */
+    initialDelayMs: z.number().int().min(1).max(60_000).default(50),
+    /** Cap on the delay between attempts, in ms. Default 2000. */
+    maxDelayMs: z.number().int().min(1).max(300_000).default(2_000),
+    /** Give up after this many attempts in a row (the client then closes). Default: never give up. */
+    maxAttempts: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * How to reach Redis. Give exactly one of `url`, `host` or `nodes`.
+ *
+ * @example { url: 'redis://localhost:6379' }
+ * @example { host: 'my-cache.westeurope.redis.azure.net', port: 10000, tls: true, password: process.env.KEY }
+ * @example { nodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'], clusterPolicy: 'oss' }
+ */
+export const ConnectionConfigSchema = z
+  .object({
+    /** `redis://` or `rediss://` (TLS) URL; may carry user, password and database. */
+    url: RedisUrlSchema.optional(),
+    host: z.string().min(1).optional(),
+    /** Default 6379. */
+    port: PortSchema.optional(),
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
+    /** Logical database (single server only). Default 0. */
+    database: z.number().int().min(0).max(15).optional(),
+    /** `true` for TLS with Node's trusted CAs, or TLS settings. Implied by a `rediss://` URL. */
+    tls: z.union([z.boolean(), TlsConfigSchema]).optional(),
+    /**
+     * How the server shards: `'enterprise'` (one endpoint hides the shards, as Azure Managed
+     * Redis's Enterprise policy) and no value use one connection; `'oss'` (Redis Cluster, or
+     * Azure Managed Redis's OSS policy) uses a cluster-aware client that talks to every shard.
+     */
+    clusterPolicy: z.enum(['enterprise', 'oss']).optional(),
+    /** Seed nodes of a Redis Cluster (implies `clusterPolicy: 'oss'`). */
+    nodes: z.array(NodeSchema).min(1).optional(),
+    /** Time allowed for the first connection, all retries included, in ms. Default 5000. */
+    connectTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+    /** Time allowed for one command before it fails with a TimeoutError, in ms. Default 5000. */
+    commandTimeoutMs: z.number().int().min(1).max(600_000).default(5_000),
+    /** Reconnection after a dropped connection: exponential backoff with jitter. */
+    reconnect: ReconnectSchema.default({ initialDelayMs: 50, maxDelayMs: 2_000 }),
+    /**
+     * A node-redis credentials provider (the seam for Microsoft Entra ID tokens). When given it
+     * takes precedence over `username`/`password`.
+     */
+    credentialsProvider: z.custom<object>((v) => typeof v === 'object' && v !== null).optional(),
+    /** Name shown in `CLIENT LIST`. Default `redis-agent-memory`. */
+    clientName: z.string().regex(/^[!-~]+$/, 'must be printable ASCII without spaces').default('redis-agent-memory'),
+    /** Receives errors the client recovers from by itself (dropped connections, retries). */
+    onError: z.custom<(error: Error) => void>((v) => typeof v === 'function').optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const given = (['url', 'host', 'nodes'] as const).filter((k) => config[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          given.length === 0
+            ? 'give one of url, host or nodes'
+            : `give only one of url, host or nodes (got ${given.join(' and ')})`,
+      });
+    }
+    if (config.nodes && config.clusterPolicy === 'enterprise') {
+      ctx.addIssue({ code: 'custom', path: ['clusterPolicy'], message: "nodes are for clusterPolicy 'oss'" });
+    }
+    if (config.database !== undefined && (config.nodes || config.clusterPolicy === 'oss')) {
+      ctx.addIssue({ code: 'custom', path: ['database'], message: 'a Redis Cluster has only database 0' });
+    }
+    if (config.reconnect.maxDelayMs < config.reconnect.initialDelayMs) {
+      ctx.addIssue({ code: 'custom', path: ['reconnect', 'maxDelayMs'], message: 'must be at least initialDelayMs' });
+    }
+  });
+
+export type ConnectionConfig = z.input<typeof ConnectionConfigSchema>;
+export type ResolvedConnectionConfig = z.output<typeof ConnectionConfigSchema>;

@@ -1,0 +1,83 @@
+// The one error hierarchy of the library: every error it throws is an AgentMemoryError with a code.
+// Messages say what went wrong and what to do; they never carry a password, key or token.
+
+/** Every code an {@link AgentMemoryError} can carry. Switch on `error.code`, not on the message. */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CONNECTION_FAILED'
+  | 'TIMEOUT'
+  | 'CONFLICT'
+  | 'UNSUPPORTED_SERVER'
+  | 'DIMENSION_MISMATCH'
+  | 'CREDENTIALS'
+  | 'REDIS_ERROR';
+
+/** Base class of every error the library throws. */
+export class AgentMemoryError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One problem found in an input: where (a dotted path into the input) and why. */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+/** An input failed validation. Nothing was sent to Redis. `issues` lists every problem found. */
+export class InvalidArgumentError extends AgentMemoryError {
+  readonly issues: readonly InputIssue[];
+
+  constructor(what: string, issues: readonly InputIssue[]) {
+    const listed = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    super('INVALID_ARGUMENT', `Invalid ${what}: ${listed}`);
+    this.issues = issues;
+  }
+}
+
+/** The server could not be reached, or the connection was lost and could not be restored. */
+export class ConnectionError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONNECTION_FAILED', message, options);
+  }
+}
+
+/** A command or a connection attempt took longer than the configured limit. */
+export class TimeoutError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TIMEOUT', message, options);
+  }
+}
+
+/** A compare-and-set lost a race: reload and retry. */
+export class ConflictError extends AgentMemoryError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+
+/** The server lacks a version or capability the operation needs. */
+export class UnsupportedServerError extends AgentMemoryError {
+  constructor(message: string) {
+    super('UNSUPPORTED_SERVER', message);
+  }
+}
+
+/** The server refused the credentials, or the identity lacks a permission (ACL / access policy). */
+export class CredentialsError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CREDENTIALS', message, options);
+  }
+}
+
+/** Redis answered a command with an error the library did not expect. */
+export class RedisCommandError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REDIS_ERROR', message, options);
+  }
+}

@@ -1,0 +1,74 @@
+// The library's front door: createAgentMemory(config) connects and hands out the stores. It wires
+// parts together and holds no storage logic of its own.
+import { z } from 'zod';
+import { probeCapabilities, type ServerCapabilities } from './connection/capabilities.js';
+import { ConnectionConfigSchema } from './connection/config.js';
+import { connect, type RedisConnection } from './connection/connect.js';
+import { diagnose, type DoctorReport } from './connection/doctor.js';
+import { KeyPrefixSchema, Keyspace } from './keys.js';
+import { parseInput } from './validate.js';
+
+/** Options of {@link createAgentMemory}. */
+export const AgentMemoryConfigSchema = z
+  .object({
+    /** How to reach Redis (see ConnectionConfig). */
+    redis: ConnectionConfigSchema,
+    /** Prefix of every key the library writes. Default `am`. */
+    prefix: KeyPrefixSchema.default('am'),
+  })
+  .strict();
+
+export type AgentMemoryConfig = z.input<typeof AgentMemoryConfigSchema>;
+
+/** A connected agent memory. Close it when done. */
+export interface AgentMemory {
+  readonly connection: RedisConnection;
+  readonly keys: Keyspace;
+  /** What the server can do; probed once (one round trip) and remembered. */
+  capabilities(): Promise<ServerCapabilities>;
+  /** Checks the server for settings that put an agent's memory at risk. */
+  doctor(): Promise<DoctorReport>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis and returns the library's entry point.
+ *
+ * @example
+ * const memory = await createAgentMemory({ redis: { url: 'redis://localhost:6379' } });
+ * console.log(formatDoctorReport(await memory.doctor()));
+ * await memory.close();
+ */
+export async function createAgentMemory(config: AgentMemoryConfig): Promise<AgentMemory> {
+  const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
+  const connection = await connect(parsed.redis);
+  const keys = new Keyspace(parsed.prefix);
+  let probed: Promise<ServerCapabilities> | undefined;
+  const capabilities = (): Promise<ServerCapabilities> => {
+    probed ??= probeCapabilities(connection).catch((error: unknown) => {
+      probed = undefined;
+      throw error;
+    });
+    return probed;
+  };
+  return {
+    connection,
+    keys,
+    capabilities,
+    doctor: async () =>
+      diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
+    close: () => connection.close(),
+  };
+}
+
+export { probeCapabilities, parseCapabilities, parseInfo } from './connection/capabilities.js';
+export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
+export { ConnectionConfigSchema, TlsConfigSchema } from './connection/config.js';
+export type { ConnectionConfig } from './connection/config.js';
+export { connect, RedisConnection } from './connection/connect.js';
+export type { CommandRoute } from './connection/connect.js';
+export { diagnose, formatDoctorReport, MIN_REDIS_VERSION } from './connection/doctor.js';
+export type { DoctorReport, Finding, Severity } from './connection/doctor.js';
+export * from './errors.js';
+export { Keyspace, KeyPartSchema, KeyPrefixSchema } from './keys.js';
+export type { SessionKeys, UserKeys, UserScope } from './keys.js';

@@ -1,0 +1,94 @@
+// The only place that names Redis keys. Every key of one user carries the hash tag {tenant:user},
+// so each multi-key operation on a user lands in one Redis Cluster slot. Never build a key elsewhere.
+import { z } from 'zod';
+import { parseInput } from './validate.js';
+
+const KEY_PART_PATTERN = /^[A-Za-z0-9._@+=~-]+$/;
+
+/**
+ * One part of a key (tenant, user id, session id, namespace…): 1–128 characters from
+ * `A–Z a–z 0–9 . _ @ + = ~ -`. Excluded on purpose: `:` (the separator, so `a:b`+`c` can never
+ * collide with `a`+`b:c`), `{` `}` (hash tags), glob characters and whitespace.
+ */
+export const KeyPartSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(KEY_PART_PATTERN, 'may contain only letters, digits and . _ @ + = ~ -');
+
+/** The key prefix every key of this library starts with: 1–32 of `A–Z a–z 0–9 . _ -`. */
+export const KeyPrefixSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(32, 'must be at most 32 characters')
+  .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits and . _ -');
+
+/** Whose data: an optional tenant (default `_`) and a user. */
+export interface UserScope {
+  tenant?: string | undefined;
+  userId: string;
+}
+
+const UserScopeSchema = z.object({
+  tenant: KeyPartSchema.optional(),
+  userId: KeyPartSchema,
+});
+
+const DEFAULT_TENANT = '_';
+
+/** The keys of one conversation. All share the user's hash tag. */
+export interface SessionKeys {
+  /** List of the session's messages, oldest first. */
+  messages: string;
+  /** Hash: timestamps, counters, summary, user metadata. */
+  meta: string;
+  /** Hash: reasoning state (JSON) and its version. */
+  state: string;
+  /** Hash: tool-call id → result (JSON). */
+  tools: string;
+  /** Hash: idempotency key → message id, for retried appends. */
+  idempotency: string;
+}
+
+/** The keys of one user. */
+export interface UserKeys {
+  /** The Redis Cluster hash tag shared by every key of this user, e.g. `{acme:alice}`. */
+  tag: string;
+  /** Sorted set: session id scored by last activity (ms). */
+  sessions: string;
+  /** A SCAN pattern that matches every key of this user and nothing else. */
+  pattern: string;
+  session(sessionId: string): SessionKeys;
+}
+
+/** Builds key names under one prefix. Validates every part before any key is formed. */
+export class Keyspace {
+  readonly prefix: string;
+
+  constructor(prefix = 'am') {
+    this.prefix = parseInput(KeyPrefixSchema, prefix, 'key prefix');
+  }
+
+  /** The keys of one user. Throws InvalidArgumentError on a bad tenant or user id. */
+  user(scope: UserScope): UserKeys {
+    const { tenant = DEFAULT_TENANT, userId } = parseInput(UserScopeSchema, scope, 'user scope');
+    const tag = `{${tenant}:${userId}}`;
+    const base = `${this.prefix}:${tag}`;
+    return {
+      tag,
+      sessions: `${base}:sessions`,
+      pattern: `${base}:*`,
+      session: (sessionId: string): SessionKeys => {
+        const id = parseInput(KeyPartSchema, sessionId, 'session id');
+        const s = `${base}:s:${id}`;
+        return {
+          messages: `${s}:msgs`,
+          meta: `${s}:meta`,
+          state: `${s}:state`,
+          tools: `${s}:tools`,
+          idempotency: `${s}:idem`,
+        };
+      },
+    };
+  }
+}

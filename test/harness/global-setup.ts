@@ -1,0 +1,46 @@
+// Vitest global setup: starts the real servers every suite runs against (Redis 8, Redis 7, a
+// 3-master Redis 8 cluster) on free loopback ports, and stops them afterwards. REDIS_URL replaces
+// the local servers with an external one; REDISEARCH_URL enables the RediSearch suites.
+import type { TestProject } from 'vitest/node';
+import { findRedisServer, startCluster, startRedis, type LocalCluster, type LocalRedis } from '../../scripts/local-redis.js';
+import type { HarnessInfo, RedisTarget } from './index.js';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started: (LocalRedis | LocalCluster)[] = [];
+  const say = (line: string) => console.log(`harness: ${line}`);
+  const info: HarnessInfo = { targets: [], cluster: null, binaries: {}, redisearchUrl: process.env.REDISEARCH_URL ?? null };
+
+  if (process.env.REDIS_URL) {
+    info.targets.push({ name: 'external', url: process.env.REDIS_URL, version: null });
+    say('REDIS_URL is set: every suite runs against that server; the local servers and cluster are not started.');
+  } else {
+    const redis8 = findRedisServer(8);
+    const redis7 = findRedisServer(7);
+    if (!redis8) throw new Error('No Redis 8 server: run scripts/provision-redis.sh');
+    info.binaries = { redis8, ...(redis7 ? { redis7 } : {}) };
+    const [r8, r7, cluster] = await Promise.all([
+      startRedis(redis8),
+      redis7 ? startRedis(redis7) : Promise.resolve(null),
+      startCluster(redis8, 3),
+    ]);
+    started.push(r8, cluster, ...(r7 ? [r7] : []));
+    info.targets.push({ name: 'redis8', url: r8.url, version: r8.version });
+    say(`Redis ${r8.version} at ${r8.url}`);
+    if (r7) {
+      info.targets.push({ name: 'redis7', url: r7.url, version: r7.version });
+      say(`Redis ${r7.version} at ${r7.url}`);
+    } else {
+      say('no Redis 7 binary (apt-get install redis-server): the Redis 7 runs are skipped.');
+    }
+    info.cluster = { nodes: cluster.nodes, version: cluster.version };
+    say(`Redis Cluster (${cluster.nodes.length} masters, Redis ${cluster.version}) at ${cluster.nodes.map((n) => n.port).join(', ')}`);
+  }
+  if (!info.redisearchUrl) {
+    say('REDISEARCH_URL is not set: the RediSearch integration suites are skipped (set it to a server with the RediSearch module).');
+  }
+
+  project.provide('harness', info);
+  return async () => {
+    await Promise.all(started.map((s) => s.stop()));
+  };
+}

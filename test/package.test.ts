@@ -1,0 +1,19 @@
+// The published shape: the build (run by `npm test` before vitest) emits dist/ with declarations,
+// and the package's own name resolves to it through the exports map, subpaths included.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+describe('package exports', () => {
+  it('resolves the root entry to the built library', async () => {
+    const lib = await import('redis-agent-memory');
+    expect(typeof lib.createAgentMemory).toBe('function');
+    expect(typeof lib.AgentMemoryError).toBe('function');
+    expect(existsSync('dist/src/index.d.ts')).toBe(true);
+  });
+
+  it('resolves the adapter subpaths', async () => {
+    expect(await import('redis-agent-memory/langchain')).toHaveProperty('LANGCHAIN_ADAPTERS_AVAILABLE');
+    expect(await import('redis-agent-memory/langgraph')).toHaveProperty('LANGGRAPH_ADAPTERS_AVAILABLE');
+    expect(existsSync('dist/adapters/langchain/index.d.ts')).toBe(true);
+  });
+});

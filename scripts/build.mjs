@@ -9,8 +9,7 @@ rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
   stdio: 'inherit',
 });
-if (existsSync('src/scripts')) {
-  for (const file of readdirSync('src/scripts').filter((f) => f.endsWith('.lua'))) {
-    cpSync(`src/scripts/${file}`, `dist/src/scripts/${file}`);
-  }
+for (const dir of ['src/scripts', 'src/scripts/includes']) {
+  if (!existsSync(dir)) continue;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) cpSync(`${dir}/${file}`, `dist/${dir}/${file}`);
 }

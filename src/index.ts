@@ -5,7 +5,9 @@ import { probeCapabilities, type ServerCapabilities } from './connection/capabil
 import { ConnectionConfigSchema } from './connection/config.js';
 import { connect, type RedisConnection } from './connection/connect.js';
 import { diagnose, type DoctorReport } from './connection/doctor.js';
-import { KeyPrefixSchema, Keyspace } from './keys.js';
+import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
+import { SessionStoreOptionsSchema } from './session/options.js';
+import { SessionStore } from './session/store.js';
 import { parseInput } from './validate.js';
 
 /** Options of {@link createAgentMemory}. */
@@ -15,6 +17,8 @@ export const AgentMemoryConfigSchema = z
     redis: ConnectionConfigSchema,
     /** Prefix of every key the library writes. Default `am`. */
     prefix: KeyPrefixSchema.default('am'),
+    /** Session store (working memory) options. */
+    sessions: SessionStoreOptionsSchema.prefault({}),
   })
   .strict();
 
@@ -24,6 +28,10 @@ export type AgentMemoryConfig = z.input<typeof AgentMemoryConfigSchema>;
 export interface AgentMemory {
   readonly connection: RedisConnection;
   readonly keys: Keyspace;
+  /** Working memory: conversations, tool results, reasoning state. */
+  readonly sessions: SessionStore;
+  /** Deletes everything the library keeps about a user. Returns how many sessions were deleted. */
+  forgetUser(user: UserScope): Promise<number>;
   /** What the server can do; probed once (one round trip) and remembered. */
   capabilities(): Promise<ServerCapabilities>;
   /** Checks the server for settings that put an agent's memory at risk. */
@@ -43,6 +51,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
   const connection = await connect(parsed.redis);
   const keys = new Keyspace(parsed.prefix);
+  const sessions = new SessionStore(connection, keys, parsed.sessions);
   let probed: Promise<ServerCapabilities> | undefined;
   const capabilities = (): Promise<ServerCapabilities> => {
     probed ??= probeCapabilities(connection).catch((error: unknown) => {
@@ -54,6 +63,8 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   return {
     connection,
     keys,
+    sessions,
+    forgetUser: (user) => sessions.forgetUser(user),
     capabilities,
     doctor: async () =>
       diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
@@ -72,3 +83,12 @@ export type { DoctorReport, Finding, Severity } from './connection/doctor.js';
 export * from './errors.js';
 export { Keyspace, KeyPartSchema, KeyPrefixSchema } from './keys.js';
 export type { SessionKeys, UserKeys, UserScope } from './keys.js';
+export { approximateTokens, MessageInputSchema } from './session/message.js';
+export type { ContentPart, Message, MessageInput, Role, TokenCounter, ToolCall } from './session/message.js';
+export { SessionStoreOptionsSchema, TtlPolicySchema } from './session/options.js';
+export type { SessionStoreOptions, Summarizer, TtlPolicy } from './session/options.js';
+export { ReasoningState } from './session/reasoning-state.js';
+export type { StateObject } from './session/reasoning-state.js';
+export { Session } from './session/session.js';
+export type { AppendResult, ReadOptions, SessionInfo, SessionRef } from './session/session.js';
+export { SessionStore } from './session/store.js';

@@ -46,9 +46,21 @@ export interface SessionKeys {
   state: string;
   /** Hash: tool-call id → result (JSON). */
   tools: string;
-  /** Hash: idempotency key → message id, for retried appends. */
+  /** Sorted set: idempotency keys and message ids already appended (bounded), for retries. */
   idempotency: string;
+  /** List: messages trimmed from the window, waiting for the summarizer. */
+  pending: string;
 }
+
+/** The last part of each key of a session, in the order every session script declares them. */
+export const SESSION_KEY_SUFFIXES = {
+  messages: ':msgs',
+  meta: ':meta',
+  state: ':state',
+  tools: ':tools',
+  idempotency: ':idem',
+  pending: ':pending',
+} as const satisfies Record<keyof SessionKeys, string>;
 
 /** The keys of one user. */
 export interface UserKeys {
@@ -58,6 +70,8 @@ export interface UserKeys {
   sessions: string;
   /** A SCAN pattern that matches every key of this user and nothing else. */
   pattern: string;
+  /** What every session key of this user starts with: `<prefix>:{t:u}:s:`. */
+  sessionPrefix: string;
   session(sessionId: string): SessionKeys;
 }
 
@@ -74,19 +88,22 @@ export class Keyspace {
     const { tenant = DEFAULT_TENANT, userId } = parseInput(UserScopeSchema, scope, 'user scope');
     const tag = `{${tenant}:${userId}}`;
     const base = `${this.prefix}:${tag}`;
+    const sessionPrefix = `${base}:s:`;
     return {
       tag,
       sessions: `${base}:sessions`,
       pattern: `${base}:*`,
+      sessionPrefix,
       session: (sessionId: string): SessionKeys => {
-        const id = parseInput(KeyPartSchema, sessionId, 'session id');
-        const s = `${base}:s:${id}`;
+        const s = sessionPrefix + parseInput(KeyPartSchema, sessionId, 'session id');
+        const S = SESSION_KEY_SUFFIXES;
         return {
-          messages: `${s}:msgs`,
-          meta: `${s}:meta`,
-          state: `${s}:state`,
-          tools: `${s}:tools`,
-          idempotency: `${s}:idem`,
+          messages: s + S.messages,
+          meta: s + S.meta,
+          state: s + S.state,
+          tools: s + S.tools,
+          idempotency: s + S.idempotency,
+          pending: s + S.pending,
         };
       },
     };

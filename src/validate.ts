@@ -18,3 +18,23 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what:
     })),
   );
 }
+
+/**
+ * JSON-encodes a value the caller gave, turning what JSON cannot hold (circular references,
+ * BigInt) into an InvalidArgumentError that names `what` instead of a bare TypeError.
+ */
+export function encodeJson(value: unknown, what: string, path = ''): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    throw new InvalidArgumentError(what, [{ path, message: `cannot be stored as JSON (${(error as Error).message})` }]);
+  }
+}
+
+/** Throws an InvalidArgumentError when `json` is over `limit` bytes (UTF-8). */
+export function checkSize(json: string, limit: number, what: string, path = ''): void {
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > limit) {
+    throw new InvalidArgumentError(what, [{ path, message: `is ${bytes} bytes, over the limit of ${limit}` }]);
+  }
+}

@@ -18,7 +18,9 @@ describe('Keyspace', () => {
       state: 'am:{acme:alice@example.com}:s:s-1:state',
       tools: 'am:{acme:alice@example.com}:s:s-1:tools',
       idempotency: 'am:{acme:alice@example.com}:s:s-1:idem',
+      pending: 'am:{acme:alice@example.com}:s:s-1:pending',
     });
+    expect(user.sessionPrefix).toBe('am:{acme:alice@example.com}:s:');
   });
 
   it('uses the tenant `_` when none is given', () => {

@@ -11,8 +11,15 @@ describe('package exports', () => {
     expect(existsSync('dist/src/index.d.ts')).toBe(true);
   });
 
+  it('ships the Lua scripts beside their loader', async () => {
+    const lib = await import('redis-agent-memory');
+    expect(typeof lib.SessionStore).toBe('function');
+    expect(existsSync('dist/src/scripts/session-append-7.lua')).toBe(true);
+    expect(existsSync('dist/src/scripts/includes/session.lua')).toBe(true);
+  });
+
   it('resolves the adapter subpaths', async () => {
-    expect(await import('redis-agent-memory/langchain')).toHaveProperty('LANGCHAIN_ADAPTERS_AVAILABLE');
+    expect(await import('redis-agent-memory/langchain')).toHaveProperty('toMessageInput');
     expect(await import('redis-agent-memory/langgraph')).toHaveProperty('LANGGRAPH_ADAPTERS_AVAILABLE');
     expect(existsSync('dist/adapters/langchain/index.d.ts')).toBe(true);
   });

@@ -1,3 +1,3 @@
-// LangChain JS adapters (chat history, vector store, LLM caches, key-value store). They arrive with
-// their own issue; this entry point exists so that `redis-agent-memory/langchain` resolves today.
-export const LANGCHAIN_ADAPTERS_AVAILABLE = false as const;
+// LangChain JS adapters. They translate LangChain shapes to the core's calls and back; they never
+// talk to Redis themselves. The chat history, vector store, caches and key-value store follow.
+export { toLangChainMessage, toMessageInput } from './messages.js';

@@ -22,6 +22,7 @@ import {
   RedisCommandError,
   TimeoutError,
 } from '../errors.js';
+import { definedOnly } from '../defined.js';
 import { parseInput } from '../validate.js';
 import { ConnectionConfigSchema, type ConnectionConfig, type ResolvedConnectionConfig } from './config.js';
 
@@ -159,7 +160,7 @@ function socketOptions(config: ResolvedConnectionConfig, state: ConnectState) {
   return {
     connectTimeout: config.connectTimeoutMs,
     reconnectStrategy: reconnectStrategy(config, state),
-    ...(wantsTls ? { tls: true as const, ...stripUndefined(tls ?? {}) } : {}),
+    ...(wantsTls ? { tls: true as const, ...definedOnly(tls ?? {}) } : {}),
   };
 }
 
@@ -185,7 +186,7 @@ function authOptions(config: ResolvedConnectionConfig) {
   if (config.credentialsProvider) {
     return { credentialsProvider: config.credentialsProvider as NonNullable<RedisClientOptions['credentialsProvider']> };
   }
-  return stripUndefined({ username: config.username, password: config.password });
+  return definedOnly({ username: config.username, password: config.password });
 }
 
 function createSingleClient(config: ResolvedConnectionConfig, state: ConnectState): SingleClient {
@@ -221,7 +222,7 @@ function createClusterClient(config: ResolvedConnectionConfig, state: ConnectSta
 function credentialsFromUrl(seed: string | { host: string; port: number } | undefined) {
   if (typeof seed !== 'string') return {};
   const url = new URL(seed);
-  return stripUndefined({
+  return definedOnly({
     username: url.username ? decodeURIComponent(url.username) : undefined,
     password: url.password ? decodeURIComponent(url.password) : undefined,
   });
@@ -297,8 +298,4 @@ export function translateError(error: unknown, command: string): Error {
     return new RedisCommandError(`Redis rejected ${command}: ${error.message}`, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }

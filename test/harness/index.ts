@@ -4,11 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { connect, type RedisConnection } from '../../src/connection/connect.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
+import type { RedisClientType, RedisClusterType } from 'redis';
 
 export interface RedisTarget {
-  /** `redis8`, `redis7` or `external`. */
+  /** `redis8`, `redis7`, `cluster` or `external`. */
   name: string;
+  /** A single server's URL; for the cluster, its first node's. */
   url: string;
+  /** Set for the cluster target: its seed nodes. */
+  nodes?: { host: string; port: number }[];
   /** Version of the binary the harness started; null for an external server. */
   version: string | null;
 }
@@ -31,6 +35,14 @@ export const harness = (): HarnessInfo => inject('harness');
 /** Every single-server target (Redis 8 and Redis 7, or the external one). */
 export const targets = (): RedisTarget[] => harness().targets;
 
+/** The single-server targets plus the harness's Redis Cluster: for suites that must run on both. */
+export const targetsWithCluster = (): RedisTarget[] => {
+  const cluster = harness().cluster;
+  if (!cluster) return targets();
+  const first = cluster.nodes[0]!;
+  return [...targets(), { name: 'cluster', url: `redis://${first.host}:${first.port}`, nodes: cluster.nodes, version: cluster.version }];
+};
+
 /** Targets that have Redis 8 vector sets. */
 export const redis8Targets = (): RedisTarget[] => targets().filter((t) => t.name !== 'redis7');
 
@@ -38,7 +50,8 @@ export const redis8Targets = (): RedisTarget[] => targets().filter((t) => t.name
 export const uniquePrefix = (label = 't'): string => `${label}${randomBytes(4).toString('hex')}`;
 
 export async function connectTo(target: RedisTarget, overrides: Partial<ConnectionConfig> = {}): Promise<RedisConnection> {
-  return connect({ url: target.url, ...overrides } as ConnectionConfig);
+  const endpoint = target.nodes ? { nodes: target.nodes } : { url: target.url };
+  return connect({ ...endpoint, ...overrides } as ConnectionConfig);
 }
 
 export async function connectToCluster(overrides: Partial<ConnectionConfig> = {}): Promise<RedisConnection> {
@@ -47,12 +60,20 @@ export async function connectToCluster(overrides: Partial<ConnectionConfig> = {}
   return connect({ nodes: cluster.nodes, ...overrides } as ConnectionConfig);
 }
 
-/** Deletes every key under `prefix` (SCAN + UNLINK), on a single server. */
+/** Every key matching `pattern`, found with SCAN on every master (the one server, or each cluster node). */
+export async function scanKeys(connection: RedisConnection, pattern: string): Promise<string[]> {
+  const clients =
+    connection.mode === 'cluster'
+      ? await Promise.all((connection.client as RedisClusterType).masters.map((m) => (connection.client as RedisClusterType).nodeClient(m)))
+      : [connection.client as RedisClientType];
+  const found: string[] = [];
+  for (const client of clients) {
+    for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: 1000 })) found.push(...keys);
+  }
+  return found;
+}
+
+/** Deletes every key under `prefix`, on a single server or a cluster. */
 export async function deletePrefix(connection: RedisConnection, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await connection.send<[string, string[]]>(['SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', '1000']);
-    if (keys.length > 0) await connection.send(['UNLINK', ...keys]);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const key of await scanKeys(connection, `${prefix}:*`)) await connection.send(['UNLINK', key], { key });
 }

@@ -1,0 +1,74 @@
+// The one gateway to the Lua scripts in this folder: each `<operation>-<numkeys>.lua` is read once,
+// its `--- @include "name"` lines replaced by includes/<name>.lua, and run by SHA (EVALSHA), falling
+// back to EVAL once when the server has not cached it (NOSCRIPT). Never build Lua in TypeScript.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { RedisConnection } from '../connection/connect.js';
+import { AgentMemoryError, ConflictError, InvalidArgumentError, RedisCommandError } from '../errors.js';
+
+export interface LuaScript {
+  readonly name: string;
+  readonly numberOfKeys: number;
+  readonly source: string;
+  readonly sha: string;
+}
+
+const loaded = new Map<string, LuaScript>();
+
+function readSource(file: string): string {
+  const text = readFileSync(new URL(file, import.meta.url), 'utf8');
+  return text.replace(/^--- @include "([a-z0-9-]+)"$/gm, (_, include: string) => readSource(`./includes/${include}.lua`));
+}
+
+/** The script `name` (file `<name>.lua`); its key count is the number at the end of the name. */
+export function script(name: string): LuaScript {
+  let found = loaded.get(name);
+  if (!found) {
+    const numberOfKeys = Number(/-(\d+)$/.exec(name)?.[1]);
+    if (!Number.isInteger(numberOfKeys)) throw new Error(`script name ${name} must end in -<number of keys>`);
+    const source = readSource(`./${name}.lua`);
+    found = { name, numberOfKeys, source, sha: createHash('sha1').update(source).digest('hex') };
+    loaded.set(name, found);
+  }
+  return found;
+}
+
+/**
+ * Runs a script in one round trip. On a cluster it goes to the node owning `keys[0]` (every key
+ * of one call shares a hash tag). Errors a script raises as `AM_<CODE> message` become the
+ * library's typed errors.
+ */
+export async function runScript<T = unknown>(
+  connection: RedisConnection,
+  lua: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | Buffer)[],
+): Promise<T> {
+  if (keys.length !== lua.numberOfKeys) throw new Error(`${lua.name} takes ${lua.numberOfKeys} keys, got ${keys.length}`);
+  const tail = [String(keys.length), ...keys, ...args];
+  const route = { key: keys[0] };
+  try {
+    try {
+      return await connection.send<T>(['EVALSHA', lua.sha, ...tail], route);
+    } catch (error) {
+      if (!(error instanceof RedisCommandError) || !error.message.includes('NOSCRIPT')) throw error;
+      return await connection.send<T>(['EVAL', lua.source, ...tail], route);
+    }
+  } catch (error) {
+    throw scriptError(error, lua.name);
+  }
+}
+
+/** Maps `AM_CONFLICT <message>` and `AM_INVALID <what>: <message>` raised by a script onto typed errors. */
+function scriptError(error: unknown, name: string): unknown {
+  if (!(error instanceof RedisCommandError)) return error;
+  const match = /AM_([A-Z_]+) (.*)$/s.exec(error.message);
+  if (!match) return new RedisCommandError(`${name} failed: ${error.message}`, { cause: error });
+  const [, code, message] = match as unknown as [string, string, string];
+  if (code === 'CONFLICT') return new ConflictError(message);
+  if (code === 'INVALID') {
+    const [, what = 'input', detail = message] = /^([^:]+): (.*)$/s.exec(message) ?? [];
+    return new InvalidArgumentError(what, [{ path: '', message: detail }]);
+  }
+  return new AgentMemoryError('REDIS_ERROR', message, { cause: error });
+}

@@ -1,0 +1,47 @@
+--[[
+  Writes the session's reasoning state (a hash: top-level field -> JSON value), replacing it or
+  patching some fields, with an optional compare-and-set on its version.
+
+  KEYS and ARGV[1..4]: see includes/session.lua
+  ARGV[5]  'replace' | 'patch'
+  ARGV[6]  expected version, or '' to write whatever the version
+  ARGV[7]  size limit of the whole state in bytes
+  ARGV[8]  n fields to set; then n pairs field, JSON value; then the fields to delete
+
+  Returns the new version.
+  Errors: AM_CONFLICT when the version is not the expected one; AM_INVALID when the state would
+  exceed the size limit. Nothing is written in either case.
+]]
+--- @include "session"
+
+local version = tonumber(redis.call('HGET', KEYS[2], 'state_v') or '0')
+if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= version then
+  return redis.error_reply('AM_CONFLICT the state is at version ' .. version .. ', not ' .. ARGV[6] .. '; reload it and retry')
+end
+
+local n = tonumber(ARGV[8])
+local replace = ARGV[5] == 'replace'
+local bytes = replace and 0 or tonumber(redis.call('HGET', KEYS[2], 'state_bytes') or '0')
+local function size_of(field)
+  local len = redis.call('HSTRLEN', KEYS[3], field)
+  if len == 0 and redis.call('HEXISTS', KEYS[3], field) == 0 then return 0 end
+  return #field + len
+end
+for i = 1, n do
+  local field, value = ARGV[7 + 2 * i], ARGV[8 + 2 * i]
+  if not replace then bytes = bytes - size_of(field) end
+  bytes = bytes + #field + #value
+end
+for i = 9 + 2 * n, #ARGV do
+  if not replace then bytes = bytes - size_of(ARGV[i]) end
+end
+if bytes > tonumber(ARGV[7]) then
+  return redis.error_reply('AM_INVALID state: it would be ' .. bytes .. ' bytes, over the limit of ' .. ARGV[7])
+end
+
+if replace then redis.call('DEL', KEYS[3]) end
+for i = 1, n do redis.call('HSET', KEYS[3], ARGV[7 + 2 * i], ARGV[8 + 2 * i]) end
+for i = 9 + 2 * n, #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) end
+redis.call('HSET', KEYS[2], 'state_v', version + 1, 'state_bytes', bytes)
+touch_for_write(now_ms())
+return version + 1

@@ -197,6 +197,9 @@ function createSingleClient(config: ResolvedConnectionConfig, state: ConnectStat
     ...authOptions(config),
     ...(config.database !== undefined ? { database: config.database } : {}),
     name: config.clientName,
+    // node-redis drops a command still waiting in its queue at this deadline, so a timed-out
+    // command is never sent after a reconnect; send() keeps the deadline once it is written.
+    commandOptions: { timeout: config.commandTimeoutMs },
     socket: { ...endpoint, ...socket },
   }) as unknown as SingleClient;
 }
@@ -215,6 +218,7 @@ function createClusterClient(config: ResolvedConnectionConfig, state: ConnectSta
       name: config.clientName,
       socket,
     },
+    commandOptions: { timeout: config.commandTimeoutMs },
   }) as unknown as ClusterClient;
 }
 

@@ -39,24 +39,27 @@ else
   if redis.call('ZCARD', KEYS[5]) > window then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -window - 1) end
 end
 
+local length = nil
 for i = 1, #fresh, 1000 do
-  redis.call('RPUSH', KEYS[1], unpack(fresh, i, math.min(i + 999, #fresh)))
+  length = redis.call('RPUSH', KEYS[1], unpack(fresh, i, math.min(i + 999, #fresh)))
 end
-if #fresh > 0 then redis.call('HINCRBY', KEYS[2], 'total', #fresh) end
+length = length or redis.call('LLEN', KEYS[1])
 
-local length = redis.call('LLEN', KEYS[1])
+local written, pending = { 1, 5 }, 0
 local max = tonumber(ARGV[5])
 if max > 0 and length > max then
   local excess = length - max
   if ARGV[6] == 'summarize' then
     for i = 0, excess - 1, 1000 do
       local moved = redis.call('LRANGE', KEYS[1], i, math.min(i + 999, excess - 1))
-      redis.call('RPUSH', KEYS[6], unpack(moved))
+      pending = redis.call('RPUSH', KEYS[6], unpack(moved))
     end
+    written[3] = 6
   end
   redis.call('LTRIM', KEYS[1], excess, -1)
   length = max
 end
+if ARGV[6] == 'summarize' and pending == 0 then pending = redis.call('LLEN', KEYS[6]) end
 
-touch_for_write(now)
-return { #fresh, length, redis.call('LLEN', KEYS[6]), table.concat(flags) }
+touch_for_write(now, written, #fresh)
+return { #fresh, length, pending, table.concat(flags) }

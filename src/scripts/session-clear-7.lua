@@ -16,6 +16,6 @@ if ARGV[5] == 'session' then
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('UNLINK', KEYS[1], KEYS[6])
   redis.call('HDEL', KEYS[2], 'summary', 'summary_v')
-  touch_for_write(now_ms())
+  touch_for_write(now_ms(), {}, 0)
 end
 return removed

@@ -17,5 +17,5 @@ if tonumber(ARGV[5]) ~= version then
 end
 redis.call('HSET', KEYS[2], 'summary', ARGV[7], 'summary_v', version + 1)
 redis.call('LTRIM', KEYS[6], tonumber(ARGV[6]), -1)
-touch_for_write(now_ms())
+touch_for_write(now_ms(), {}, 0)
 return version + 1

@@ -10,8 +10,8 @@
   ARGV[9]  tool call id to return, '*' for all tool results, '' for none
   ARGV[10] '1' to return the messages waiting to be summarized
 
-  Returns { exists (0|1), messages, length, meta (flat hash), remaining TTL ms (-1: none),
-            state (flat hash), tool results (flat hash), pending messages }
+  Returns { exists (0|1), messages, length, meta (flat hash), remaining TTL ms (-1: none; only
+            with meta), state (flat hash), tool results (flat hash), pending messages }
 ]]
 --- @include "session"
 
@@ -19,8 +19,11 @@ local now = now_ms()
 if not touch_for_read(now) then return { 0 } end
 local messages = {}
 if ARGV[5] ~= '' then messages = redis.call('LRANGE', KEYS[1], ARGV[5], ARGV[6]) end
-local meta, state, tools, pending = {}, {}, {}, {}
-if ARGV[7] == '1' then meta = redis.call('HGETALL', KEYS[2]) end
+local meta, pttl, state, tools, pending = {}, -1, {}, {}, {}
+if ARGV[7] == '1' then
+  meta = redis.call('HGETALL', KEYS[2])
+  pttl = redis.call('PTTL', KEYS[2])
+end
 if ARGV[8] == '1' then state = redis.call('HGETALL', KEYS[3]) end
 if ARGV[9] == '*' then
   tools = redis.call('HGETALL', KEYS[4])
@@ -29,4 +32,4 @@ elseif ARGV[9] ~= '' then
   if value then tools = { ARGV[9], value } end
 end
 if ARGV[10] == '1' then pending = redis.call('LRANGE', KEYS[6], 0, -1) end
-return { 1, messages, redis.call('LLEN', KEYS[1]), meta, redis.call('PTTL', KEYS[2]), state, tools, pending }
+return { 1, messages, redis.call('LLEN', KEYS[1]), meta, pttl, state, tools, pending }

@@ -15,5 +15,5 @@ if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[5], ARGV[6]) end
 local n = tonumber(ARGV[7])
 for i = 1, n do redis.call('HSET', KEYS[2], 'm:' .. ARGV[6 + 2 * i], ARGV[7 + 2 * i]) end
 for i = 8 + 2 * n, #ARGV do redis.call('HDEL', KEYS[2], 'm:' .. ARGV[i]) end
-touch_for_write(now_ms())
+touch_for_write(now_ms(), { 4 }, 0)
 return 1

@@ -43,5 +43,5 @@ if replace then redis.call('DEL', KEYS[3]) end
 for i = 1, n do redis.call('HSET', KEYS[3], ARGV[7 + 2 * i], ARGV[8 + 2 * i]) end
 for i = 9 + 2 * n, #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) end
 redis.call('HSET', KEYS[2], 'state_v', version + 1, 'state_bytes', bytes)
-touch_for_write(now_ms())
+touch_for_write(now_ms(), { 3 }, 0)
 return version + 1

@@ -80,6 +80,8 @@ const ReadOptionsSchema = z
   });
 export type ReadOptions = z.input<typeof ReadOptionsSchema>;
 
+const MessagesSchema = z.array(MessageInputSchema).min(1, 'give at least one message');
+
 const AppendOptionsSchema = z
   .object({
     /** A retried call with the same key writes nothing twice, even if the first reply was lost. */
@@ -87,6 +89,8 @@ const AppendOptionsSchema = z
   })
   .strict();
 
+const ToolCallIdSchema = z.string().min(1).max(256);
+const JsonSchema = z.json();
 const MetadataPatchSchema = z.record(z.string().min(1).max(256), z.union([z.json(), z.undefined()]));
 
 /** The plumbing every part of a session shares: its keys in script order and the common ARGV. */
@@ -192,7 +196,7 @@ export class Session {
   async append(messages: MessageInput | MessageInput[], options: { idempotencyKey?: string } = {}): Promise<AppendResult> {
     const list = Array.isArray(messages) ? messages : [messages];
     const { idempotencyKey } = parseInput(AppendOptionsSchema, options, 'append options');
-    const parsed = parseInput(z.array(MessageInputSchema).min(1, 'give at least one message'), list, 'messages');
+    const parsed = parseInput(MessagesSchema, list, 'messages');
     const now = Date.now();
     const { maxMessages, maxMessageBytes, summarizer, idempotencyWindow } = this.#ctx.options;
     const args: string[] = [String(maxMessages), summarizer ? 'summarize' : 'drop', String(idempotencyWindow), idempotencyKey ?? '', String(parsed.length)];
@@ -300,15 +304,15 @@ export class Session {
 
   /** Stores the result of a tool call (any JSON value). */
   async setToolResult(toolCallId: string, result: Json): Promise<void> {
-    const id = parseInput(z.string().min(1).max(256), toolCallId, 'tool call id');
-    const json = encodeJson(parseInput(z.json(), result, 'tool result'), 'tool result');
+    const id = parseInput(ToolCallIdSchema, toolCallId, 'tool call id');
+    const json = encodeJson(parseInput(JsonSchema, result, 'tool result'), 'tool result');
     checkSize(json, this.#ctx.options.maxToolResultBytes, 'tool result');
     await this.#ctx.run(SCRIPTS.write, [id, json, '0']);
   }
 
   /** The result stored for a tool call, or undefined. */
   async toolResult(toolCallId: string): Promise<Json | undefined> {
-    const id = parseInput(z.string().min(1).max(256), toolCallId, 'tool call id');
+    const id = parseInput(ToolCallIdSchema, toolCallId, 'tool call id');
     const value = (await this.#ctx.read({ tool: id }))?.tools.get(id);
     return value === undefined ? undefined : (JSON.parse(value) as Json);
   }

@@ -68,6 +68,15 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session TT
     expect((await s.info())?.ttl).toMatchObject({ mode: 'fixed', seconds: 3 });
   });
 
+  it('fixed as a per-session override: writes through the override do not restart the deadline', async () => {
+    const store = f.store({ ttl: { mode: 'sliding', seconds: 60 } });
+    const open = () => store.session({ userId: 'ttl', sessionId: 'fixed-override' }, { ttl: { mode: 'fixed', seconds: 3 } });
+    await open().append({ role: 'user', content: 'a' });
+    await sleep(1200);
+    await open().append({ role: 'user', content: 'b' });
+    for (const [key, pttl] of Object.entries(await ttls('fixed-override'))) expect(pttl, key).toBeLessThan(1900);
+  });
+
   it('an expired session reads as empty, and reading it creates nothing', async () => {
     const store = f.store({ ttl: { mode: 'fixed', seconds: 0.5 } });
     const s = await fill(store, 'expired');

@@ -1,0 +1,94 @@
+// The report's shape (bench/README.md documents it): figures with their baselines and ratios,
+// where a ratio above 1 always means this library is ahead. Writes latest.json and latest.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import type { Sample } from './measure.js';
+
+export interface Baseline {
+  value: number;
+  ratio: number;
+}
+
+export interface Figure {
+  id: string;
+  value: number;
+  unit: string;
+  better: 'higher' | 'lower';
+  baselines: Record<string, Baseline>;
+  note?: string;
+}
+
+export interface SuiteResult {
+  suite: string;
+  figures: Figure[];
+  /** Why the suite, or a part of it, did not run. */
+  skipped: string[];
+}
+
+export interface Report {
+  machine: { date: string; cpus: number; cpuModel: string; node: string; redis: Record<string, string> };
+  figures: Figure[];
+  skipped: Record<string, string[]>;
+}
+
+const round = (n: number, digits = 3) => Number(n.toPrecision(digits + 2));
+
+/** One figure; each baseline's ratio is ours over theirs (higher is better) or theirs over ours. */
+export function figure(id: string, unit: string, better: 'higher' | 'lower', value: number, baselines: Record<string, number>, note?: string): Figure {
+  return {
+    id,
+    value: round(value),
+    unit,
+    better,
+    baselines: Object.fromEntries(
+      Object.entries(baselines).map(([name, v]) => [name, { value: round(v), ratio: round(better === 'higher' ? value / v : v / value, 2) }]),
+    ),
+    ...(note ? { note } : {}),
+  };
+}
+
+/** Throughput, p50 and p99 of one operation, ours against each named baseline's sample. */
+export function sampleFigures(prefix: string, ours: Sample, baselines: Record<string, Sample>): Figure[] {
+  const pick = (f: (s: Sample) => number) => Object.fromEntries(Object.entries(baselines).map(([k, s]) => [k, f(s)]));
+  return [
+    figure(`${prefix}.ops_per_s`, 'ops/s', 'higher', ours.opsPerSec, pick((s) => s.opsPerSec)),
+    figure(`${prefix}.p50_ms`, 'ms', 'lower', ours.p50Ms, pick((s) => s.p50Ms)),
+    figure(`${prefix}.p99_ms`, 'ms', 'lower', ours.p99Ms, pick((s) => s.p99Ms)),
+  ];
+}
+
+export function machine(redis: Record<string, string>): Report['machine'] {
+  const cpus = os.cpus();
+  return { date: new Date().toISOString(), cpus: cpus.length, cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, redis };
+}
+
+/** One line a figure: value and every baseline with its ratio. */
+export function summaryLine(f: Figure): string {
+  const base = Object.entries(f.baselines)
+    .map(([name, b]) => `${name} ${b.value} (${b.ratio}x)`)
+    .join(', ');
+  return `${f.id.padEnd(40)} ${String(f.value).padStart(10)} ${f.unit.padEnd(6)} ${base ? `vs ${base}` : ''}`;
+}
+
+export function markdown(report: Report): string {
+  const m = report.machine;
+  const lines = [
+    `Run ${m.date} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${Object.entries(m.redis).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    '',
+    '| figure | ours | baselines (ratio: above 1 means ours is ahead) |',
+    '| --- | --- | --- |',
+    ...report.figures.map((f) => {
+      const base = Object.entries(f.baselines).map(([name, b]) => `${name} ${b.value} (**${b.ratio}x**)`).join('<br>');
+      return `| \`${f.id}\` | ${f.value} ${f.unit} | ${base} |`;
+    }),
+  ];
+  const skipped = Object.entries(report.skipped).flatMap(([suite, reasons]) => reasons.map((r) => `- ${suite}: ${r}`));
+  if (skipped.length > 0) lines.push('', 'Not run here:', ...skipped);
+  return lines.join('\n') + '\n';
+}
+
+export function writeReport(report: Report, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/latest.json`, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(`${dir}/latest.md`, markdown(report));
+}

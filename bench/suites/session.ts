@@ -1,0 +1,119 @@
+// Session suite: append and read-last-20, at concurrency 1 and 64, on one Redis 8 server, against
+//   raw             the cheapest raw node-redis form of the same work: one MULTI/EXEC that appends,
+//                   trims, updates metadata, the index and the idempotency set, and sets every
+//                   key's TTL (it cannot skip duplicates: a conditional needs a script);
+//   langchain-redis @langchain/redis RedisChatMessageHistory (LPUSH then EXPIRE; reads the whole
+//                   list and keeps the last 20).
+// Ours goes through the LangChain translation both ways, so it pays what a LangChain user pays.
+import { HumanMessage } from '@langchain/core/messages';
+import { RedisChatMessageHistory } from '@langchain/redis';
+import { createClient } from 'redis';
+import { toLangChainMessage, toMessageInput } from '../../adapters/langchain/messages.js';
+import { connect } from '../../src/connection/connect.js';
+import { Keyspace } from '../../src/keys.js';
+import { SessionStore } from '../../src/session/store.js';
+import { compare, type RunOptions } from '../lib/measure.js';
+import { sampleFigures, type SuiteResult } from '../lib/report.js';
+import type { SuiteContext } from '../run.js';
+
+const TTL_SECONDS = 86_400;
+const MAX_MESSAGES = 100;
+const READ_SESSION_LENGTH = 500;
+const TEXT = 'Could you check where my order is? It was supposed to arrive on Tuesday and the tracking page has not changed since the weekend.';
+
+export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const url = ctx.redis8Url;
+  const ours = await connect({ url });
+  const raw = createClient({ url });
+  // One config object: @langchain/redis keeps one shared client per config, as its users get.
+  const lcConfig = { url };
+  await raw.connect();
+  const prefix = `bench${Date.now().toString(36)}`;
+  const store = new SessionStore(ours, new Keyspace(prefix), { ttl: { mode: 'sliding', seconds: TTL_SECONDS }, maxMessages: MAX_MESSAGES });
+  const keys = new Keyspace(`${prefix}raw`);
+  const message = new HumanMessage(TEXT);
+  const sessionsOf = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+
+  const rawAppend = (sessionId: string, requestId: string) => {
+    const user = keys.user({ userId: 'u' });
+    const k = user.session(sessionId);
+    const now = Date.now();
+    const ms = TTL_SECONDS * 1000;
+    const json = JSON.stringify({ role: 'user', content: TEXT, id: requestId, createdAt: now });
+    return raw
+      .multi()
+      .rPush(k.messages, json)
+      .lTrim(k.messages, -MAX_MESSAGES, -1)
+      .hSetNX(k.meta, 'created', String(now))
+      .hSet(k.meta, 'updated', String(now))
+      .hIncrBy(k.meta, 'total', 1)
+      .zAdd(k.idempotency, { score: now, value: `b:${requestId}` })
+      .zRemRangeByRank(k.idempotency, 0, -1001)
+      .zAdd(user.sessions, { score: now, value: sessionId })
+      .pExpire(k.messages, ms).pExpire(k.meta, ms).pExpire(k.state, ms).pExpire(k.tools, ms).pExpire(k.idempotency, ms).pExpire(k.pending, ms).pExpire(user.sessions, ms)
+      .exec();
+  };
+  const rawReadLast20 = async (sessionId: string) => {
+    const user = keys.user({ userId: 'u' });
+    const k = user.session(sessionId);
+    const ms = TTL_SECONDS * 1000;
+    const [list] = await raw
+      .multi()
+      .lRange(k.messages, -20, -1)
+      .pExpire(k.messages, ms).pExpire(k.meta, ms).pExpire(k.state, ms).pExpire(k.tools, ms).pExpire(k.idempotency, ms).pExpire(k.pending, ms).pExpire(user.sessions, ms)
+      .exec();
+    return (list as unknown as string[]).map((j) => JSON.parse(j));
+  };
+  const lcHistory = (sessionId: string) =>
+    new RedisChatMessageHistory({ sessionId: `${prefix}lc:${sessionId}`, sessionTTL: TTL_SECONDS, config: lcConfig });
+
+  const figures = [];
+  let request = 0;
+  for (const concurrency of [1, 64]) {
+    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 300 : 3000) : concurrency === 1 ? 2000 : 20_000, concurrency };
+    const sessions = sessionsOf(concurrency);
+    const oursSessions = sessions.map((id) => store.session({ userId: 'u', sessionId: id }));
+    const lcSessions = sessions.map(lcHistory);
+    ctx.progress(`session: append at concurrency ${concurrency}`);
+    const append = await compare(
+      {
+        ours: (i) => oursSessions[i % concurrency]!.append(toMessageInput(message), { idempotencyKey: `r${request++}` }),
+        raw: (i) => rawAppend(sessions[i % concurrency]!, `r${request++}`),
+        'langchain-redis': (i) => lcSessions[i % concurrency]!.addMessage(message),
+      },
+      options,
+    );
+    figures.push(...sampleFigures(`session.append.c${concurrency}`, append.ours, { raw: append.raw, 'langchain-redis': append['langchain-redis'] }));
+  }
+
+  // Read the last 20 messages of a 500-message session.
+  const reader = store.session({ userId: 'u', sessionId: 'read' }, { ttl: { mode: 'sliding', seconds: TTL_SECONDS } });
+  const longStore = new SessionStore(ours, new Keyspace(prefix), { maxMessages: 0 });
+  const lcReader = lcHistory('read');
+  for (let i = 0; i < READ_SESSION_LENGTH; i++) {
+    await longStore.session({ userId: 'u', sessionId: 'read' }).append(toMessageInput(message));
+    await rawAppendNoTrim(i);
+    await lcReader.addMessage(message);
+  }
+  async function rawAppendNoTrim(i: number) {
+    const k = keys.user({ userId: 'u' }).session('read');
+    await raw.rPush(k.messages, JSON.stringify({ role: 'user', content: TEXT, id: `m${i}`, createdAt: Date.now() }));
+  }
+  for (const concurrency of [1, 64]) {
+    ctx.progress(`session: read the last 20 of ${READ_SESSION_LENGTH} at concurrency ${concurrency}`);
+    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 300 : 3000) : concurrency === 1 ? 2000 : 20_000, concurrency };
+    const read = await compare(
+      {
+        ours: async () => (await reader.messages({ last: 20 })).map(toLangChainMessage),
+        raw: () => rawReadLast20('read'),
+        'langchain-redis': async () => (await lcReader.getMessages()).slice(-20),
+      },
+      options,
+    );
+    figures.push(...sampleFigures(`session.read_last20.c${concurrency}`, read.ours, { raw: read.raw, 'langchain-redis': read['langchain-redis'] }));
+  }
+
+  for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
+  await Promise.all([ours.close(), raw.close(), lcReader.client.quit()]);
+  return { suite: 'session', figures, skipped: [] };
+}

@@ -1,6 +1,7 @@
 // Runs an operation a fixed number of times at a given concurrency and records every latency, so
-// percentiles are exact. Implementations are compared in interleaved rounds (A B C, A B C, …) and
-// each keeps its median round: drift on a noisy machine hits every side alike.
+// percentiles are exact. Implementations are compared in interleaved rounds whose order rotates
+// (A B C, B C A, C A B, …) and each keeps its median round: drift and order effects on a noisy
+// machine hit every side alike.
 
 export interface Sample {
   ops: number;
@@ -41,11 +42,15 @@ async function runWorkers(fn: (i: number) => Promise<unknown>, ops: number, conc
   await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, worker));
 }
 
-/** Measures every case in `rounds` interleaved rounds; each case keeps its median round by throughput. */
-export async function compare<K extends string>(cases: Record<K, (i: number) => Promise<unknown>>, options: RunOptions, rounds = 3): Promise<Record<K, Sample>> {
-  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, [] as Sample[]])) as unknown as Record<K, Sample[]>;
+/** Measures every case in `rounds` interleaved, rotating rounds; each case keeps its median round by throughput. */
+export async function compare<K extends string>(cases: Record<K, (i: number) => Promise<unknown>>, options: RunOptions, rounds = 5): Promise<Record<K, Sample>> {
+  const names = Object.keys(cases) as K[];
+  const samples = Object.fromEntries(names.map((k) => [k, [] as Sample[]])) as unknown as Record<K, Sample[]>;
   for (let r = 0; r < rounds; r++) {
-    for (const name of Object.keys(cases) as K[]) samples[name].push(await measure(cases[name], options));
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(r + j) % names.length]!;
+      samples[name].push(await measure(cases[name], options));
+    }
   }
   return Object.fromEntries(
     (Object.keys(samples) as K[]).map((k) => [k, samples[k].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(rounds / 2)]!]),

@@ -31,7 +31,9 @@ export interface Report {
   skipped: Record<string, string[]>;
 }
 
-const round = (n: number, digits = 3) => Number(n.toPrecision(digits + 2));
+/** Three significant digits: the noise on this kind of machine is larger than that anyway. */
+const round = (n: number) => Number(n.toPrecision(3));
+const roundRatio = (n: number) => Math.round(n * 100) / 100;
 
 /** One figure; each baseline's ratio is ours over theirs (higher is better) or theirs over ours. */
 export function figure(id: string, unit: string, better: 'higher' | 'lower', value: number, baselines: Record<string, number>, note?: string): Figure {
@@ -41,7 +43,7 @@ export function figure(id: string, unit: string, better: 'higher' | 'lower', val
     unit,
     better,
     baselines: Object.fromEntries(
-      Object.entries(baselines).map(([name, v]) => [name, { value: round(v), ratio: round(better === 'higher' ? value / v : v / value, 2) }]),
+      Object.entries(baselines).map(([name, v]) => [name, { value: round(v), ratio: roundRatio(better === 'higher' ? value / v : v / value) }]),
     ),
     ...(note ? { note } : {}),
   };
@@ -91,4 +93,15 @@ export function writeReport(report: Report, dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/latest.json`, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(`${dir}/latest.md`, markdown(report));
+}
+
+const BEGIN = '<!-- latest-report:begin -->';
+const END = '<!-- latest-report:end -->';
+
+/** `readme` with the text between the latest-report markers replaced by `report`. */
+export function replaceReport(readme: string, report: string): string {
+  const begin = readme.indexOf(BEGIN);
+  const end = readme.indexOf(END);
+  if (begin < 0 || end < begin) throw new Error(`bench/README.md lacks the ${BEGIN} … ${END} markers`);
+  return `${readme.slice(0, begin + BEGIN.length)}\n${report}${readme.slice(end)}`;
 }

@@ -4,7 +4,8 @@
 //                   key's TTL (it cannot skip duplicates: a conditional needs a script);
 //   langchain-redis @langchain/redis RedisChatMessageHistory (LPUSH then EXPIRE; reads the whole
 //                   list and keeps the last 20).
-// Ours goes through the LangChain translation both ways, so it pays what a LangChain user pays.
+// Two comparisons, each of like with like: the core API (plain messages) against raw, and the
+// core API through the LangChain translation (what a LangChain user pays) against langchain-redis.
 import { HumanMessage } from '@langchain/core/messages';
 import { RedisChatMessageHistory } from '@langchain/redis';
 import { createClient } from 'redis';
@@ -32,6 +33,7 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const store = new SessionStore(ours, new Keyspace(prefix), { ttl: { mode: 'sliding', seconds: TTL_SECONDS }, maxMessages: MAX_MESSAGES });
   const keys = new Keyspace(`${prefix}raw`);
   const message = new HumanMessage(TEXT);
+  const plain = { role: 'user' as const, content: TEXT };
   const sessionsOf = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
 
   const rawAppend = (sessionId: string, requestId: string) => {
@@ -70,20 +72,22 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const figures = [];
   let request = 0;
   for (const concurrency of [1, 64]) {
-    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 300 : 3000) : concurrency === 1 ? 2000 : 20_000, concurrency };
+    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 200 : 2000) : concurrency === 1 ? 1000 : 10_000, concurrency };
     const sessions = sessionsOf(concurrency);
     const oursSessions = sessions.map((id) => store.session({ userId: 'u', sessionId: id }));
     const lcSessions = sessions.map(lcHistory);
     ctx.progress(`session: append at concurrency ${concurrency}`);
     const append = await compare(
       {
-        ours: (i) => oursSessions[i % concurrency]!.append(toMessageInput(message), { idempotencyKey: `r${request++}` }),
+        ours: (i) => oursSessions[i % concurrency]!.append(plain, { idempotencyKey: `r${request++}` }),
         raw: (i) => rawAppend(sessions[i % concurrency]!, `r${request++}`),
+        oursLangChain: (i) => oursSessions[i % concurrency]!.append(toMessageInput(message), { idempotencyKey: `r${request++}` }),
         'langchain-redis': (i) => lcSessions[i % concurrency]!.addMessage(message),
       },
       options,
     );
-    figures.push(...sampleFigures(`session.append.c${concurrency}`, append.ours, { raw: append.raw, 'langchain-redis': append['langchain-redis'] }));
+    figures.push(...sampleFigures(`session.append.c${concurrency}`, append.ours, { raw: append.raw }));
+    figures.push(...sampleFigures(`session.append_langchain.c${concurrency}`, append.oursLangChain, { 'langchain-redis': append['langchain-redis'] }));
   }
 
   // Read the last 20 messages of a 500-message session.
@@ -101,16 +105,18 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
   }
   for (const concurrency of [1, 64]) {
     ctx.progress(`session: read the last 20 of ${READ_SESSION_LENGTH} at concurrency ${concurrency}`);
-    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 300 : 3000) : concurrency === 1 ? 2000 : 20_000, concurrency };
+    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 200 : 2000) : concurrency === 1 ? 1000 : 10_000, concurrency };
     const read = await compare(
       {
-        ours: async () => (await reader.messages({ last: 20 })).map(toLangChainMessage),
+        ours: () => reader.messages({ last: 20 }),
         raw: () => rawReadLast20('read'),
+        oursLangChain: async () => (await reader.messages({ last: 20 })).map(toLangChainMessage),
         'langchain-redis': async () => (await lcReader.getMessages()).slice(-20),
       },
       options,
     );
-    figures.push(...sampleFigures(`session.read_last20.c${concurrency}`, read.ours, { raw: read.raw, 'langchain-redis': read['langchain-redis'] }));
+    figures.push(...sampleFigures(`session.read_last20.c${concurrency}`, read.ours, { raw: read.raw }));
+    figures.push(...sampleFigures(`session.read_last20_langchain.c${concurrency}`, read.oursLangChain, { 'langchain-redis': read['langchain-redis'] }));
   }
 
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);

@@ -71,13 +71,16 @@ local function touch_for_write(now, written, added)
 end
 
 -- For reads: false when the session does not exist (expired or never written; nothing is
--- created). A sliding session's deadline moves, on every key, when it is due.
-local function touch_for_read(now)
-  local stored = redis.call('HMGET', KEYS[2], 'ttl_mode', 'ttl_ms', 'deadline')
+-- created). A sliding session's deadline moves, on every key, when it is due. The hot path asks
+-- PTTL instead of TIME: meta's remaining TTL is the deadline minus now.
+local function touch_for_read()
+  local stored = redis.call('HMGET', KEYS[2], 'ttl_mode', 'ttl_ms')
   if not stored[1] then return false end
   if stored[1] == 'sliding' then
     local ttl = tonumber(stored[2])
-    if sliding_moves(ttl, tonumber(stored[3]), now) then
+    local remaining = redis.call('PTTL', KEYS[2])
+    if remaining < 0 or ttl - remaining >= math.min(ttl / 100, 1000) then
+      local now = now_ms()
       redis.call('HSET', KEYS[2], 'deadline', now + ttl)
       expire_session(now + ttl, now, false)
     end

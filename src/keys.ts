@@ -75,12 +75,47 @@ export interface UserKeys {
   session(sessionId: string): SessionKeys;
 }
 
+/** The keys of one cache. Entries are spread over `shards` hash tags, each tag set living in the
+ * shard of its entries, so that tagged writes and tag invalidation are one script per shard. */
+export interface CacheKeys {
+  /** Pub/sub channel for fills, failures and invalidations of this cache. */
+  channel: string;
+  /** The shard (0 … shards-1) of an entry id. */
+  shardOf(id: string): number;
+  entry(id: string): string;
+  lock(id: string): string;
+  /** Set of entry keys carrying `tagId`, in `shard`. */
+  tag(tagId: string, shard: number): string;
+  /** A SCAN pattern for every key of this cache. */
+  pattern: string;
+}
+
 /** Builds key names under one prefix. Validates every part before any key is formed. */
 export class Keyspace {
   readonly prefix: string;
 
   constructor(prefix = 'am') {
     this.prefix = parseInput(KeyPrefixSchema, prefix, 'key prefix');
+  }
+
+  /**
+   * The keys of cache `name`. Entry and tag ids are digests made by the cache (base64url), so
+   * they need no validation; the name does.
+   */
+  cache(name: string, shards: number): CacheKeys {
+    const cache = parseInput(KeyPartSchema, name, 'cache name');
+    const base = `${this.prefix}:c:`;
+    const shardTag = (n: number) => `${base}{${cache}:${n}}`;
+    // The first 16 bits of the digest: uniform, so entries spread evenly over the shards.
+    const shardOf = (id: string) => Buffer.from(id.slice(0, 4), 'base64url').readUInt16BE(0) % shards;
+    return {
+      channel: `${base}${cache}:events`,
+      shardOf,
+      entry: (id) => `${shardTag(shardOf(id))}:e:${id}`,
+      lock: (id) => `${shardTag(shardOf(id))}:l:${id}`,
+      tag: (tagId, shard) => `${shardTag(shard)}:t:${tagId}`,
+      pattern: `${base}{${cache}:*`,
+    };
   }
 
   /** The keys of one user. Throws InvalidArgumentError on a bad tenant or user id. */

@@ -5,6 +5,7 @@ import {
   ClientClosedError,
   ClientOfflineError,
   ErrorReply,
+  RESP_TYPES,
   ReconnectStrategyError,
   SocketClosedUnexpectedlyError,
   TimeoutError as NodeRedisTimeoutError,
@@ -33,7 +34,11 @@ type ClusterClient = RedisClusterType;
 export interface CommandRoute {
   key?: string | undefined;
   readonly?: boolean | undefined;
+  /** Return bulk strings as Buffers (binary values) instead of UTF-8 strings. */
+  buffers?: boolean | undefined;
 }
+
+const AS_BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
 
 /** One live connection (or cluster client) to Redis. Create with {@link connect}. */
 export class RedisConnection {
@@ -64,10 +69,11 @@ export class RedisConnection {
    * cannot be reached, RedisCommandError when Redis rejects the command.
    */
   async send<T = unknown>(args: readonly RedisArgument[], route: CommandRoute = {}): Promise<T> {
+    const options = route.buffers ? AS_BUFFERS : undefined;
     const pending =
       this.mode === 'cluster'
-        ? (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[])
-        : (this.#client as SingleClient).sendCommand<T>(args);
+        ? (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[], options)
+        : (this.#client as SingleClient).sendCommand<T>(args, options);
     // node-redis stops timing a command once it is written to the socket, so a server that stops
     // answering would hang the caller forever: the deadline is kept here instead.
     let timer: NodeJS.Timeout | undefined;
@@ -84,6 +90,18 @@ export class RedisConnection {
       throw translateError(error, commandName(args));
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Subscribes this connection to a pub/sub channel (use a connection of its own: see
+   * {@link duplicate}). On a cluster, classic pub/sub reaches every node.
+   */
+  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    try {
+      await (this.#client as SingleClient).subscribe(channel, listener);
+    } catch (error) {
+      throw translateError(error, 'SUBSCRIBE');
     }
   }
 

@@ -20,12 +20,16 @@ function readSource(file: string): string {
   return text.replace(/^--- @include "([a-z0-9-]+)"$/gm, (_, include: string) => readSource(`./includes/${include}.lua`));
 }
 
-/** The script `name` (file `<name>.lua`); its key count is the number at the end of the name. */
+/**
+ * The script `name` (file `<name>.lua`); its key count is the number at the end of the name, or
+ * `n` for a script that takes any number of keys (numberOfKeys -1).
+ */
 export function script(name: string): LuaScript {
   let found = loaded.get(name);
   if (!found) {
-    const numberOfKeys = Number(/-(\d+)$/.exec(name)?.[1]);
-    if (!Number.isInteger(numberOfKeys)) throw new Error(`script name ${name} must end in -<number of keys>`);
+    const suffix = /-(\d+|n)$/.exec(name)?.[1];
+    if (suffix === undefined) throw new Error(`script name ${name} must end in -<number of keys> or -n`);
+    const numberOfKeys = suffix === 'n' ? -1 : Number(suffix);
     const source = readSource(`./${name}.lua`);
     found = { name, numberOfKeys, source, sha: createHash('sha1').update(source).digest('hex') };
     loaded.set(name, found);
@@ -43,10 +47,11 @@ export async function runScript<T = unknown>(
   lua: LuaScript,
   keys: readonly string[],
   args: readonly (string | Buffer)[],
+  options: { buffers?: boolean } = {},
 ): Promise<T> {
-  if (keys.length !== lua.numberOfKeys) throw new Error(`${lua.name} takes ${lua.numberOfKeys} keys, got ${keys.length}`);
+  if (lua.numberOfKeys >= 0 && keys.length !== lua.numberOfKeys) throw new Error(`${lua.name} takes ${lua.numberOfKeys} keys, got ${keys.length}`);
   const tail = [String(keys.length), ...keys, ...args];
-  const route = { key: keys[0] };
+  const route = { key: keys[0], buffers: options.buffers };
   try {
     try {
       return await connection.send<T>(['EVALSHA', lua.sha, ...tail], route);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { binaryVersion, findRedisServer, startRedis, type LocalRedis } from '../scripts/local-redis.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine, markdown, replaceReport, summaryLine, writeReport, type Report, type SuiteResult } from './lib/report.js';
+import { cacheSuite } from './suites/cache.js';
 import { sessionSuite } from './suites/session.js';
 
 export interface SuiteContext {
@@ -15,6 +16,7 @@ export interface SuiteContext {
 
 const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   session: sessionSuite,
+  cache: cacheSuite,
 };
 
 const args = process.argv.slice(2);

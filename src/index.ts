@@ -6,6 +6,11 @@ import { ConnectionConfigSchema } from './connection/config.js';
 import { connect, type RedisConnection } from './connection/connect.js';
 import { diagnose, type DoctorReport } from './connection/doctor.js';
 import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
+import { Cache } from './cache/cache.js';
+import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js';
+import { canonicalJson, LlmCache } from './cache/llm-cache.js';
+import { InvalidArgumentError } from './errors.js';
+import type { CacheOptions } from './cache/options.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
 import { SessionStore } from './session/store.js';
 import { parseInput } from './validate.js';
@@ -30,7 +35,18 @@ export interface AgentMemory {
   readonly keys: Keyspace;
   /** Working memory: conversations, tool results, reasoning state. */
   readonly sessions: SessionStore;
-  /** Deletes everything the library keeps about a user. Returns how many sessions were deleted. */
+  /**
+   * A cache (created once per name; later calls return the same one). Tag entries that belong to
+   * a user with `userTag(user)`: `forgetUser` invalidates that tag in every cache made here.
+   */
+  cache(options: CacheOptions): Cache;
+  /** An embedder with a cache in front (vectors as float32, batched lookups, only misses embedded). */
+  embeddingCache(embedder: EmbeddingsLike, options: { model: string; cache?: Omit<CacheOptions, 'name'> & { name?: string } }): EmbeddingCache;
+  /** The exact LLM response cache. */
+  llmCache(options?: Omit<CacheOptions, 'name'> & { name?: string }): LlmCache;
+  /** The cache tag that marks a user's entries, for `forgetUser`: `user:<tenant>:<userId>`. */
+  userTag(user: UserScope): string;
+  /** Deletes everything the library keeps about a user: sessions, and tagged cache entries. Returns how many sessions were deleted. */
   forgetUser(user: UserScope): Promise<number>;
   /** What the server can do; probed once (one round trip) and remembered. */
   capabilities(): Promise<ServerCapabilities>;
@@ -52,6 +68,23 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const connection = await connect(parsed.redis);
   const keys = new Keyspace(parsed.prefix);
   const sessions = new SessionStore(connection, keys, parsed.sessions);
+  const caches = new Map<string, Cache>();
+  const cache = (options: CacheOptions): Cache => {
+    const created = new Cache(connection, keys, options);
+    const existing = caches.get(created.name);
+    if (existing) {
+      if (canonicalJson(existing.options) !== canonicalJson(created.options)) {
+        throw new InvalidArgumentError('cache options', [{ path: 'name', message: `a cache named ${created.name} already exists with other options` }]);
+      }
+      return existing;
+    }
+    caches.set(created.name, created);
+    return created;
+  };
+  const userTag = (user: UserScope): string => {
+    keys.user(user); // validates
+    return `user:${user.tenant ?? '_'}:${user.userId}`;
+  };
   let probed: Promise<ServerCapabilities> | undefined;
   const capabilities = (): Promise<ServerCapabilities> => {
     probed ??= probeCapabilities(connection).catch((error: unknown) => {
@@ -64,14 +97,33 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     connection,
     keys,
     sessions,
-    forgetUser: (user) => sessions.forgetUser(user),
+    cache,
+    embeddingCache: (embedder, { model, cache: options }) => new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
+    llmCache: (options) => new LlmCache(cache({ name: 'llm', ...options })),
+    userTag,
+    forgetUser: async (user) => {
+      const tag = userTag(user);
+      const [deleted] = await Promise.all([sessions.forgetUser(user), ...[...caches.values()].map((c) => c.invalidateTag(tag))]);
+      return deleted;
+    },
     capabilities,
     doctor: async () =>
       diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
-    close: () => connection.close(),
+    close: async () => {
+      await Promise.all([...caches.values()].map((c) => c.close()));
+      await connection.close();
+    },
   };
 }
 
+export { Cache, ComputeFailedError } from './cache/cache.js';
+export type { CacheStats } from './cache/cache.js';
+export { EmbeddingCache, EmbeddingShapeError } from './cache/embedding-cache.js';
+export type { EmbeddingsLike } from './cache/embedding-cache.js';
+export { canonicalJson, LlmCache } from './cache/llm-cache.js';
+export type { LlmRequest } from './cache/llm-cache.js';
+export { CacheOptionsSchema, CacheTtlSchema } from './cache/options.js';
+export type { CacheOptions, CacheTtl, WriteOptions as CacheWriteOptions } from './cache/options.js';
 export { probeCapabilities, parseCapabilities, parseInfo } from './connection/capabilities.js';
 export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
 export { ConnectionConfigSchema, TlsConfigSchema } from './connection/config.js';

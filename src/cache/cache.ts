@@ -2,7 +2,7 @@
 // sliding TTL, and getOrCompute with stampede protection (lock and recompute, XFetch, stale while
 // revalidate). A hit is one plain GET (GETEX when sliding); scripts run only on misses and writes.
 // It must never cache a failed computation, leave a lock behind, or hang a waiter without bound.
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { AgentMemoryError, ConnectionError, TimeoutError } from '../errors.js';
@@ -53,6 +53,9 @@ export class ComputeFailedError extends AgentMemoryError {
   }
 }
 
+/** The default options object: already valid, so it skips validation on the hot path. */
+const NO_OPTIONS: z.output<typeof WriteOptionsSchema> = Object.freeze({});
+
 const ComputeSchema = z.custom<() => unknown>((v) => typeof v === 'function', 'must be a function');
 
 export class Cache {
@@ -81,7 +84,7 @@ export class Cache {
 
   /** The entry id of a key: a digest, so any string is a valid key and keys cannot collide with each other's structure. */
   static id(key: string): string {
-    return createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    return hash('sha256', key, 'base64url').slice(0, 22);
   }
 
   /** A copy of the counters. */
@@ -155,42 +158,51 @@ export class Cache {
    *
    * @example const answer = await cache.getOrCompute(prompt, () => llm.invoke(prompt), { tags: ['doc:42'] });
    */
-  async getOrCompute<T>(key: string, compute: () => T | Promise<T>, options: WriteOptions = {}): Promise<T> {
+  async getOrCompute<T>(key: string, compute: () => T | Promise<T>, options: WriteOptions = NO_OPTIONS): Promise<T> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
     parseInput(ComputeSchema, compute, 'compute');
-    const write = parseInput(WriteOptionsSchema, options, 'cache write options');
+    const write = options === NO_OPTIONS ? NO_OPTIONS : parseInput(WriteOptionsSchema, options, 'cache write options');
+    // A hit needs no bookkeeping; only a miss joins or starts this process's one computation of the key.
     const running = this.#flights.get(id);
     if (running) {
       this.#stats.coalesced++;
       return running as Promise<T>;
     }
-    const flight = this.#getOrCompute(id, compute, write).finally(() => this.#flights.delete(id));
-    this.#flights.set(id, flight);
-    return flight;
-  }
-
-  async #getOrCompute<T>(id: string, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<T> {
     let found: Entry | undefined;
     try {
       found = await this.#read(id);
     } catch (error) {
       return this.#failOpenOr(error, compute);
     }
-    if (found) {
-      this.#stats.hits++;
-      const now = Date.now();
-      const { stampede, staleWhileRevalidateSeconds } = this.options;
-      if (found.freshUntil > 0 && now >= found.freshUntil && staleWhileRevalidateSeconds > 0) {
-        this.#stats.staleServed++;
-        void this.#refreshInBackground(id, compute, write);
-        return found.value as T;
-      }
-      if (stampede.mode === 'xfetch' && shouldRecomputeEarly(now, found.freshUntil, found.computeMs, stampede.xfetchBeta)) {
-        this.#stats.earlyRecomputes++;
-        return this.#computeAndStore(id, compute, write, '');
-      }
+    if (found) return this.#served(id, found, compute, write);
+    const again = this.#flights.get(id);
+    if (again) {
+      this.#stats.coalesced++;
+      return again as Promise<T>;
+    }
+    const flight = this.#missed(id, compute, write).finally(() => this.#flights.delete(id));
+    this.#flights.set(id, flight);
+    return flight;
+  }
+
+  /** A hit: fresh, stale (served while one caller refreshes), or due for an XFetch early recompute. */
+  async #served<T>(id: string, found: Entry, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<T> {
+    this.#stats.hits++;
+    const now = Date.now();
+    const { stampede, staleWhileRevalidateSeconds } = this.options;
+    if (found.freshUntil > 0 && now >= found.freshUntil && staleWhileRevalidateSeconds > 0) {
+      this.#stats.staleServed++;
+      void this.#refreshInBackground(id, compute, write);
       return found.value as T;
     }
+    if (stampede.mode === 'xfetch' && shouldRecomputeEarly(now, found.freshUntil, found.computeMs, stampede.xfetchBeta)) {
+      this.#stats.earlyRecomputes++;
+      return this.#computeAndStore(id, compute, write, '');
+    }
+    return found.value as T;
+  }
+
+  async #missed<T>(id: string, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<T> {
     this.#stats.misses++;
     if (this.options.stampede.mode !== 'lock') return this.#computeAndStore(id, compute, write, '');
     try {

@@ -30,6 +30,12 @@ import { ConnectionConfigSchema, type ConnectionConfig, type ResolvedConnectionC
 type SingleClient = RedisClientType;
 type ClusterClient = RedisClusterType;
 
+interface Deadline {
+  at: number;
+  args: readonly RedisArgument[];
+  reject: (error: Error) => void;
+}
+
 /** Where a command goes on a cluster: the node owning `key`; any node when there is no key. */
 export interface CommandRoute {
   key?: string | undefined;
@@ -68,29 +74,52 @@ export class RedisConnection {
    * as AgentMemoryErrors: TimeoutError after `commandTimeoutMs`, ConnectionError when the server
    * cannot be reached, RedisCommandError when Redis rejects the command.
    */
-  async send<T = unknown>(args: readonly RedisArgument[], route: CommandRoute = {}): Promise<T> {
+  send<T = unknown>(args: readonly RedisArgument[], route: CommandRoute = {}): Promise<T> {
     const options = route.buffers ? AS_BUFFERS : undefined;
     const pending =
       this.mode === 'cluster'
         ? (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[], options)
         : (this.#client as SingleClient).sendCommand<T>(args, options);
-    // node-redis stops timing a command once it is written to the socket, so a server that stops
-    // answering would hang the caller forever: the deadline is kept here instead.
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new TimeoutError(`${commandName(args)} got no reply within ${this.config.commandTimeoutMs} ms`)),
-        this.config.commandTimeoutMs,
+    return new Promise<T>((resolve, reject) => {
+      const deadline: Deadline = { at: Date.now() + this.config.commandTimeoutMs, args, reject };
+      this.#deadlines.add(deadline);
+      this.#sweep();
+      pending.then(
+        (reply) => {
+          this.#deadlines.delete(deadline);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          this.#deadlines.delete(deadline);
+          reject(translateError(error, commandName(args)));
+        },
       );
     });
-    pending.catch(() => undefined); // a reply that arrives after the deadline is dropped
-    try {
-      return await Promise.race([pending, deadline]);
-    } catch (error) {
-      throw translateError(error, commandName(args));
-    } finally {
-      clearTimeout(timer);
-    }
+  }
+
+  // node-redis stops timing a command once it is written to the socket, so a server that stops
+  // answering would hang the caller forever. Deadlines are kept here instead, by one coarse
+  // sweeper per connection (a timer per command costs more than the command on a fast path).
+  readonly #deadlines = new Set<Deadline>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  #sweep(): void {
+    if (this.#sweeper) return;
+    const every = Math.max(5, Math.min(100, Math.floor(this.config.commandTimeoutMs / 20)));
+    this.#sweeper = setInterval(() => {
+      if (this.#deadlines.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+        return;
+      }
+      const now = Date.now();
+      for (const d of this.#deadlines) {
+        if (d.at > now) continue;
+        this.#deadlines.delete(d);
+        d.reject(new TimeoutError(`${commandName(d.args)} got no reply within ${this.config.commandTimeoutMs} ms`));
+      }
+    }, every);
+    this.#sweeper.unref();
   }
 
   /**
@@ -114,6 +143,8 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     try {
       await this.#client.close();
     } catch {

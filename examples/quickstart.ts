@@ -13,7 +13,7 @@ const memory = await createAgentMemory({
   prefix: 'demo',
   sessions: {
     ttl: { mode: 'sliding', seconds: 3600 },
-    maxMessages: 4,
+    maxMessages: 3,
     // A real agent would ask a model; the demo just lists what fell out of the window.
     summarizer: ({ summary, messages }) => [summary, ...messages.map((m) => `${m.role}: ${m.content}`)].filter(Boolean).join(' | '),
   },
@@ -34,7 +34,7 @@ try {
   await chat.append({ role: 'assistant', content: 'Your parcel was lost; I have sent a replacement.' });
   await chat.state.update((s) => ({ ...s, step: 'replacement-sent' }));
   const { summary, messages } = await chat.window({ maxTokens: 200 });
-  console.log(`Window (max 4 messages kept): ${messages.map((m) => m.role).join(', ')}`);
+  console.log(`Window (max 3 messages kept): ${messages.map((m) => m.role).join(', ')}`);
   console.log(`Running summary of what was trimmed: ${summary}`);
   console.log(`Reasoning state: ${JSON.stringify((await chat.state.get()).value)}`);
   const info = await chat.info();

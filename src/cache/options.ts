@@ -1,19 +1,9 @@
 // A cache's options (per-cache defaults) and a call's overrides: zod schemas, defaults here once.
+// The TTL is the shared policy (ttl.ts): `fixed` is `SET … PX`; `sliding` is refreshed by a hit in
+// the same command (`GETEX … PX`); `none` keeps an entry until it is deleted or invalidated.
 import { z } from 'zod';
 import { KeyPartSchema } from '../keys.js';
-
-const Seconds = z.number().positive().max(10 * 365 * 24 * 3600);
-
-/**
- * `fixed`: `SET … PX`, never refreshed. `sliding`: a hit refreshes the TTL in the same command
- * (`GETEX … PX`). `none`: kept until deleted or invalidated (explicit invalidation).
- */
-export const CacheTtlSchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('fixed'), seconds: Seconds }).strict(),
-  z.object({ mode: z.literal('sliding'), seconds: Seconds }).strict(),
-  z.object({ mode: z.literal('none') }).strict(),
-]);
-export type CacheTtl = z.infer<typeof CacheTtlSchema>;
+import { SecondsSchema as Seconds, TtlPolicySchema } from '../ttl.js';
 
 export const StampedeSchema = z
   .object({
@@ -49,7 +39,7 @@ export const CacheOptionsSchema = z
     /** The cache's name: part of every key and of its pub/sub channel. */
     name: KeyPartSchema,
     /** Default TTL. Default fixed, one hour. */
-    ttl: CacheTtlSchema.default({ mode: 'fixed', seconds: 3600 }),
+    ttl: TtlPolicySchema.default({ mode: 'fixed', seconds: 3600 }),
     /** Serve an expired value for this long while one caller refreshes it (0: off). Default 0. */
     staleWhileRevalidateSeconds: z.number().min(0).max(10 * 365 * 24 * 3600).default(0),
     stampede: StampedeSchema.prefault({}),

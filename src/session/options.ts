@@ -1,20 +1,11 @@
-// The session store's options and a session's TTL policy: zod schemas, defaults documented once.
+// The session store's options: zod schemas, defaults documented once. A session's TTL policy is
+// the shared one (ttl.ts): `sliding` moves the deadline of every key of the session together on
+// every read and write; `fixed` sets it when the session is created; `none` keeps it until deleted.
 import { z } from 'zod';
+import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
 import { approximateTokens, type Message, type TokenCounter } from './message.js';
 
-const Seconds = z.number().positive().max(10 * 365 * 24 * 3600);
-
-/**
- * How long a session lives. `sliding`: every read and write pushes the deadline to now + seconds,
- * on every key of the session together. `fixed`: the deadline is set when the session is created
- * and never moves. `none`: the session lives until it is deleted (explicit invalidation).
- */
-export const TtlPolicySchema = z.discriminatedUnion('mode', [
-  z.object({ mode: z.literal('sliding'), seconds: Seconds }).strict(),
-  z.object({ mode: z.literal('fixed'), seconds: Seconds }).strict(),
-  z.object({ mode: z.literal('none') }).strict(),
-]);
-export type TtlPolicy = z.infer<typeof TtlPolicySchema>;
+export { TtlPolicySchema, type TtlPolicy };
 
 /** Folds messages trimmed from the window into the session's running summary. */
 export type Summarizer = (input: { summary: string | null; messages: Message[] }) => Promise<string> | string;

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'UNSUPPORTED_SERVER'
   | 'DIMENSION_MISMATCH'
+  | 'INDEX_MISMATCH'
   | 'CREDENTIALS'
   | 'REDIS_ERROR';
 
@@ -72,6 +73,20 @@ export class UnsupportedServerError extends AgentMemoryError {
 export class CredentialsError extends AgentMemoryError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('CREDENTIALS', message, options);
+  }
+}
+
+/** A vector's dimension differs from the index's (or the embedder's from the index's). */
+export class DimensionMismatchError extends AgentMemoryError {
+  constructor(message: string) {
+    super('DIMENSION_MISMATCH', message);
+  }
+}
+
+/** An index exists with another definition (metric, engine, fields…): the message names both. */
+export class IndexMismatchError extends AgentMemoryError {
+  constructor(message: string) {
+    super('INDEX_MISMATCH', message);
   }
 }
 

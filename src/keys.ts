@@ -36,6 +36,12 @@ const UserScopeSchema = z.object({
 
 const DEFAULT_TENANT = '_';
 
+const MemoryScopeSchema = z.object({
+  tenant: KeyPartSchema.optional(),
+  userId: KeyPartSchema,
+  agentId: KeyPartSchema.optional(),
+});
+
 /** The keys of one conversation. All share the user's hash tag. */
 export interface SessionKeys {
   /** List of the session's messages, oldest first. */
@@ -90,6 +96,25 @@ export interface CacheKeys {
   pattern: string;
 }
 
+/** Whose long-term memories: a user, optionally one agent's of that user. */
+export interface MemoryScopeRef {
+  tenant?: string | undefined;
+  userId: string;
+  agentId?: string | undefined;
+}
+
+/** The keys of one namespace of one scope in a vector index. All share the scope's hash tag. */
+export interface VectorKeys {
+  /** Hash of one item: vector, payload, index fields. */
+  item(id: string): string;
+  /** Set of the scope's item ids. */
+  ids: string;
+  /** The scope's vector set (vectorset engine). */
+  vectorSet: string;
+  /** What every item key of the namespace starts with (the RediSearch index prefix). */
+  namespacePrefix: string;
+}
+
 /** Builds key names under one prefix. Validates every part before any key is formed. */
 export class Keyspace {
   readonly prefix: string;
@@ -115,6 +140,28 @@ export class Keyspace {
       lock: (id) => `${shardTag(shardOf(id))}:l:${id}`,
       tag: (tagId, shard) => `${shardTag(shard)}:t:${tagId}`,
       pattern: `${base}{${cache}:*`,
+    };
+  }
+
+  /** The hash tag and query-safe token of a memory scope. */
+  memoryScope(ref: MemoryScopeRef): { tag: string; token: string } {
+    const { tenant = DEFAULT_TENANT, userId, agentId } = parseInput(MemoryScopeSchema, ref, 'memory scope');
+    const tag = agentId === undefined ? `{${tenant}:${userId}}` : `{${tenant}:${userId}:${agentId}}`;
+    return { tag, token: Buffer.from(tag, 'utf8').toString('hex') };
+  }
+
+  /** The keys of a vector index namespace: where its definition lives, and each scope's keys. */
+  vector(namespace: string): { definition: string; namespacePrefix: string; scope(tag: string): VectorKeys } {
+    const namespacePrefix = `${this.prefix}:ltm:${namespace}:`;
+    return {
+      definition: `${this.prefix}:ltm-def:${namespace}`,
+      namespacePrefix,
+      scope: (tag) => ({
+        item: (id) => `${namespacePrefix}${tag}:i:${parseInput(KeyPartSchema, id, 'item id')}`,
+        ids: `${namespacePrefix}${tag}:ids`,
+        vectorSet: `${namespacePrefix}${tag}:vs`,
+        namespacePrefix,
+      }),
     };
   }
 

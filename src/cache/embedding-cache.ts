@@ -2,15 +2,12 @@
 // are digests of model + kind + text, vectors are stored as float32 bytes, a batch is looked up in
 // one round trip, and only the misses (deduplicated) go to the embedder.
 import { z } from 'zod';
+import type { EmbeddingsLike } from '../embeddings/embedder.js';
 import { AgentMemoryError } from '../errors.js';
 import { parseInput } from '../validate.js';
 import type { Cache } from './cache.js';
 
-/** What LangChain's `Embeddings` classes (OpenAI, Azure OpenAI, …) offer. */
-export interface EmbeddingsLike {
-  embedQuery(text: string): Promise<number[]>;
-  embedDocuments(texts: string[]): Promise<number[][]>;
-}
+export type { EmbeddingsLike };
 
 const OptionsSchema = z
   .object({

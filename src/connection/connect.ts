@@ -123,6 +123,25 @@ export class RedisConnection {
   }
 
   /**
+   * Runs commands in one MULTI/EXEC, one round trip. On a cluster every key must share `key`'s
+   * slot (the library's keys of one user or scope do). Returns each command's reply.
+   */
+  async transaction(commands: readonly (readonly RedisArgument[])[], key: string): Promise<unknown[]> {
+    try {
+      if (this.mode === 'cluster') {
+        const multi = (this.#client as ClusterClient).multi(key);
+        for (const command of commands) multi.addCommand(key, false, command as RedisArgument[]);
+        return (await multi.exec()) as unknown[];
+      }
+      const multi = (this.#client as SingleClient).multi();
+      for (const command of commands) multi.addCommand(command as RedisArgument[]);
+      return (await multi.exec()) as unknown[];
+    } catch (error) {
+      throw translateError(error, 'MULTI');
+    }
+  }
+
+  /**
    * Subscribes this connection to a pub/sub channel (use a connection of its own: see
    * {@link duplicate}). On a cluster, classic pub/sub reaches every node.
    */

@@ -1,0 +1,268 @@
+// Long-term memory: facts, preferences and episodes an agent keeps about a user, recalled by
+// meaning. remember (with deduplication), recall (similarity or a blend with recency and
+// importance), get, update, forget. The scope is always applied by the library: a caller's filter
+// can narrow a recall, never widen it to another user.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { EmbeddingsLike } from '../embeddings/embedder.js';
+import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
+import { KeyPartSchema, type Keyspace, type MemoryScopeRef } from '../keys.js';
+import { SecondsSchema } from '../ttl.js';
+import { parseInput } from '../validate.js';
+import { parseFilter, type Filter } from '../vector/filter.js';
+import { similarity } from '../vector/items.js';
+import type { Scope, VectorIndex, VectorItem } from '../vector/types.js';
+
+type Json = z.core.util.JSONType;
+
+const TagSchema = z.string().min(1).max(256);
+
+/** What `remember` takes. */
+export const MemoryInputSchema = z
+  .object({
+    text: z.string().min(1, 'must not be empty').max(100_000),
+    /** Any JSON; fields declared filterable in the memory's `fields` are also indexed for filters. */
+    metadata: z.record(z.string(), z.json()).optional(),
+    /** Labels, filterable as the `tags` field. */
+    tags: z.array(TagSchema).max(64).optional(),
+    /** 0 (trivial) to 1 (essential); used by blended scoring. Default 0.5. */
+    importance: z.number().min(0).max(1).optional(),
+    /** Forget it after this long. */
+    ttlSeconds: SecondsSchema.optional(),
+    /** Your own id (upsert); default a new UUID. */
+    id: KeyPartSchema.optional(),
+  })
+  .strict();
+export type MemoryInput = z.input<typeof MemoryInputSchema>;
+
+const ScoringSchema = z.union([
+  z.literal('similarity'),
+  z
+    .object({
+      /** Weights of similarity, recency and importance. Defaults 0.7, 0.2, 0.1. */
+      similarity: z.number().min(0).default(0.7),
+      recency: z.number().min(0).default(0.2),
+      importance: z.number().min(0).default(0.1),
+      /** Recency halves every this many days. Default 30. */
+      halfLifeDays: z.number().positive().default(30),
+    })
+    .strict(),
+]);
+
+export const RecallOptionsSchema = z
+  .object({
+    k: z.number().int().min(1).max(1000).default(5),
+    filter: z.unknown().optional(),
+    /** Drop results whose similarity is below this (0 to 1 for cosine). */
+    minScore: z.number().min(0).max(1).optional(),
+    /** `similarity` (default) or a blend of similarity, recency and importance (see README). */
+    scoring: ScoringSchema.default('similarity'),
+  })
+  .strict();
+export type RecallOptions = z.input<typeof RecallOptionsSchema>;
+
+export const LongTermMemoryOptionsSchema = z
+  .object({
+    /**
+     * Two memories this similar (0–1, the engines' score scale) are one: remembering the second
+     * updates the first. Default 0.97; 1 turns deduplication off.
+     */
+    dedupeThreshold: z.number().min(0).max(1).default(0.97),
+  })
+  .strict();
+
+/** A stored memory. */
+export interface Memory {
+  id: string;
+  text: string;
+  metadata: Record<string, Json>;
+  tags: string[];
+  importance: number;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number | null;
+}
+
+/** A recalled memory: the memory, its similarity to the query, and the score it was ranked by. */
+export interface Recalled extends Memory {
+  similarity: number;
+  score: number;
+}
+
+export interface RememberResult {
+  id: string;
+  /** `merged` when a near-identical memory existed: it was updated instead of a copy inserted. */
+  status: 'inserted' | 'merged';
+}
+
+export class LongTermMemory {
+  readonly options: z.output<typeof LongTermMemoryOptionsSchema>;
+
+  constructor(
+    readonly index: VectorIndex,
+    private readonly embedder: EmbeddingsLike,
+    private readonly keyspace: Keyspace,
+    options: z.input<typeof LongTermMemoryOptionsSchema> = {},
+  ) {
+    this.options = parseInput(LongTermMemoryOptionsSchema, options, 'long-term memory options');
+    if (index.definition.fields.tags !== undefined && index.definition.fields.tags !== 'tag') {
+      throw new InvalidArgumentError('index definition', [{ path: 'fields.tags', message: 'is reserved for memory tags and must be a tag field' }]);
+    }
+  }
+
+  /** Remembers one memory. */
+  async remember(scope: MemoryScopeRef, input: MemoryInput): Promise<RememberResult> {
+    return (await this.rememberMany(scope, [input]))[0]!;
+  }
+
+  /**
+   * Remembers many: one embedding call, deduplication against what is stored and within the
+   * batch, one transaction for the writes.
+   */
+  async rememberMany(scope: MemoryScopeRef, inputs: readonly MemoryInput[]): Promise<RememberResult[]> {
+    const s = this.#scope(scope);
+    const parsed = parseInput(z.array(MemoryInputSchema).min(1).max(1000), inputs, 'memories');
+    const vectors = await this.#embed(parsed.map((m) => m.text), 'document');
+    const now = Date.now();
+    const threshold = this.options.dedupeThreshold;
+    const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true }))) : vectors.map(() => []);
+    const results: RememberResult[] = [];
+    const items: VectorItem[] = [];
+    const written: { vector: number[]; item: VectorItem; memory: Memory }[] = [];
+    for (const [i, input] of parsed.entries()) {
+      const vector = vectors[i]!;
+      // A near-copy of one written earlier in this batch, or of a stored one, is merged into it.
+      const inBatch = threshold < 1 ? written.find((w) => similarity(this.index.definition.metric, Float32Array.from(w.vector), Float32Array.from(vector)) >= threshold) : undefined;
+      const stored = nearest[i]![0];
+      let base: Memory | undefined = inBatch?.memory;
+      if (!base && input.id === undefined && stored && stored.score >= threshold) base = decodeMemory(stored.id, stored.payload);
+      const id = input.id ?? base?.id ?? randomUUID();
+      const memory: Memory = {
+        id,
+        text: input.text,
+        metadata: { ...(base?.metadata ?? {}), ...(input.metadata ?? {}) },
+        tags: [...new Set([...(base?.tags ?? []), ...(input.tags ?? [])])],
+        importance: Math.max(base?.importance ?? 0, input.importance ?? 0.5),
+        createdAt: base?.createdAt ?? now,
+        updatedAt: now,
+        expiresAt: input.ttlSeconds !== undefined ? now + input.ttlSeconds * 1000 : (base?.expiresAt ?? null),
+      };
+      const item = this.#item(memory, vector);
+      if (inBatch) {
+        inBatch.memory = memory;
+        items[items.indexOf(inBatch.item)] = item;
+        inBatch.item = item;
+      } else {
+        items.push(item);
+        written.push({ vector, item, memory });
+      }
+      results.push({ id, status: base ? 'merged' : 'inserted' });
+    }
+    await this.index.upsert(s, items);
+    return results;
+  }
+
+  /** The memories most relevant to `query`, best first. */
+  async recall(scope: MemoryScopeRef, query: string, options: RecallOptions = {}): Promise<Recalled[]> {
+    const s = this.#scope(scope);
+    const o = parseInput(RecallOptionsSchema, options, 'recall options');
+    const filter = o.filter === undefined ? undefined : this.#filter(o.filter);
+    const [vector] = await this.#embed([parseInput(z.string().min(1), query, 'query')], 'query');
+    const blended = o.scoring !== 'similarity';
+    const hits = await this.index.query(s, vector!, { k: blended ? Math.min(1000, o.k * 4) : o.k, filter });
+    const now = Date.now();
+    let recalled = hits.map((h): Recalled => {
+      const memory = decodeMemory(h.id, h.payload);
+      let score = h.score;
+      if (o.scoring !== 'similarity') {
+        const w = o.scoring;
+        const ageDays = (now - memory.updatedAt) / 86_400_000;
+        score = w.similarity * h.score + w.recency * Math.pow(0.5, ageDays / w.halfLifeDays) + w.importance * memory.importance;
+      }
+      return { ...memory, similarity: h.score, score };
+    });
+    if (o.minScore !== undefined) recalled = recalled.filter((r) => r.similarity >= o.minScore!);
+    if (blended) recalled.sort((a, b) => b.score - a.score);
+    return recalled.slice(0, o.k);
+  }
+
+  /** One memory by id, or null. */
+  async get(scope: MemoryScopeRef, id: string): Promise<Memory | null> {
+    const [payload] = await this.index.get(this.#scope(scope), [parseInput(KeyPartSchema, id, 'memory id')]);
+    return payload ? decodeMemory(id, payload) : null;
+  }
+
+  /** Changes a memory; a new text is embedded again. Returns the memory, or null if it does not exist. */
+  async update(scope: MemoryScopeRef, id: string, patch: Partial<Pick<MemoryInput, 'text' | 'metadata' | 'tags' | 'importance' | 'ttlSeconds'>>): Promise<Memory | null> {
+    const s = this.#scope(scope);
+    const current = await this.get(scope, id);
+    if (!current) return null;
+    const p = parseInput(MemoryInputSchema.omit({ id: true }).partial(), patch, 'memory update');
+    const now = Date.now();
+    const memory: Memory = {
+      ...current,
+      text: p.text ?? current.text,
+      metadata: p.metadata ?? current.metadata,
+      tags: p.tags ?? current.tags,
+      importance: p.importance ?? current.importance,
+      updatedAt: now,
+      expiresAt: p.ttlSeconds !== undefined ? now + p.ttlSeconds * 1000 : current.expiresAt,
+    };
+    const [vector] = await this.#embed([memory.text], 'document');
+    await this.index.upsert(s, [this.#item(memory, vector!)]);
+    return memory;
+  }
+
+  /** Forgets memories by id, or every memory matching a filter. Returns how many. */
+  async forget(scope: MemoryScopeRef, which: { ids: string[] } | { filter: Filter }): Promise<number> {
+    const s = this.#scope(scope);
+    const ids = 'ids' in which ? parseInput(z.array(KeyPartSchema), which.ids, 'memory ids') : await this.index.ids(s, this.#filter(which.filter));
+    return this.index.delete(s, ids);
+  }
+
+  /** Forgets every memory of a scope (forgetUser calls it). */
+  forgetScope(scope: MemoryScopeRef): Promise<number> {
+    return this.index.dropScope(this.#scope(scope));
+  }
+
+  count(scope: MemoryScopeRef): Promise<number> {
+    return this.index.count(this.#scope(scope));
+  }
+
+  #scope(ref: MemoryScopeRef): Scope {
+    return this.keyspace.memoryScope(ref);
+  }
+
+  #filter(input: unknown): Filter {
+    return parseFilter(input, this.index.definition.fields);
+  }
+
+  async #embed(texts: string[], kind: 'query' | 'document'): Promise<number[][]> {
+    const vectors = kind === 'query' ? [await this.embedder.embedQuery(texts[0]!)] : await this.embedder.embedDocuments(texts);
+    for (const v of vectors) {
+      if (!Array.isArray(v) || v.length !== this.index.definition.dim) {
+        throw new DimensionMismatchError(`the embedder returns ${Array.isArray(v) ? v.length : 'no'}-dimensional vectors; index ${this.index.definition.namespace} holds ${this.index.definition.dim}`);
+      }
+    }
+    return vectors;
+  }
+
+  #item(memory: Memory, vector: number[]): VectorItem {
+    const tags: Record<string, string[]> = {};
+    const numbers: Record<string, number> = {};
+    for (const [field, kind] of Object.entries(this.index.definition.fields)) {
+      const value = field === 'tags' ? memory.tags : field === 'importance' ? memory.importance : field === 'createdAt' ? memory.createdAt : field === 'updatedAt' ? memory.updatedAt : memory.metadata[field];
+      if (kind === 'tag') {
+        const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+        tags[field] = list.filter((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean').map(String);
+      } else if (typeof value === 'number' && Number.isFinite(value)) {
+        numbers[field] = value;
+      }
+    }
+    return { id: memory.id, vector, tags, numbers, payload: JSON.stringify(memory), expiresAt: memory.expiresAt ?? undefined };
+  }
+}
+
+function decodeMemory(id: string, payload: string): Memory {
+  return { ...(JSON.parse(payload) as Memory), id };
+}

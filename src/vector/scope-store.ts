@@ -1,0 +1,84 @@
+// What every engine keeps the same way: an item hash per item, the scope's id set, and an expiry
+// that is the hash's own TTL. Engines add their query (and, for vector sets, the set itself) on top.
+// Every write of a batch is one MULTI on the scope's slot.
+import type { RedisArgument } from 'redis';
+import type { RedisConnection } from '../connection/connect.js';
+import type { VectorKeys } from '../keys.js';
+import { runScript, script } from '../scripts/index.js';
+import { compileToPredicate, type Filter } from './filter.js';
+import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
+import type { ResolvedIndexDefinition, Scope, VectorItem } from './types.js';
+
+const SCAN = script('vector-scan-2');
+const DROP = script('vector-drop-2');
+
+export class ScopeStore {
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly keysOf: (scope: Scope) => VectorKeys,
+    private readonly definition: ResolvedIndexDefinition,
+    private readonly options: { vectorInHash: boolean; vectorSet: boolean },
+  ) {}
+
+  keys(scope: Scope): VectorKeys {
+    return this.keysOf(scope);
+  }
+
+  /** Writes items (replacing same ids) with `extra(item)` commands in the same MULTI. */
+  async upsert(scope: Scope, items: readonly VectorItem[], extra: (item: VectorItem, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<void> {
+    if (items.length === 0) return;
+    const keys = this.keysOf(scope);
+    const commands: RedisArgument[][] = [];
+    for (const item of items) {
+      const key = keys.item(item.id);
+      commands.push(['DEL', key], ['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]);
+      if (item.expiresAt !== undefined) commands.push(['PEXPIREAT', key, String(Math.floor(item.expiresAt))]);
+      commands.push(['SADD', keys.ids, item.id], ...extra(item, keys));
+    }
+    await this.connection.transaction(commands, keys.ids);
+  }
+
+  async get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]> {
+    const keys = this.keysOf(scope);
+    return Promise.all(ids.map((id) => this.connection.send<string | null>(['HGET', keys.item(id), 'p'], { key: keys.item(id) })));
+  }
+
+  /** Every live item with the given fields (purging expired ids on the way). */
+  async scan(scope: Scope, fields: readonly string[], buffers = false): Promise<{ id: string; values: (Buffer | string | null)[] }[]> {
+    const keys = this.keysOf(scope);
+    const flat = await runScript<(string | Buffer | null)[]>(this.connection, SCAN, [keys.ids, keys.vectorSet], [keys.item('x').slice(0, -1), this.options.vectorSet ? '1' : '0', ...fields], { buffers });
+    const rows: { id: string; values: (Buffer | string | null)[] }[] = [];
+    const width = fields.length + 1;
+    for (let i = 0; i < flat.length; i += width) rows.push({ id: String(flat[i]), values: flat.slice(i + 1, i + width) });
+    return rows;
+  }
+
+  async ids(scope: Scope, filter?: Filter, limit = Infinity): Promise<string[]> {
+    const rows = await this.scan(scope, filter ? filterFieldNames(this.definition) : []);
+    const keep = filter ? compileToPredicate(filter) : () => true;
+    const out: string[] = [];
+    for (const row of rows) {
+      if (out.length >= limit) break;
+      if (keep(decodeFilterValues(this.definition, row.values as (string | null)[]))) out.push(row.id);
+    }
+    return out;
+  }
+
+  async delete(scope: Scope, ids: readonly string[], extra: (id: string, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<number> {
+    if (ids.length === 0) return 0;
+    const keys = this.keysOf(scope);
+    const commands: RedisArgument[][] = [];
+    for (const id of ids) commands.push(['UNLINK', keys.item(id)], ['SREM', keys.ids, id], ...extra(id, keys));
+    const replies = await this.connection.transaction(commands, keys.ids);
+    return replies.filter((_, i) => commands[i]![0] === 'UNLINK').reduce((n: number, r) => n + Number(r), 0);
+  }
+
+  async count(scope: Scope): Promise<number> {
+    return (await this.scan(scope, [])).length;
+  }
+
+  async dropScope(scope: Scope): Promise<number> {
+    const keys = this.keysOf(scope);
+    return runScript<number>(this.connection, DROP, [keys.ids, keys.vectorSet], [keys.item('x').slice(0, -1)]);
+  }
+}

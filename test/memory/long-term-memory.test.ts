@@ -1,0 +1,132 @@
+// Long-term memory on the engines this machine runs (vector sets on Redis 8 and the cluster, flat
+// everywhere), with the offline hashing embedder: recall by meaning, dedupe, filters, scoring,
+// update, forget, expiry, and no leak between scopes however their ids look.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisConnection } from '../../src/connection/connect.js';
+import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
+import { DimensionMismatchError, InvalidArgumentError } from '../../src/errors.js';
+import { Keyspace } from '../../src/keys.js';
+import { LongTermMemory } from '../../src/memory/long-term-memory.js';
+import { FlatIndex } from '../../src/vector/engines/flat.js';
+import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
+import { IndexDefinitionSchema, type IndexDefinition, type VectorIndex } from '../../src/vector/types.js';
+import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix } from '../harness/index.js';
+
+const engines: [string, (c: RedisConnection, k: Keyspace, d: IndexDefinition) => VectorIndex][] = [
+  ['flat', (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d))],
+  ['vectorset', (c, k, d) => new VectorSetIndex(c, k, IndexDefinitionSchema.parse(d))],
+];
+
+for (const target of targetsWithCluster()) {
+  for (const [engine, make] of engines) {
+    if (engine === 'vectorset' && target.name === 'redis7') continue;
+    describe(`long-term memory: ${engine} on ${target.name}`, () => {
+      let connection: RedisConnection;
+      let prefix: string;
+      let memory: LongTermMemory;
+      const embedder = new HashingEmbeddings(128);
+      const alice = { tenant: 'acme', userId: 'alice' };
+
+      beforeAll(async () => {
+        connection = await connectTo(target);
+        prefix = uniquePrefix('l');
+        const keyspace = new Keyspace(prefix);
+        const index = make(connection, keyspace, { namespace: 'facts', dim: 128, fields: { tags: 'tag', lang: 'tag', importance: 'numeric' } });
+        await index.ensure();
+        memory = new LongTermMemory(index, embedder, keyspace);
+      });
+      afterAll(async () => {
+        await deletePrefix(connection, prefix);
+        await connection.close();
+      });
+
+      it('recalls by meaning (shared words) and returns the memory with its scores', async () => {
+        await memory.rememberMany(alice, [
+          { text: 'Alice prefers window seats on long flights', tags: ['travel'], metadata: { lang: 'en' } },
+          { text: 'Alice is allergic to peanuts', tags: ['health'], importance: 0.9, metadata: { lang: 'en' } },
+          { text: 'Alice a un chat qui s’appelle Minou', tags: ['pets'], metadata: { lang: 'fr' } },
+        ]);
+        const [top] = await memory.recall(alice, 'which seats does she prefer on flights?', { k: 1 });
+        expect(top).toMatchObject({ text: 'Alice prefers window seats on long flights', tags: ['travel'], metadata: { lang: 'en' }, importance: 0.5 });
+        expect(top!.similarity).toBeGreaterThan(0.5);
+        expect(top!.score).toBe(top!.similarity);
+        expect(top!.createdAt).toBeGreaterThan(Date.now() - 60_000);
+      });
+
+      it('merges a near-copy instead of inserting it, in a batch and against what is stored', async () => {
+        const scope = { userId: 'dedupe' };
+        const first = await memory.remember(scope, { text: 'Bob drinks his coffee black', tags: ['food'] });
+        const again = await memory.remember(scope, { text: 'Bob drinks his coffee black!', tags: ['morning'], importance: 0.8 });
+        expect(again).toEqual({ id: first.id, status: 'merged' });
+        const batch = await memory.rememberMany(scope, [{ text: 'Bob lives in Lyon' }, { text: 'bob lives in lyon' }]);
+        expect(batch[1]).toEqual({ id: batch[0]!.id, status: 'merged' });
+        expect(await memory.count(scope)).toBe(2);
+        expect(await memory.get(scope, first.id)).toMatchObject({ text: 'Bob drinks his coffee black!', tags: ['food', 'morning'], importance: 0.8 });
+      });
+
+      it('filters on declared fields and tags, and refuses undeclared ones', async () => {
+        const fr = await memory.recall(alice, 'Alice', { k: 10, filter: { field: 'lang', eq: 'fr' } });
+        expect(fr.map((m) => m.text)).toEqual(['Alice a un chat qui s’appelle Minou']);
+        const important = await memory.recall(alice, 'Alice', { k: 10, filter: { and: [{ field: 'tags', in: ['health', 'travel'] }, { field: 'importance', gte: 0.8 }] } });
+        expect(important.map((m) => m.text)).toEqual(['Alice is allergic to peanuts']);
+        await expect(memory.recall(alice, 'x', { filter: { field: 'city', eq: 'Paris' } })).rejects.toThrow(/city is not a filterable field/);
+      });
+
+      it('blended scoring lets importance outrank a slightly closer memory; minScore drops weak matches', async () => {
+        const scope = { userId: 'blend' };
+        await memory.rememberMany(scope, [
+          { text: 'meeting notes about the budget review', importance: 0.05 },
+          { text: 'budget review deadline is Friday', importance: 1 },
+        ]);
+        const bySimilarity = await memory.recall(scope, 'meeting notes budget review', { k: 2 });
+        expect(bySimilarity[0]!.text).toBe('meeting notes about the budget review');
+        const blended = await memory.recall(scope, 'meeting notes budget review', { k: 2, scoring: { similarity: 0.5, recency: 0, importance: 0.5 } });
+        expect(blended[0]!.text).toBe('budget review deadline is Friday');
+        expect(await memory.recall(scope, 'completely unrelated zebra xylophone', { minScore: 0.9 })).toEqual([]);
+      });
+
+      it('updates (re-embedding a new text) and forgets by id, by filter, and a whole scope', async () => {
+        const scope = { userId: 'editor' };
+        const [a, b, c] = await memory.rememberMany(scope, [{ text: 'likes green tea' }, { text: 'works at Contoso', metadata: { lang: 'en' } }, { text: 'travaille le lundi', metadata: { lang: 'fr' } }]);
+        await memory.update(scope, a!.id, { text: 'likes jasmine tea' });
+        expect((await memory.recall(scope, 'jasmine', { k: 1 }))[0]!.id).toBe(a!.id);
+        expect(await memory.update(scope, 'missing-id', { text: 'x' })).toBeNull();
+        expect(await memory.forget(scope, { filter: { field: 'lang', eq: 'fr' } })).toBe(1);
+        expect(await memory.get(scope, c!.id)).toBeNull();
+        expect(await memory.forget(scope, { ids: [b!.id] })).toBe(1);
+        expect(await memory.forgetScope(scope)).toBe(1);
+        expect(await memory.count(scope)).toBe(0);
+      });
+
+      it('never returns an expired memory', async () => {
+        const scope = { userId: 'expiring' };
+        await memory.remember(scope, { text: 'temporary door code 4521', ttlSeconds: 0.3 });
+        await memory.remember(scope, { text: 'permanent door color blue' });
+        expect((await memory.recall(scope, 'door code', { k: 5 })).map((m) => m.text)).toContain('temporary door code 4521');
+        await new Promise((r) => setTimeout(r, 500));
+        expect((await memory.recall(scope, 'door code', { k: 5 })).map((m) => m.text)).toEqual(['permanent door color blue']);
+        expect(await memory.count(scope)).toBe(1);
+      });
+
+      it('keeps adversarial scopes apart: nothing of one scope is recalled in another', async () => {
+        const scopes = [
+          { tenant: 'a', userId: 'b' }, { tenant: 'a_b', userId: 'c' }, { tenant: 'a', userId: 'b_c' }, { userId: 'a' }, { tenant: '_', userId: 'a-' },
+          { tenant: 'a', userId: 'b', agentId: 'x' }, { tenant: 'a', userId: 'b', agentId: 'y' }, { userId: 'user@example.com' }, { userId: 'USER@example.com' },
+        ];
+        for (const [i, scope] of scopes.entries()) await memory.remember(scope, { text: `secret number ${i} belongs to scope ${i}`, id: `s${i}` });
+        for (const [i, scope] of scopes.entries()) {
+          const got = await memory.recall(scope, 'secret number belongs to scope', { k: 20 });
+          expect(got.map((m) => m.id)).toEqual([`s${i}`]);
+        }
+        await expect(memory.recall({ userId: 'a:b' }, 'x')).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(memory.recall({ userId: 'a}' }, 'x')).rejects.toBeInstanceOf(InvalidArgumentError);
+      });
+
+      it('an embedder of another dimension is a typed error', async () => {
+        const wrong = new LongTermMemory(memory.index, new HashingEmbeddings(64), new Keyspace(prefix));
+        await expect(wrong.remember(alice, { text: 'x' })).rejects.toBeInstanceOf(DimensionMismatchError);
+        await expect(memory.remember(alice, { text: '' })).rejects.toThrow(/text: must not be empty/);
+      });
+    });
+  }
+}

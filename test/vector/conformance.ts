@@ -1,0 +1,135 @@
+// The conformance suite every VectorIndex engine must pass (as LangGraph's checkpoint-validation
+// does for savers): the same data, the same questions, the same answers. Call it from a test file
+// with a factory that builds the engine on a connection.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisConnection } from '../../src/connection/connect.js';
+import { DimensionMismatchError, IndexMismatchError, InvalidArgumentError } from '../../src/errors.js';
+import { Keyspace } from '../../src/keys.js';
+import { parseFilter, type Filter } from '../../src/vector/filter.js';
+import { IndexDefinitionSchema, type IndexDefinition, type Scope, type VectorIndex, type VectorItem } from '../../src/vector/types.js';
+import { connectTo, deletePrefix, uniquePrefix, type RedisTarget } from '../harness/index.js';
+
+export type MakeIndex = (connection: RedisConnection, keyspace: Keyspace, definition: IndexDefinition) => VectorIndex;
+
+export const FIELDS = { lang: 'tag', topic: 'tag', year: 'numeric', score: 'numeric' } as const;
+
+/** A deterministic vector for an integer: points spread on the sphere, near integers near each other. */
+export function vectorOf(n: number, dim = 8): number[] {
+  return Array.from({ length: dim }, (_, i) => Math.sin(n * 0.37 + i * 1.3) + (i === n % dim ? 0.5 : 0));
+}
+
+/** 40 items with varied, partly missing, partly hostile metadata. */
+export function dataset(): VectorItem[] {
+  const hostile = ['}', '|', '@', '"', '\\', 'a b', 'ünï', '*', '-x', "'", '\\"', 'x\\'];
+  return Array.from({ length: 40 }, (_, i) => ({
+    id: `m${i}`,
+    vector: vectorOf(i),
+    tags: { lang: [i % 3 === 0 ? 'en' : i % 3 === 1 ? 'fr' : hostile[i % hostile.length]!], ...(i % 4 === 0 ? {} : { topic: ['billing', i % 2 ? 'refund' : 'ship'] }) },
+    numbers: { year: 2000 + i, ...(i % 5 === 0 ? {} : { score: (i % 7) / 2 }) },
+    payload: JSON.stringify({ text: `memory ${i}` }),
+  }));
+}
+
+export function runConformance(engineName: string, target: RedisTarget, makeIndex: MakeIndex, options: { exactQueries?: boolean } = {}): void {
+  describe(`VectorIndex conformance: ${engineName} on ${target.name}`, () => {
+    let connection: RedisConnection;
+    let keyspace: Keyspace;
+    let prefix: string;
+    let index: VectorIndex;
+    const scopeA: Scope = { tag: '{t:alice}', token: Buffer.from('{t:alice}').toString('hex') };
+    const scopeB: Scope = { tag: '{t:bob}', token: Buffer.from('{t:bob}').toString('hex') };
+    const definition: IndexDefinition = { namespace: 'conf', dim: 8, metric: 'cosine', fields: { ...FIELDS }, algorithm: 'flat' };
+
+    beforeAll(async () => {
+      connection = await connectTo(target);
+      prefix = uniquePrefix('v');
+      keyspace = new Keyspace(prefix);
+      index = makeIndex(connection, keyspace, definition);
+      await index.ensure();
+      await index.upsert(scopeA, dataset());
+      await index.upsert(scopeB, [{ id: 'b0', vector: vectorOf(0), tags: { lang: ['en'] }, numbers: { year: 2010 }, payload: '"bob"' }]);
+    });
+    afterAll(async () => {
+      await index.dropScope(scopeA);
+      await index.dropScope(scopeB);
+      await deletePrefix(connection, prefix);
+      await connection.close();
+    });
+
+    const exact = { exact: options.exactQueries ?? true };
+
+    it('finds the nearest items first, with scores in [0, 1] for cosine', async () => {
+      const hits = await index.query(scopeA, vectorOf(7), { k: 5, ...exact });
+      expect(hits).toHaveLength(5);
+      expect(hits[0]).toMatchObject({ id: 'm7', payload: JSON.stringify({ text: 'memory 7' }) });
+      expect(hits[0]!.score).toBeCloseTo(1, 4);
+      for (let i = 1; i < hits.length; i++) expect(hits[i]!.score).toBeLessThanOrEqual(hits[i - 1]!.score + 1e-6);
+      for (const h of hits) {
+        expect(h.score).toBeGreaterThanOrEqual(0);
+        expect(h.score).toBeLessThanOrEqual(1.000001);
+      }
+    });
+
+    it('never returns another scope’s items', async () => {
+      const hits = await index.query(scopeA, vectorOf(0), { k: 50, ...exact });
+      expect(hits.map((h) => h.id)).not.toContain('b0');
+      expect(hits).toHaveLength(40);
+      expect((await index.query(scopeB, vectorOf(0), { k: 50, ...exact })).map((h) => h.id)).toEqual(['b0']);
+      expect(await index.count(scopeA)).toBe(40);
+      expect(await index.count(scopeB)).toBe(1);
+    });
+
+    const filters: [string, Filter, (i: number) => boolean][] = [
+      ['tag equals', { field: 'lang', eq: 'en' }, (i) => i % 3 === 0],
+      ['tag any-of', { field: 'topic', in: ['refund', 'nothing'] }, (i) => i % 4 !== 0 && i % 2 === 1],
+      ['hostile tag value "}"', { field: 'lang', eq: '}' }, (i) => i % 3 === 2 && i % 12 === 0],
+      ['hostile tag value with quote and backslash', { field: 'lang', in: ['\\"', 'x\\', '"'] }, (i) => i % 3 === 2 && [3, 10, 11].includes(i % 12)],
+      ['numeric range', { field: 'year', gte: 2010, lt: 2020 }, (i) => i >= 10 && i < 20],
+      ['numeric equals', { field: 'year', eq: 2005 }, (i) => i === 5],
+      ['range on a field some items lack', { field: 'score', gt: 1 }, (i) => i % 5 !== 0 && (i % 7) / 2 > 1],
+      ['not on a field some items lack', { not: { field: 'score', gt: 1 } }, (i) => !(i % 5 !== 0 && (i % 7) / 2 > 1)],
+      ['and / or / not', { and: [{ or: [{ field: 'lang', eq: 'en' }, { field: 'lang', eq: 'fr' }] }, { not: { field: 'year', lt: 2020 } }] }, (i) => i % 3 !== 2 && i >= 20],
+      ['matches nothing', { field: 'lang', eq: 'klingon' }, () => false],
+    ];
+    for (const [what, filter, expected] of filters) {
+      it(`filters: ${what}`, async () => {
+        parseFilter(filter, FIELDS);
+        const hits = await index.query(scopeA, vectorOf(3), { k: 40, filter, ...exact });
+        const want = Array.from({ length: 40 }, (_, i) => i).filter(expected).map((i) => `m${i}`).sort();
+        expect(hits.map((h) => h.id).sort()).toEqual(want);
+        expect((await index.ids(scopeA, filter)).sort()).toEqual(want);
+      });
+    }
+
+    it('gets payloads by id, null for missing ones', async () => {
+      expect(await index.get(scopeA, ['m1', 'nope', 'm2'])).toEqual([JSON.stringify({ text: 'memory 1' }), null, JSON.stringify({ text: 'memory 2' })]);
+    });
+
+    it('upserts in place, deletes, and forgets expired items', async () => {
+      await index.upsert(scopeA, [{ id: 'm1', vector: vectorOf(100), tags: { lang: ['de'] }, numbers: { year: 1999 }, payload: '"moved"' }]);
+      expect((await index.query(scopeA, vectorOf(100), { k: 1, ...exact }))[0]).toMatchObject({ id: 'm1', payload: '"moved"' });
+      expect((await index.ids(scopeA, { field: 'lang', eq: 'fr' }))).not.toContain('m1');
+      expect(await index.count(scopeA)).toBe(40);
+      expect(await index.delete(scopeA, ['m1', 'm2', 'missing'])).toBe(2);
+      expect(await index.count(scopeA)).toBe(38);
+      await index.upsert(scopeA, [{ id: 'short', vector: vectorOf(200), tags: {}, payload: '"soon gone"', expiresAt: Date.now() + 300 }]);
+      expect((await index.query(scopeA, vectorOf(200), { k: 1, ...exact }))[0]?.id).toBe('short');
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await index.query(scopeA, vectorOf(200), { k: 3, ...exact })).map((h) => h.id)).not.toContain('short');
+      expect(await index.get(scopeA, ['short'])).toEqual([null]);
+      expect(await index.count(scopeA)).toBe(38);
+    });
+
+    it('refuses a vector of the wrong dimension, and a reopened index with another definition', async () => {
+      await expect(index.query(scopeA, [1, 2, 3], { k: 1 })).rejects.toBeInstanceOf(DimensionMismatchError);
+      await expect(index.upsert(scopeA, [{ id: 'bad', vector: [1], payload: '""' }])).rejects.toBeInstanceOf(DimensionMismatchError);
+      const other = makeIndex(connection, keyspace, { ...definition, dim: 16 });
+      await expect(other.ensure()).rejects.toThrow(/stores 8-dimensional vectors; this one has 16/);
+      const fields = makeIndex(connection, keyspace, { ...definition, fields: { lang: 'tag' } });
+      await expect(fields.ensure()).rejects.toBeInstanceOf(IndexMismatchError);
+      expect(() => parseFilter({ field: 'nope', eq: 'x' }, FIELDS)).toThrow(InvalidArgumentError);
+      expect(() => parseFilter({ field: 'year', eq: 'x' }, FIELDS)).toThrow(/year is a numeric field/);
+      expect(IndexDefinitionSchema.parse(definition).m).toBe(16);
+    });
+  });
+}

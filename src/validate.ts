@@ -10,13 +10,20 @@ import { InvalidArgumentError } from './errors.js';
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new InvalidArgumentError(
-    what,
-    result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.'),
-      message: issue.message,
-    })),
-  );
+  throw new InvalidArgumentError(what, result.error.issues.flatMap((issue) => explain(issue, [])));
+}
+
+/**
+ * One issue as `{ path, message }`s. A union's bare "Invalid input" is replaced by the issues of
+ * the alternative that came closest (fewest issues), so the caller learns what to fix.
+ */
+function explain(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: string; message: string }[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]!;
+    if (closest.length > 0) return closest.flatMap((inner) => explain(inner, path));
+  }
+  return [{ path: path.map(String).join('.'), message: issue.message }];
 }
 
 /**

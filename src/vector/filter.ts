@@ -14,6 +14,9 @@ export type FieldKind = 'tag' | 'numeric';
 /** The filterable fields of an index: name → kind. */
 export type FieldSchema = Record<string, FieldKind>;
 
+/** A tag value: any non-empty string (an empty tag cannot be indexed by RediSearch, so none can). */
+export const TagValueSchema = z.string().min(1, 'a tag value must not be empty').max(1024);
+
 const Finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
 export type Filter =
@@ -26,8 +29,8 @@ export type Filter =
 
 export const FilterSchema: z.ZodType<Filter> = z.lazy(() =>
   z.union([
-    z.object({ field: FieldNameSchema, eq: z.union([z.string(), Finite]) }).strict(),
-    z.object({ field: FieldNameSchema, in: z.array(z.string()).min(1).max(1000) }).strict(),
+    z.object({ field: FieldNameSchema, eq: z.union([TagValueSchema, Finite]) }).strict(),
+    z.object({ field: FieldNameSchema, in: z.array(TagValueSchema).min(1).max(1000) }).strict(),
     z
       .object({ field: FieldNameSchema, gt: Finite.optional(), gte: Finite.optional(), lt: Finite.optional(), lte: Finite.optional() })
       .strict()

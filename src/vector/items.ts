@@ -28,14 +28,16 @@ export function itemFields(def: ResolvedIndexDefinition, item: VectorItem, scope
   if (withVector) fields.push('v', vectorBytes(toFloat32(item.vector, def.dim)));
   for (const [name, kind] of Object.entries(def.fields)) {
     if (kind === 'tag') {
-      const values = item.tags?.[name] ?? [];
-      fields.push(tagField(name), values.map(encodeTag).join(TAG_SEPARATOR));
+      fields.push(tagField(name), tagValues(item, name).map(encodeTag).join(TAG_SEPARATOR));
     } else if (item.numbers?.[name] !== undefined) {
       fields.push(numField(name), String(item.numbers[name]));
     }
   }
   return fields;
 }
+
+/** An item's values of a tag field; empty strings are not indexed (no filter can ask for one). */
+const tagValues = (item: VectorItem, field: string): readonly string[] => (item.tags?.[field] ?? []).filter((v) => v !== '');
 
 /** The fields a filter reads, as the hash holds them. */
 export function filterFieldNames(def: ResolvedIndexDefinition): string[] {
@@ -58,7 +60,7 @@ export function decodeFilterValues(def: ResolvedIndexDefinition, raw: readonly (
 export function vectorSetAttributes(def: ResolvedIndexDefinition, item: VectorItem): string {
   const attrs: Record<string, unknown> = {};
   for (const [name, kind] of Object.entries(def.fields)) {
-    if (kind === 'tag') attrs[tagField(name)] = (item.tags?.[name] ?? []).map(encodeTag);
+    if (kind === 'tag') attrs[tagField(name)] = tagValues(item, name).map(encodeTag);
     else {
       const n = item.numbers?.[name];
       attrs[hasField(name)] = n === undefined ? 0 : 1;

@@ -11,6 +11,11 @@ import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js'
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
 import type { CacheOptions } from './cache/options.js';
+import { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
+import type { EmbeddingsLike as Embedder } from './embeddings/embedder.js';
+import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
+import { createVectorIndex, type EngineChoice } from './vector/create.js';
+import { IndexDefinitionSchema, type IndexDefinition } from './vector/types.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
 import { SessionStore } from './session/store.js';
 import { parseInput } from './validate.js';
@@ -44,15 +49,49 @@ export interface AgentMemory {
   embeddingCache(embedder: EmbeddingsLike, options: { model: string; cache?: Omit<CacheOptions, 'name'> & { name?: string } }): EmbeddingCache;
   /** The exact LLM response cache. */
   llmCache(options?: Omit<CacheOptions, 'name'> & { name?: string }): LlmCache;
+  /**
+   * Long-term memory in a namespace (created on first use; `dim` is asked of the embedder when not
+   * given). `engine: 'auto'` picks RediSearch, else vector sets, else flat; `memory.index.engine` says which.
+   */
+  longTerm(options: LongTermOptions): Promise<LongTermMemory>;
+  /** A semantic cache of LLM answers (per tenant, filtered by model). */
+  semanticCache(options: SemanticCacheOptions): Promise<SemanticCache>;
   /** The cache tag that marks a user's entries, for `forgetUser`: `user:<tenant>:<userId>`. */
   userTag(user: UserScope): string;
-  /** Deletes everything the library keeps about a user: sessions, and tagged cache entries. Returns how many sessions were deleted. */
+  /**
+   * Deletes everything the library keeps about a user: sessions, long-term memories (of every
+   * agent) in the namespaces opened here, and cache entries tagged `userTag(user)`. Returns how
+   * many sessions were deleted.
+   */
   forgetUser(user: UserScope): Promise<number>;
   /** What the server can do; probed once (one round trip) and remembered. */
   capabilities(): Promise<ServerCapabilities>;
   /** Checks the server for settings that put an agent's memory at risk. */
   doctor(): Promise<DoctorReport>;
   close(): Promise<void>;
+}
+
+/** Options of `memory.longTerm(...)`: the index definition (namespace default `memories`) plus these. */
+export type LongTermOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
+  namespace?: string;
+  dim?: number;
+  embedder: Embedder;
+  engine?: EngineChoice;
+  dedupeThreshold?: number;
+};
+
+/** Options of `memory.semanticCache(...)`. `fields` may add filterable fields; `model` is always one. */
+export type SemanticCacheOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
+  name?: string;
+  dim?: number;
+  embedder: Embedder;
+  engine?: EngineChoice;
+  threshold?: number;
+  ttlSeconds?: number;
+};
+
+async function dimensionsOf(embedder: Embedder, dim: number | undefined): Promise<number> {
+  return dim ?? (await embedder.embedQuery('dimension probe')).length;
 }
 
 /**
@@ -81,6 +120,21 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     caches.set(created.name, created);
     return created;
   };
+  const longTerms: LongTermMemory[] = [];
+  const longTerm = async ({ embedder, engine = 'auto', dedupeThreshold, namespace = 'memories', dim, ...rest }: LongTermOptions): Promise<LongTermMemory> => {
+    const definition = parseInput(IndexDefinitionSchema, { ...rest, namespace, dim: await dimensionsOf(embedder, dim) }, 'long-term memory index');
+    const options = parseInput(LongTermMemoryOptionsSchema, dedupeThreshold === undefined ? {} : { dedupeThreshold }, 'long-term memory options');
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities());
+    const created = new LongTermMemory(index, embedder, keys, options);
+    longTerms.push(created);
+    return created;
+  };
+  const semanticCache = async ({ embedder, engine = 'auto', threshold, ttlSeconds, name = 'default', dim, fields, ...rest }: SemanticCacheOptions): Promise<SemanticCache> => {
+    const definition = parseInput(IndexDefinitionSchema, { ...rest, namespace: `semantic-${name}`, fields: { ...fields, model: 'tag' }, dim: await dimensionsOf(embedder, dim) }, 'semantic cache index');
+    const options = parseInput(SemanticCacheOptionsSchema, { ...(threshold === undefined ? {} : { threshold }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }, 'semantic cache options');
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities());
+    return new SemanticCache(index, embedder, keys, cache({ name: `semantic-${name}` }), options);
+  };
   const userTag = (user: UserScope): string => {
     keys.user(user); // validates
     return `user:${user.tenant ?? '_'}:${user.userId}`;
@@ -100,10 +154,16 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     cache,
     embeddingCache: (embedder, { model, cache: options }) => new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
     llmCache: (options) => new LlmCache(cache({ name: 'llm', ...options })),
+    longTerm,
+    semanticCache,
     userTag,
     forgetUser: async (user) => {
       const tag = userTag(user);
-      const [deleted] = await Promise.all([sessions.forgetUser(user), ...[...caches.values()].map((c) => c.invalidateTag(tag))]);
+      const [deleted] = await Promise.all([
+        sessions.forgetUser(user),
+        ...[...caches.values()].map((c) => c.invalidateTag(tag)),
+        ...longTerms.map((m) => m.forgetUser(user)),
+      ]);
       return deleted;
     },
     capabilities,
@@ -119,11 +179,26 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
 export { Cache, ComputeFailedError } from './cache/cache.js';
 export type { CacheStats } from './cache/cache.js';
 export { EmbeddingCache, EmbeddingShapeError } from './cache/embedding-cache.js';
-export type { EmbeddingsLike } from './cache/embedding-cache.js';
+export type { EmbeddingsLike } from './embeddings/embedder.js';
 export { canonicalJson, LlmCache } from './cache/llm-cache.js';
 export type { LlmRequest } from './cache/llm-cache.js';
 export { CacheOptionsSchema } from './cache/options.js';
 export type { CacheOptions, WriteOptions as CacheWriteOptions } from './cache/options.js';
+export { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
+export type { SemanticCallOptions, SemanticLookup } from './cache/semantic-cache.js';
+export { HashingEmbeddings } from './embeddings/hashing.js';
+export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema } from './memory/long-term-memory.js';
+export type { Memory, MemoryInput, Recalled, RecallOptions, RememberResult } from './memory/long-term-memory.js';
+export { createVectorIndex, pickEngine } from './vector/create.js';
+export type { EngineChoice } from './vector/create.js';
+export { FlatIndex, FLAT_SCOPE_WARNING } from './vector/engines/flat.js';
+export { RediSearchIndex } from './vector/engines/redisearch.js';
+export { VectorSetIndex } from './vector/engines/vectorset.js';
+export { compileToPredicate, compileToRediSearch, compileToVectorSet, FilterSchema, parseFilter } from './vector/filter.js';
+export type { Filter } from './vector/filter.js';
+export { IndexDefinitionSchema } from './vector/types.js';
+export type { Hit, IndexDefinition, QueryOptions, Scope, VectorIndex, VectorItem } from './vector/types.js';
+export type { MemoryScopeRef } from './keys.js';
 export { probeCapabilities, parseCapabilities, parseInfo } from './connection/capabilities.js';
 export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
 export { ConnectionConfigSchema, TlsConfigSchema } from './connection/config.js';

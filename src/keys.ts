@@ -78,6 +78,8 @@ export interface UserKeys {
   pattern: string;
   /** What every session key of this user starts with: `<prefix>:{t:u}:s:`. */
   sessionPrefix: string;
+  /** Set of the agent ids with long-term memories of this user (their scopes have other hash tags). */
+  memoryAgents: string;
   session(sessionId: string): SessionKeys;
 }
 
@@ -176,6 +178,7 @@ export class Keyspace {
       sessions: `${base}:sessions`,
       pattern: `${base}:*`,
       sessionPrefix,
+      memoryAgents: `${base}:ltm-agents`,
       session: (sessionId: string): SessionKeys => {
         const s = sessionPrefix + parseInput(KeyPartSchema, sessionId, 'session id');
         const S = SESSION_KEY_SUFFIXES;

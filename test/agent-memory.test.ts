@@ -2,6 +2,7 @@
 // reaches every store; cache() refuses a name reused with other options.
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../src/errors.js';
+import { HashingEmbeddings } from '../src/embeddings/hashing.js';
 import { createAgentMemory } from '../src/index.js';
 import { scanKeys, targetsWithCluster, uniquePrefix } from './harness/index.js';
 
@@ -25,6 +26,17 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('createAgen
       expect(await answers.get('profile:bob')).toEqual({ plan: 'pro' });
       expect(await answers.get('shared')).toBe('for everyone');
       expect(await memory.sessions.session({ ...bob, sessionId: 's1' }).count()).toBe(1);
+
+      // Long-term memories, the user's own and an agent's, go too (with a session made since).
+      await memory.sessions.session({ ...alice, sessionId: 's2' }).append({ role: 'user', content: 'back again' });
+      const facts = await memory.longTerm({ embedder: new HashingEmbeddings(64) });
+      await facts.remember(bob, { text: 'bob likes tea' });
+      for (const scope of [alice, { ...alice, agentId: 'planner' }]) await facts.remember(scope, { text: 'alice likes coffee' });
+      await memory.forgetUser(alice);
+      expect(await facts.count(alice)).toBe(0);
+      expect(await facts.count({ ...alice, agentId: 'planner' })).toBe(0);
+      expect(await facts.count(bob)).toBe(1);
+      expect(await scanKeys(memory.connection, `${prefix}:*{acme:alice*`)).toEqual([]);
 
       expect(memory.cache({ name: 'answers' })).toBe(answers);
       expect(() => memory.cache({ name: 'answers', shards: 2 })).toThrow(InvalidArgumentError);

@@ -158,8 +158,28 @@ export class LongTermMemory {
       }
       results.push({ id, status: base ? 'merged' : 'inserted' });
     }
-    await this.index.upsert(s, items);
+    await Promise.all([this.index.upsert(s, items), this.#registerAgent(scope)]);
     return results;
+  }
+
+  /** An agent-scoped memory lives under another hash tag: the user keeps a list, for forgetUser. */
+  async #registerAgent(scope: MemoryScopeRef): Promise<void> {
+    if (scope.agentId === undefined) return;
+    const key = this.keyspace.user(scope).memoryAgents;
+    await this.index.connection.send(['SADD', key, scope.agentId], { key });
+  }
+
+  /** Forgets every memory of a user in this namespace, agent-scoped ones included. Returns how many. */
+  async forgetUser(user: { tenant?: string | undefined; userId: string }): Promise<number> {
+    const key = this.keyspace.user(user).memoryAgents;
+    const agents = await this.index.connection.send<string[]>(['SMEMBERS', key], { key });
+    const counts = await Promise.all([this.forgetScope(user), ...agents.map((agentId) => this.forgetScope({ ...user, agentId }))]);
+    if (agents.length > 0) {
+      // Other namespaces may still use the list; only an empty user drops it.
+      const remaining = await Promise.all(agents.map((agentId) => this.index.count(this.#scope({ ...user, agentId }))));
+      if (remaining.every((n) => n === 0)) await this.index.connection.send(['UNLINK', key], { key });
+    }
+    return counts.reduce((a, b) => a + b, 0);
   }
 
   /** The memories most relevant to `query`, best first. */

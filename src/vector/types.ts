@@ -2,6 +2,7 @@
 // it takes and returns. Callers never see an engine's commands; one conformance suite
 // (test/vector/conformance.ts) holds every engine to the same behaviour.
 import { z } from 'zod';
+import type { RedisConnection } from '../connection/connect.js';
 import { FieldNameSchema, type FieldKind, type Filter } from './filter.js';
 
 export const MetricSchema = z.enum(['cosine', 'ip', 'l2']);
@@ -69,6 +70,8 @@ export interface Scope {
 export interface VectorIndex {
   readonly engine: 'redisearch' | 'vectorset' | 'flat';
   readonly definition: ResolvedIndexDefinition;
+  /** The connection the index works on. */
+  readonly connection: RedisConnection;
   /** Creates the index or checks the stored definition; a mismatch is a typed error naming both. */
   ensure(): Promise<void>;
   upsert(scope: Scope, items: readonly VectorItem[]): Promise<void>;

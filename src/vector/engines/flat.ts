@@ -19,7 +19,7 @@ export class FlatIndex implements VectorIndex {
   readonly #definitionKey: string;
 
   constructor(
-    private readonly connection: RedisConnection,
+    readonly connection: RedisConnection,
     keyspace: Keyspace,
     readonly definition: ResolvedIndexDefinition,
   ) {

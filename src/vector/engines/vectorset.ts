@@ -22,7 +22,7 @@ export class VectorSetIndex implements VectorIndex {
   readonly #definitionKey: string;
 
   constructor(
-    private readonly connection: RedisConnection,
+    readonly connection: RedisConnection,
     keyspace: Keyspace,
     readonly definition: ResolvedIndexDefinition,
   ) {

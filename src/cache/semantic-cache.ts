@@ -1,0 +1,127 @@
+// The semantic cache: serves a cached LLM answer when a new prompt means the same as an earlier
+// one (its embedding is within a threshold). Entries expire one by one, are scoped per tenant (one
+// tenant never gets another's answer) and filtered by model; a miss is computed once across
+// processes, under the exact cache's stampede lock.
+import { z } from 'zod';
+import type { EmbeddingsLike } from '../embeddings/embedder.js';
+import { DimensionMismatchError } from '../errors.js';
+import { KeyPartSchema, type Keyspace } from '../keys.js';
+import { SecondsSchema } from '../ttl.js';
+import { parseInput } from '../validate.js';
+import { parseFilter, type Filter } from '../vector/filter.js';
+import type { VectorIndex } from '../vector/types.js';
+import { Cache } from './cache.js';
+import { canonicalJson } from './llm-cache.js';
+
+export const SemanticCacheOptionsSchema = z
+  .object({
+    /** A cached prompt this similar (0–1, the engines' score scale) counts as the same. Default 0.95. */
+    threshold: z.number().min(0).max(1).default(0.95),
+    /** How long an entry lives. Default one hour. */
+    ttlSeconds: SecondsSchema.default(3600),
+  })
+  .strict();
+
+const CallSchema = z
+  .object({
+    /** The model the answer came from: answers of other models are never served. */
+    model: z.string().min(1).max(256).optional(),
+    /** The tenant whose cache this is (default `_`). */
+    tenant: KeyPartSchema.optional(),
+    threshold: z.number().min(0).max(1).optional(),
+    filter: z.unknown().optional(),
+    ttlSeconds: SecondsSchema.optional(),
+    /** Values of the index's declared fields, for later filters. */
+    metadata: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  })
+  .strict();
+export type SemanticCallOptions = z.input<typeof CallSchema>;
+
+export type SemanticLookup<T> = { hit: true; response: T; score: number; prompt: string } | { hit: false };
+
+interface Entry {
+  prompt: string;
+  response: unknown;
+  model: string | null;
+  createdAt: number;
+}
+
+export class SemanticCache {
+  readonly options: z.output<typeof SemanticCacheOptionsSchema>;
+
+  /** `index` must declare `model` as a tag field; `exact` provides the stampede lock of the miss path. */
+  constructor(
+    readonly index: VectorIndex,
+    private readonly embedder: EmbeddingsLike,
+    private readonly keyspace: Keyspace,
+    private readonly exact: Cache,
+    options: z.input<typeof SemanticCacheOptionsSchema> = {},
+  ) {
+    this.options = parseInput(SemanticCacheOptionsSchema, options, 'semantic cache options');
+  }
+
+  /** The cached answer of the nearest earlier prompt, if it is within the threshold. */
+  async lookup<T = unknown>(prompt: string, options: SemanticCallOptions = {}): Promise<SemanticLookup<T>> {
+    const o = parseInput(CallSchema, options, 'semantic cache lookup options');
+    const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
+    const [best] = await this.index.query(this.#scope(o.tenant), vector, { k: 1, filter: this.#filter(o) });
+    if (!best || best.score < (o.threshold ?? this.options.threshold)) return { hit: false };
+    const entry = JSON.parse(best.payload) as Entry;
+    return { hit: true, response: entry.response as T, score: best.score, prompt: entry.prompt };
+  }
+
+  /** Caches an answer for a prompt. */
+  async store(prompt: string, response: unknown, options: SemanticCallOptions = {}): Promise<void> {
+    const o = parseInput(CallSchema, options, 'semantic cache store options');
+    const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
+    const entry: Entry = { prompt, response, model: o.model ?? null, createdAt: Date.now() };
+    const tags: Record<string, string[]> = { model: o.model ? [o.model] : [] };
+    const numbers: Record<string, number> = {};
+    for (const [field, value] of Object.entries(o.metadata ?? {})) {
+      if (this.index.definition.fields[field] === 'tag') tags[field] = [String(value)];
+      else if (this.index.definition.fields[field] === 'numeric' && typeof value === 'number') numbers[field] = value;
+    }
+    const id = Cache.id(`${o.model ?? ''}\u0000${prompt}`);
+    await this.index.upsert(this.#scope(o.tenant), [
+      { id, vector, tags, numbers, payload: JSON.stringify(entry), expiresAt: Date.now() + (o.ttlSeconds ?? this.options.ttlSeconds) * 1000 },
+    ]);
+  }
+
+  /** The cached answer of a prompt that means the same, or `compute()`'s, stored; computed once across processes. */
+  async getOrCompute<T>(prompt: string, compute: () => T | Promise<T>, options: SemanticCallOptions = {}): Promise<T> {
+    const found = await this.lookup<T>(prompt, options);
+    if (found.hit) return found.response;
+    const lockKey = canonicalJson({ semantic: true, tenant: options.tenant ?? '_', model: options.model ?? null, prompt });
+    return this.exact.getOrCompute(lockKey, async () => {
+      const again = await this.lookup<T>(prompt, options);
+      if (again.hit) return again.response;
+      const response = await compute();
+      await this.store(prompt, response, options);
+      return response;
+    }, { ttlSeconds: Math.min(60, options.ttlSeconds ?? this.options.ttlSeconds) });
+  }
+
+  /** Drops every entry of a tenant. */
+  clear(tenant?: string): Promise<number> {
+    return this.index.dropScope(this.#scope(tenant));
+  }
+
+  #scope(tenant: string | undefined) {
+    return this.keyspace.memoryScope({ tenant, userId: 'semantic-cache' });
+  }
+
+  #filter(o: z.output<typeof CallSchema>): Filter | undefined {
+    const parts: Filter[] = [];
+    if (o.model) parts.push({ field: 'model', eq: o.model });
+    if (o.filter !== undefined) parts.push(parseFilter(o.filter, this.index.definition.fields));
+    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
+  }
+
+  async #embed(text: string): Promise<number[]> {
+    const vector = await this.embedder.embedQuery(text);
+    if (vector.length !== this.index.definition.dim) {
+      throw new DimensionMismatchError(`the embedder returns ${vector.length}-dimensional vectors; the semantic cache index holds ${this.index.definition.dim}`);
+    }
+    return vector;
+  }
+}

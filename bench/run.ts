@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { machine, markdown, replaceReport, summaryLine, writeReport, type Report, type SuiteResult } from './lib/report.js';
 import { cacheSuite } from './suites/cache.js';
 import { sessionSuite } from './suites/session.js';
+import { vectorSuite } from './suites/vector.js';
 
 export interface SuiteContext {
   redis8Url: string;
@@ -17,6 +18,7 @@ export interface SuiteContext {
 const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   session: sessionSuite,
   cache: cacheSuite,
+  vector: vectorSuite,
 };
 
 const args = process.argv.slice(2);

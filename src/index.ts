@@ -11,7 +11,7 @@ import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js'
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
 import type { CacheOptions } from './cache/options.js';
-import { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
+import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
 import type { EmbeddingsLike as Embedder } from './embeddings/embedder.js';
 import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
 import { createVectorIndex, type EngineChoice } from './vector/create.js';
@@ -80,7 +80,7 @@ export type LongTermOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
   dedupeThreshold?: number;
 };
 
-/** Options of `memory.semanticCache(...)`. `fields` may add filterable fields; `model` is always one. */
+/** Options of `memory.semanticCache(...)`. `fields` declares filterable metadata; tenant and model are scopes, not filters. */
 export type SemanticCacheOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
   name?: string;
   dim?: number;
@@ -130,7 +130,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     return created;
   };
   const semanticCache = async ({ embedder, engine = 'auto', threshold, ttlSeconds, name = 'default', dim, fields, ...rest }: SemanticCacheOptions): Promise<SemanticCache> => {
-    const definition = parseInput(IndexDefinitionSchema, { ...rest, namespace: `semantic-${name}`, fields: { ...fields, model: 'tag' }, dim: await dimensionsOf(embedder, dim) }, 'semantic cache index');
+    const definition = parseInput(IndexDefinitionSchema, { efRuntime: SEMANTIC_CACHE_EF_RUNTIME, ...rest, namespace: `semantic-${name}`, fields: fields ?? {}, dim: await dimensionsOf(embedder, dim) }, 'semantic cache index');
     const options = parseInput(SemanticCacheOptionsSchema, { ...(threshold === undefined ? {} : { threshold }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }, 'semantic cache options');
     const index = await createVectorIndex(connection, keys, definition, engine, await capabilities());
     return new SemanticCache(index, embedder, keys, cache({ name: `semantic-${name}` }), options);

@@ -1,7 +1,8 @@
 // The semantic cache: serves a cached LLM answer when a new prompt means the same as an earlier
-// one (its embedding is within a threshold). Entries expire one by one, are scoped per tenant (one
-// tenant never gets another's answer) and filtered by model; a miss is computed once across
-// processes, under the exact cache's stampede lock.
+// one (its embedding is within a threshold). Entries expire one by one and live in a scope per
+// tenant and model (their own key, so one tenant never gets another's answer, another model's
+// neither, and a lookup needs no filter); a miss is computed once across processes, under the
+// exact cache's stampede lock.
 import { z } from 'zod';
 import type { EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError } from '../errors.js';
@@ -12,6 +13,12 @@ import { parseFilter, type Filter } from '../vector/filter.js';
 import type { VectorIndex } from '../vector/types.js';
 import { Cache } from './cache.js';
 import { canonicalJson } from './llm-cache.js';
+
+/**
+ * HNSW search effort of a semantic cache's index unless told otherwise: a lookup wants the single
+ * nearest prompt, which needs far less exploration than a top-10 recall.
+ */
+export const SEMANTIC_CACHE_EF_RUNTIME = 64;
 
 export const SemanticCacheOptionsSchema = z
   .object({
@@ -64,7 +71,7 @@ export class SemanticCache {
   async lookup<T = unknown>(prompt: string, options: SemanticCallOptions = {}): Promise<SemanticLookup<T>> {
     const o = parseInput(CallSchema, options, 'semantic cache lookup options');
     const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
-    const [best] = await this.index.query(this.#scope(o.tenant), vector, { k: 1, filter: this.#filter(o) });
+    const [best] = await this.index.query(this.#scope(o.tenant, o.model), vector, { k: 1, filter: this.#filter(o) });
     if (!best || best.score < (o.threshold ?? this.options.threshold)) return { hit: false };
     const entry = JSON.parse(best.payload) as Entry;
     return { hit: true, response: entry.response as T, score: best.score, prompt: entry.prompt };
@@ -75,14 +82,14 @@ export class SemanticCache {
     const o = parseInput(CallSchema, options, 'semantic cache store options');
     const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
     const entry: Entry = { prompt, response, model: o.model ?? null, createdAt: Date.now() };
-    const tags: Record<string, string[]> = { model: o.model ? [o.model] : [] };
+    const tags: Record<string, string[]> = {};
     const numbers: Record<string, number> = {};
     for (const [field, value] of Object.entries(o.metadata ?? {})) {
       if (this.index.definition.fields[field] === 'tag') tags[field] = [String(value)];
       else if (this.index.definition.fields[field] === 'numeric' && typeof value === 'number') numbers[field] = value;
     }
     const id = Cache.id(`${o.model ?? ''}\u0000${prompt}`);
-    await this.index.upsert(this.#scope(o.tenant), [
+    await this.index.upsert(this.#scope(o.tenant, o.model), [
       { id, vector, tags, numbers, payload: JSON.stringify(entry), expiresAt: Date.now() + (o.ttlSeconds ?? this.options.ttlSeconds) * 1000 },
     ]);
   }
@@ -101,20 +108,18 @@ export class SemanticCache {
     }, { ttlSeconds: Math.min(60, options.ttlSeconds ?? this.options.ttlSeconds) });
   }
 
-  /** Drops every entry of a tenant. */
-  clear(tenant?: string): Promise<number> {
-    return this.index.dropScope(this.#scope(tenant));
+  /** Drops every entry of a tenant for a model. */
+  clear(options: { tenant?: string; model?: string } = {}): Promise<number> {
+    return this.index.dropScope(this.#scope(options.tenant, options.model));
   }
 
-  #scope(tenant: string | undefined) {
-    return this.keyspace.memoryScope({ tenant, userId: 'semantic-cache' });
+  /** One scope per tenant and model: the model's name is digested into a key-safe agent id. */
+  #scope(tenant: string | undefined, model: string | undefined) {
+    return this.keyspace.memoryScope({ tenant, userId: 'semantic-cache', agentId: model === undefined ? undefined : `m${Cache.id(model)}` });
   }
 
   #filter(o: z.output<typeof CallSchema>): Filter | undefined {
-    const parts: Filter[] = [];
-    if (o.model) parts.push({ field: 'model', eq: o.model });
-    if (o.filter !== undefined) parts.push(parseFilter(o.filter, this.index.definition.fields));
-    return parts.length === 0 ? undefined : parts.length === 1 ? parts[0] : { and: parts };
+    return o.filter === undefined ? undefined : parseFilter(o.filter, this.index.definition.fields);
   }
 
   async #embed(text: string): Promise<number[]> {

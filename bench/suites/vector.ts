@@ -1,0 +1,182 @@
+// Vector suite: N clustered synthetic vectors (seeded, so every run sees the same data), dims 100
+// and 384. For each engine that runs here: recall@10 against exact ground truth computed in the
+// client, and query latency at concurrency 1 against the raw engine command with the same
+// parameters (vectorset: VSIM; the difference is this library's client-side and script work).
+//   vectorset NOQUANT and Q8, one vector set of N items;   flat: a scope of 5 000 items.
+// Also: bytes per vector in Redis, and the semantic cache's lookup at 10 000 entries (embedding
+// time excluded: the embedder hands back precomputed vectors).
+import { createClient } from 'redis';
+import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache } from '../../src/cache/semantic-cache.js';
+import { Cache } from '../../src/cache/cache.js';
+import { connect, type RedisConnection } from '../../src/connection/connect.js';
+import { Keyspace } from '../../src/keys.js';
+import { FlatIndex } from '../../src/vector/engines/flat.js';
+import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
+import { vectorBytes } from '../../src/vector/items.js';
+import { IndexDefinitionSchema, type Scope, type VectorIndex } from '../../src/vector/types.js';
+import { compare, measure } from '../lib/measure.js';
+import { figure, sampleFigures, type Figure, type SuiteResult } from '../lib/report.js';
+import type { SuiteContext } from '../run.js';
+
+const CLUSTERS = 200;
+const QUERIES = 200;
+const K = 10;
+const FLAT_SCOPE = 5_000;
+const SEMANTIC_ENTRIES = 10_000;
+
+/** mulberry32: a small seeded PRNG, so the data set is the same in every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** `n` vectors around CLUSTERS random centres, normalised (cosine). */
+export function clustered(n: number, dim: number, seed: number): Float32Array[] {
+  const rand = prng(seed);
+  const centres = Array.from({ length: CLUSTERS }, () => Float32Array.from({ length: dim }, () => gaussian(rand)));
+  return Array.from({ length: n }, () => {
+    const c = centres[Math.floor(rand() * CLUSTERS)]!;
+    const v = Float32Array.from(c, (x) => x + 0.35 * gaussian(rand));
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+}
+
+/** Exact top-k ids (indexes) by dot product of normalised vectors. */
+function groundTruth(data: Float32Array[], query: Float32Array, k: number): number[] {
+  const best: { i: number; s: number }[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    let s = 0;
+    for (let j = 0; j < v.length; j++) s += v[j]! * query[j]!;
+    if (best.length < k || s > best[best.length - 1]!.s) {
+      best.push({ i, s });
+      best.sort((a, b) => b.s - a.s);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best.map((b) => b.i);
+}
+
+const SCOPE: Scope = { tag: '{bench:vectors}', token: Buffer.from('{bench:vectors}').toString('hex') };
+
+async function load(index: VectorIndex, data: Float32Array[], progress: (line: string) => void, label: string): Promise<number> {
+  const started = performance.now();
+  const batch = 500;
+  for (let i = 0; i < data.length; i += batch) {
+    await index.upsert(SCOPE, data.slice(i, i + batch).map((v, j) => ({ id: `v${i + j}`, vector: v, payload: String(i + j) })));
+    if ((i / batch) % 40 === 0) progress(`${label}: loaded ${i + batch} of ${data.length}`);
+  }
+  return (data.length / (performance.now() - started)) * 1000;
+}
+
+async function recallAt10(index: VectorIndex, queries: Float32Array[], truth: number[][]): Promise<number> {
+  let found = 0;
+  for (const [q, query] of queries.entries()) {
+    const hits = await index.query(SCOPE, query, { k: K });
+    const want = new Set(truth[q]!.map((i) => `v${i}`));
+    found += hits.filter((h) => want.has(h.id)).length;
+  }
+  return found / (queries.length * K);
+}
+
+export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const n = ctx.quick ? 10_000 : 100_000;
+  const connection = await connect({ url: ctx.redis8Url, commandTimeoutMs: 60_000 });
+  const raw = createClient({ url: ctx.redis8Url });
+  await raw.connect();
+  const figures: Figure[] = [];
+  const prefix = `benchv${Date.now().toString(36)}`;
+  const keyspace = new Keyspace(prefix);
+
+  for (const dim of [100, 384]) {
+    ctx.progress(`vector: ${n} clustered vectors of dim ${dim}, ground truth for ${QUERIES} queries`);
+    const data = clustered(n, dim, dim);
+    const queries = clustered(QUERIES, dim, dim + 1_000_000).map((q, i) => (i % 2 === 0 ? q : data[(i * 7919) % n]!.map((x, j) => x + (j % 2 ? 0.01 : -0.01))));
+    const truth = queries.map((q) => groundTruth(data, q, K));
+
+    for (const quantization of ['noquant', 'q8'] as const) {
+      const label = `vectorset ${quantization} dim ${dim}`;
+      const index = new VectorSetIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-${quantization}-${dim}`, dim, quantization }));
+      await index.ensure();
+      const insertsPerSecond = await load(index, data, ctx.progress, label);
+      const recall = await recallAt10(index, queries, truth);
+      const vset = keyspace.vector(index.definition.namespace).scope(SCOPE.tag).vectorSet;
+      const bytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', vset, 'SAMPLES', '0']));
+      ctx.progress(`${label}: recall@10 ${recall.toFixed(3)}, querying`);
+      const rawArgs = (q: Float32Array) => ['VSIM', vset, 'FP32', vectorBytes(q), 'WITHSCORES', 'COUNT', String(K), 'EF', String(index.definition.efRuntime)];
+      const ops = ctx.quick ? 300 : 2000;
+      const latency = await compare(
+        {
+          ours: (i) => index.query(SCOPE, queries[i % QUERIES]!, { k: K }),
+          raw: (i) => raw.sendCommand(rawArgs(queries[i % QUERIES]!)),
+        },
+        { ops, concurrency: 1 },
+      );
+      const id = `vector.vectorset_${quantization}.d${dim}`;
+      figures.push(figure(`${id}.recall_at_10`, 'recall', 'higher', recall, {}, `${n} vectors, ${QUERIES} queries, EF ${index.definition.efRuntime}`));
+      figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-vsim': latency.raw }));
+      figures.push(figure(`${id}.bytes_per_vector`, 'bytes', 'lower', bytes / n, { 'float32-payload': dim * 4 }, 'MEMORY USAGE of the vector set'));
+      figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', insertsPerSecond, {}, 'batches of 500, one MULTI each'));
+      await index.dropScope(SCOPE);
+    }
+
+    ctx.progress(`vector: flat, a scope of ${FLAT_SCOPE} (dim ${dim})`);
+    const flatData = data.slice(0, FLAT_SCOPE);
+    const flatTruth = queries.map((q) => groundTruth(flatData, q, K));
+    const flat = new FlatIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-flat-${dim}`, dim }));
+    await flat.ensure();
+    await load(flat, flatData, ctx.progress, `flat dim ${dim}`);
+    const flatRecall = await recallAt10(flat, queries, flatTruth);
+    const flatLatency = await measure((i) => flat.query(SCOPE, queries[i % QUERIES]!, { k: K }), { ops: ctx.quick ? 30 : 200, concurrency: 1, warmup: 5 });
+    figures.push(figure(`vector.flat_5k.d${dim}.recall_at_10`, 'recall', 'higher', flatRecall, {}, `exact: ${FLAT_SCOPE} items scored in the client`));
+    figures.push(...sampleFigures(`vector.flat_5k.d${dim}.query_c1`, flatLatency, {}));
+    await flat.dropScope(SCOPE);
+
+    if (dim === 384) {
+      ctx.progress(`vector: semantic cache lookup at ${SEMANTIC_ENTRIES} entries`);
+      figures.push(...(await semanticCacheFigures(connection, keyspace, data.slice(0, SEMANTIC_ENTRIES), queries, ctx)));
+    }
+  }
+
+  for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
+  await Promise.all([connection.close(), raw.close()]);
+  const skipped = ['redisearch HNSW/FLAT and @langchain/redis RedisVectorStore: no RediSearch module on this machine (set REDISEARCH_URL to a server that has it)'];
+  return { suite: 'vector', figures, skipped };
+}
+
+async function semanticCacheFigures(connection: RedisConnection, keyspace: Keyspace, vectors: Float32Array[], queries: Float32Array[], ctx: SuiteContext): Promise<Figure[]> {
+  // The embedder returns precomputed vectors, so the figures exclude embedding time.
+  const byText = new Map<string, number[]>();
+  vectors.forEach((v, i) => byText.set(`prompt ${i}`, Array.from(v)));
+  queries.forEach((q, i) => byText.set(`query ${i}`, Array.from(q)));
+  const embedder = { embedQuery: async (t: string) => byText.get(t)!, embedDocuments: async (ts: string[]) => ts.map((t) => byText.get(t)!) };
+  const index = new VectorSetIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'bench-semantic', dim: vectors[0]!.length, efRuntime: SEMANTIC_CACHE_EF_RUNTIME }));
+  await index.ensure();
+  const cache = new SemanticCache(index, embedder, keyspace, new Cache(connection, keyspace, { name: 'bench-semantic' }), { threshold: 0.9 });
+  for (let i = 0; i < vectors.length; i++) await cache.store(`prompt ${i}`, `answer ${i}`, { model: 'm' });
+  let asked = 0;
+  let served = 0;
+  const hitLatency = await measure(async (i) => {
+    const found = await cache.lookup(`prompt ${(i * 31) % vectors.length}`, { model: 'm' });
+    asked++;
+    if (found.hit && found.prompt === `prompt ${(i * 31) % vectors.length}`) served++;
+  }, { ops: ctx.quick ? 300 : 2000, concurrency: 1 });
+  const missLatency = await measure((i) => cache.lookup(`query ${i % queries.length}`, { model: 'm', threshold: 0.999 }), { ops: ctx.quick ? 300 : 2000, concurrency: 1 });
+  await cache.clear({ model: 'm' });
+  return [
+    figure('semantic_cache.hit_rate.10k', 'fraction', 'higher', served / asked, {}, 'a stored prompt asked again finds its own entry'),
+    ...sampleFigures('semantic_cache.lookup_hit.10k', hitLatency, {}),
+    ...sampleFigures('semantic_cache.lookup_miss.10k', missLatency, {}),
+  ];
+}

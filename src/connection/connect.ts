@@ -141,6 +141,17 @@ export class RedisConnection {
     }
   }
 
+  /** Every key matching `pattern`, in batches, from every master (the server, or each cluster node). */
+  async *scan(pattern: string, count = 1000): AsyncIterable<string[]> {
+    const clients =
+      this.mode === 'cluster'
+        ? await Promise.all((this.#client as ClusterClient).masters.map((m) => (this.#client as ClusterClient).nodeClient(m)))
+        : [this.#client as SingleClient];
+    for (const client of clients) {
+      for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: count })) if (keys.length > 0) yield keys;
+    }
+  }
+
   /**
    * Subscribes this connection to a pub/sub channel (use a connection of its own: see
    * {@link duplicate}). On a cluster, classic pub/sub reaches every node.

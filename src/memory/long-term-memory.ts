@@ -245,6 +245,59 @@ export class LongTermMemory {
     return this.index.dropScope(this.#scope(scope));
   }
 
+  /**
+   * Copies every memory of this namespace (every scope, agents included) into `target`, another
+   * namespace that may use another embedder, dimension, metric or engine: texts are embedded again
+   * by the target's embedder; ids, timestamps and expiry are kept; expired memories are skipped.
+   * Point the application at `target` once it returns, then drop this namespace with `dropAll()`.
+   */
+  async migrateTo(target: LongTermMemory, options: { batchSize?: number; onProgress?: (progress: { scopes: number; memories: number }) => void } = {}): Promise<{ scopes: number; memories: number }> {
+    const batchSize = options.batchSize ?? 100;
+    const progress = { scopes: 0, memories: 0 };
+    for (const scope of await this.#scopes()) {
+      const ids = await this.index.ids(scope);
+      for (let i = 0; i < ids.length; i += batchSize) {
+        const chunk = ids.slice(i, i + batchSize);
+        const payloads = await this.index.get(scope, chunk);
+        const memories = chunk.flatMap((id, j) => (payloads[j] ? [decodeMemory(id, payloads[j]!)] : []));
+        await target.#import(scope, memories);
+        progress.memories += memories.length;
+        options.onProgress?.({ ...progress });
+      }
+      progress.scopes++;
+      options.onProgress?.({ ...progress });
+    }
+    return progress;
+  }
+
+  /** Deletes every memory of every scope of this namespace. Returns how many. */
+  async dropAll(): Promise<number> {
+    let deleted = 0;
+    for (const scope of await this.#scopes()) deleted += await this.index.dropScope(scope);
+    return deleted;
+  }
+
+  /** Every scope that holds items in this namespace, found by their id sets. */
+  async #scopes(): Promise<Scope[]> {
+    const prefix = this.keyspace.vector(this.index.definition.namespace).namespacePrefix;
+    const scopes: Scope[] = [];
+    for await (const keys of this.index.connection.scan(`${prefix}*:ids`)) {
+      for (const key of keys) {
+        const tag = key.slice(prefix.length, -':ids'.length);
+        scopes.push({ tag, token: Buffer.from(tag, 'utf8').toString('hex') });
+      }
+    }
+    return scopes;
+  }
+
+  /** Writes memories as they are (no dedupe), embedded by this memory's embedder. */
+  async #import(scope: Scope, memories: Memory[]): Promise<void> {
+    const live = memories.filter((m) => m.expiresAt === null || m.expiresAt > Date.now());
+    if (live.length === 0) return;
+    const vectors = await this.#embed(live.map((m) => m.text), 'document');
+    await this.index.upsert(scope, live.map((m, i) => this.#item(m, vectors[i]!)));
+  }
+
   count(scope: MemoryScopeRef): Promise<number> {
     return this.index.count(this.#scope(scope));
   }

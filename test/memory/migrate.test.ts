@@ -1,0 +1,44 @@
+// migrateTo: every memory of every scope moves into a namespace with another dimension (and, on
+// Redis 8, another engine), embedded again, ids and timestamps kept, expired ones left behind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
+import { createAgentMemory, type AgentMemory } from '../../src/index.js';
+import { deletePrefix, targetsWithCluster, uniquePrefix } from '../harness/index.js';
+
+describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('migrateTo (%s)', (_, target) => {
+  let memory: AgentMemory;
+  let prefix: string;
+  beforeAll(async () => {
+    prefix = uniquePrefix('mg');
+    memory = await createAgentMemory({ redis: target.nodes ? { nodes: target.nodes } : { url: target.url }, prefix });
+  });
+  afterAll(async () => {
+    await deletePrefix(memory.connection, prefix);
+    await memory.close();
+  });
+
+  it('re-embeds every scope into the new namespace and reports progress', async () => {
+    const v1 = await memory.longTerm({ namespace: 'facts-v1', embedder: new HashingEmbeddings(64), engine: 'flat', dedupeThreshold: 1 });
+    const scopes = [{ userId: 'ann' }, { userId: 'ann', agentId: 'planner' }, { tenant: 't2', userId: 'bo' }];
+    const ids: string[][] = [];
+    for (const scope of scopes) ids.push((await v1.rememberMany(scope, [{ text: `${scope.userId} likes tea` }, { text: `${scope.userId} plays chess` }])).map((r) => r.id));
+    await v1.remember({ userId: 'ann' }, { text: 'expires before the move', ttlSeconds: 0.2 });
+    await new Promise((r) => setTimeout(r, 300));
+    const before = await v1.get({ userId: 'ann' }, ids[0]![0]!);
+
+    const v2 = await memory.longTerm({ namespace: 'facts-v2', embedder: new HashingEmbeddings(128) });
+    const seen: number[] = [];
+    const moved = await v1.migrateTo(v2, { batchSize: 1, onProgress: (p) => seen.push(p.memories) });
+    expect(moved).toEqual({ scopes: 3, memories: 6 });
+    expect(seen.at(-1)).toBe(6);
+    expect(v2.index.definition.dim).toBe(128);
+    for (const [i, scope] of scopes.entries()) {
+      expect(await v2.count(scope)).toBe(2);
+      const [best] = await v2.recall(scope, 'chess', { k: 1 });
+      expect(best!.id).toBe(ids[i]![1]);
+    }
+    expect(await v2.get({ userId: 'ann' }, ids[0]![0]!)).toEqual(before);
+    expect(await v1.dropAll()).toBe(6);
+    expect(await v1.count({ userId: 'ann' })).toBe(0);
+  });
+});

@@ -6,6 +6,7 @@ import { binaryVersion, findRedisServer, startRedis, type LocalRedis } from '../
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine, markdown, replaceReport, summaryLine, writeReport, type Report, type SuiteResult } from './lib/report.js';
 import { cacheSuite } from './suites/cache.js';
+import { memorySuite } from './suites/memory.js';
 import { sessionSuite } from './suites/session.js';
 import { vectorSuite } from './suites/vector.js';
 
@@ -19,6 +20,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   session: sessionSuite,
   cache: cacheSuite,
   vector: vectorSuite,
+  memory: memorySuite,
 };
 
 const args = process.argv.slice(2);

@@ -57,6 +57,11 @@ export const RecallOptionsSchema = z
     minScore: z.number().min(0).max(1).optional(),
     /** `similarity` (default) or a blend of similarity, recency and importance (see README). */
     scoring: ScoringSchema.default('similarity'),
+    /**
+     * Count the recall in each returned memory's access stats: `background` (default: not waited
+     * for; a failure becomes a process warning), `await`, or `off`.
+     */
+    trackAccess: z.enum(['background', 'await', 'off']).default('background'),
   })
   .strict();
 export type RecallOptions = z.input<typeof RecallOptionsSchema>;
@@ -81,6 +86,12 @@ export interface Memory {
   createdAt: number;
   updatedAt: number;
   expiresAt: number | null;
+}
+
+/** A memory with how often and when it was last recalled. */
+export interface MemoryWithAccess extends Memory {
+  accessCount: number;
+  lastAccessedAt: number | null;
 }
 
 /** A recalled memory: the memory, its similarity to the query, and the score it was ranked by. */
@@ -203,13 +214,22 @@ export class LongTermMemory {
     });
     if (o.minScore !== undefined) recalled = recalled.filter((r) => r.similarity >= o.minScore!);
     if (blended) recalled.sort((a, b) => b.score - a.score);
-    return recalled.slice(0, o.k);
+    recalled = recalled.slice(0, o.k);
+    if (o.trackAccess !== 'off' && recalled.length > 0) {
+      const touched = this.index.touch(s, recalled.map((r) => r.id));
+      if (o.trackAccess === 'await') await touched;
+      else touched.catch((error: unknown) => process.emitWarning(`redis-agent-memory: could not record memory accesses (${(error as Error).message})`));
+    }
+    return recalled;
   }
 
-  /** One memory by id, or null. */
-  async get(scope: MemoryScopeRef, id: string): Promise<Memory | null> {
-    const [payload] = await this.index.get(this.#scope(scope), [parseInput(KeyPartSchema, id, 'memory id')]);
-    return payload ? decodeMemory(id, payload) : null;
+  /** One memory by id, with its access stats, or null. */
+  async get(scope: MemoryScopeRef, id: string): Promise<MemoryWithAccess | null> {
+    const s = this.#scope(scope);
+    const valid = parseInput(KeyPartSchema, id, 'memory id');
+    const [[payload], [access]] = await Promise.all([this.index.get(s, [valid]), this.index.accessStats(s, [valid])]);
+    if (!payload) return null;
+    return { ...decodeMemory(id, payload), accessCount: access?.count ?? 0, lastAccessedAt: access?.lastAt ?? null };
   }
 
   /** Changes a memory; a new text is embedded again. Returns the memory, or null if it does not exist. */
@@ -219,8 +239,9 @@ export class LongTermMemory {
     if (!current) return null;
     const p = parseInput(MemoryInputSchema.omit({ id: true }).partial(), patch, 'memory update');
     const now = Date.now();
+    const { accessCount: _count, lastAccessedAt: _at, ...stored } = current;
     const memory: Memory = {
-      ...current,
+      ...stored,
       text: p.text ?? current.text,
       metadata: p.metadata ?? current.metadata,
       tags: p.tags ?? current.tags,

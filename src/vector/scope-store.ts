@@ -6,10 +6,12 @@ import type { RedisConnection } from '../connection/connect.js';
 import type { VectorKeys } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { compileToPredicate, type Filter } from './filter.js';
+import { numField } from './filter.js';
 import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
 import type { ResolvedIndexDefinition, Scope, VectorItem } from './types.js';
 
 const SCAN = script('vector-scan-2');
+const TOUCH = script('vector-touch-1');
 const DROP = script('vector-drop-2');
 
 export class ScopeStore {
@@ -31,11 +33,28 @@ export class ScopeStore {
     const commands: RedisArgument[][] = [];
     for (const item of items) {
       const key = keys.item(item.id);
-      commands.push(['DEL', key], ['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]);
-      if (item.expiresAt !== undefined) commands.push(['PEXPIREAT', key, String(Math.floor(item.expiresAt))]);
+      // Overwrite in place (not DEL + HSET), so that an update keeps the item's access history.
+      commands.push(['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]);
+      const absent = Object.entries(this.definition.fields).filter(([name, kind]) => kind === 'numeric' && item.numbers?.[name] === undefined).map(([name]) => numField(name));
+      if (absent.length > 0) commands.push(['HDEL', key, ...absent]);
+      commands.push(item.expiresAt !== undefined ? ['PEXPIREAT', key, String(Math.floor(item.expiresAt))] : ['PERSIST', key]);
       commands.push(['SADD', keys.ids, item.id], ...extra(item, keys));
     }
     await this.connection.transaction(commands, keys.ids);
+  }
+
+  /** Counts an access to each item that still exists (access count, last-access time). */
+  async touch(scope: Scope, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const keys = this.keysOf(scope);
+    await runScript(this.connection, TOUCH, [keys.ids], [keys.item('x').slice(0, -1), String(Date.now()), ...ids]);
+  }
+
+  /** Access count and last-access time (ms, null when never recalled) of items; null for missing ones. */
+  async accessStats(scope: Scope, ids: readonly string[]): Promise<({ count: number; lastAt: number | null } | null)[]> {
+    const keys = this.keysOf(scope);
+    const rows = await Promise.all(ids.map((id) => this.connection.send<(string | null)[]>(['HMGET', keys.item(id), 'p', 'a_n', 'a_at'], { key: keys.item(id) })));
+    return rows.map(([p, n, at]) => (p === null || p === undefined ? null : { count: Number(n ?? 0), lastAt: at ? Number(at) : null }));
   }
 
   async get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]> {

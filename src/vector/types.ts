@@ -78,6 +78,10 @@ export interface VectorIndex {
   query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]>;
   /** Payloads of the given ids (null for missing or expired ones). */
   get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]>;
+  /** Counts an access to each item that still exists. */
+  touch(scope: Scope, ids: readonly string[]): Promise<void>;
+  /** Access count and last-access time of items (null for missing ones). */
+  accessStats(scope: Scope, ids: readonly string[]): Promise<({ count: number; lastAt: number | null } | null)[]>;
   /** Ids in the scope matching a filter (every id without one), at most `limit`. */
   ids(scope: Scope, filter?: Filter, limit?: number): Promise<string[]>;
   delete(scope: Scope, ids: readonly string[]): Promise<number>;

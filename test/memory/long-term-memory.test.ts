@@ -98,6 +98,26 @@ for (const target of targetsWithCluster()) {
         expect(await memory.count(scope)).toBe(0);
       });
 
+      it('counts recalls in each memory’s access stats, keeps them across updates, and never revives an expired item', async () => {
+        const scope = { userId: 'access' };
+        const { id } = await memory.remember(scope, { text: 'prefers aisle seats' });
+        expect(await memory.get(scope, id)).toMatchObject({ accessCount: 0, lastAccessedAt: null });
+        await memory.recall(scope, 'aisle seats', { k: 1, trackAccess: 'await' });
+        await memory.recall(scope, 'aisle seats', { k: 1, trackAccess: 'await' });
+        await memory.recall(scope, 'aisle seats', { k: 1, trackAccess: 'off' });
+        const seen = await memory.get(scope, id);
+        expect(seen).toMatchObject({ accessCount: 2 });
+        expect(seen!.lastAccessedAt).toBeGreaterThan(Date.now() - 60_000);
+        await memory.update(scope, id, { importance: 0.9 });
+        expect(await memory.get(scope, id)).toMatchObject({ accessCount: 2, importance: 0.9 });
+        const gone = await memory.remember(scope, { text: 'ephemeral gate number', ttlSeconds: 0.2 });
+        await new Promise((r) => setTimeout(r, 300));
+        await memory.index.touch({ tag: '{_:access}', token: Buffer.from('{_:access}').toString('hex') }, [gone.id]);
+        expect(await memory.get(scope, gone.id)).toBeNull();
+        const key = new Keyspace(prefix).vector('facts').scope('{_:access}').item(gone.id);
+        expect(await connection.send(['EXISTS', key], { key })).toBe(0);
+      });
+
       it('never returns an expired memory', async () => {
         const scope = { userId: 'expiring' };
         await memory.remember(scope, { text: 'temporary door code 4521', ttlSeconds: 0.3 });

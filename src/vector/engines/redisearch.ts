@@ -283,6 +283,14 @@ export class RediSearchIndex implements VectorIndex {
     return this.#store.get(scope, ids);
   }
 
+  touch(scope: Scope, ids: readonly string[]) {
+    return this.#store.touch(scope, ids);
+  }
+
+  accessStats(scope: Scope, ids: readonly string[]) {
+    return this.#store.accessStats(scope, ids);
+  }
+
   ids(scope: Scope, filter?: QueryOptions['filter'], limit?: number) {
     return this.#store.ids(scope, filter, limit);
   }

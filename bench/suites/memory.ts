@@ -16,10 +16,10 @@ import { figure, type Figure, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
 import { clustered } from './vector.js';
 
-const COUNT = 1000;
 const TEXT = 'Could you check where my order is? It was supposed to arrive on Tuesday and nothing has moved.';
 
 export async function memorySuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const COUNT = ctx.quick ? 300 : 1000;
   const prefix = `benchm${Date.now().toString(36)}`;
   const connection = await connect({ url: ctx.redis8Url });
   const raw = createClient({ url: ctx.redis8Url });
@@ -43,7 +43,7 @@ export async function memorySuite(ctx: SuiteContext): Promise<SuiteResult> {
   figures.push(figure('memory.session.bytes_per_message', 'bytes', 'lower', ours / COUNT, { payload: Buffer.byteLength(TEXT), 'langchain-redis': theirs / COUNT }, 'every key of the session (list, metadata, idempotency set, index) / messages; ours keeps id, role, createdAt and an idempotency key per message'));
   await lc.client.quit();
 
-  const vectors = clustered(COUNT, 384, 384, 1);
+  const vectors = clustered(1000, 384, 384, 1);
   const embedder = { embedQuery: async () => Array.from(vectors[0]!), embedDocuments: async (texts: string[]) => texts.map((t) => Array.from(vectors[Number(t.split('#')[1])]!)) };
   for (const [engine, make] of [
     ['vectorset', () => new VectorSetIndex(connection, new Keyspace(prefix), IndexDefinitionSchema.parse({ namespace: 'mem-vs', dim: 384 }))],
@@ -53,7 +53,7 @@ export async function memorySuite(ctx: SuiteContext): Promise<SuiteResult> {
     const index = make();
     await index.ensure();
     const ltm = new LongTermMemory(index, embedder, new Keyspace(prefix), { dedupeThreshold: 1 });
-    for (let i = 0; i < COUNT; i += 100) await ltm.rememberMany({ userId: 'u' }, Array.from({ length: 100 }, (_, j) => ({ text: `User fact number ${i + j}, worth remembering later #${i + j}` })));
+    for (let i = 0; i < COUNT; i += 100) await ltm.rememberMany({ userId: 'u' }, Array.from({ length: Math.min(100, COUNT - i) }, (_, j) => ({ text: `User fact number ${i + j}, worth remembering later #${i + j}` })));
     const bytes = await usage(`${prefix}:ltm:${index.definition.namespace}:*`);
     figures.push(figure(`memory.long_term.${engine}.bytes_per_memory`, 'bytes', 'lower', bytes / COUNT, { payload: 60 + 384 * 4 }, 'item hashes + id set (+ vector set) / memories; payload = text + float32 vector'));
   }

@@ -96,7 +96,7 @@ async function recallAt10(index: VectorIndex, queries: Float32Array[], truth: nu
 }
 
 export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
-  const n = ctx.quick ? 10_000 : 100_000;
+  const n = ctx.quick ? 5_000 : 100_000;
   const connection = await connect({ url: ctx.redis8Url, commandTimeoutMs: 60_000 });
   const raw = createClient({ url: ctx.redis8Url });
   await raw.connect();
@@ -143,7 +143,7 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
     }
 
     ctx.progress(`vector: flat, a scope of ${FLAT_SCOPE} (dim ${dim})`);
-    const flatData = data.slice(0, FLAT_SCOPE);
+    const flatData = data.slice(0, ctx.quick ? 1_000 : FLAT_SCOPE);
     const flatTruth = queries.map((q) => groundTruth(flatData, q, K));
     const flat = new FlatIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-flat-${dim}`, dim }));
     await flat.ensure();
@@ -156,7 +156,7 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
 
     if (dim === 384) {
       ctx.progress(`vector: semantic cache lookup at ${SEMANTIC_ENTRIES} entries`);
-      figures.push(...(await semanticCacheFigures(connection, keyspace, data.slice(0, SEMANTIC_ENTRIES), queries, ctx)));
+      figures.push(...(await semanticCacheFigures(connection, keyspace, data.slice(0, ctx.quick ? 2_000 : SEMANTIC_ENTRIES), queries, ctx)));
     }
   }
 

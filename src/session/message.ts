@@ -75,7 +75,6 @@ export function completeMessage(input: z.output<typeof MessageInputSchema>, now:
   return { ...input, id: input.id ?? randomUUID(), createdAt: input.createdAt ?? now } as Message;
 }
 
-export const encodeMessage = (message: Message): string => JSON.stringify(message);
 export const decodeMessage = (json: string): Message => JSON.parse(json) as Message;
 
 /** Counts the tokens of one message; pass your model's tokenizer for exact budgets. */

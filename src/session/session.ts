@@ -11,7 +11,6 @@ import {
   MessageInputSchema,
   completeMessage,
   decodeMessage,
-  encodeMessage,
   type Message,
   type MessageInput,
 } from './message.js';

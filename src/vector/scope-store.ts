@@ -8,7 +8,8 @@ import { runScript, script } from '../scripts/index.js';
 import { compileToPredicate, type Filter } from './filter.js';
 import { numField } from './filter.js';
 import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
-import type { ResolvedIndexDefinition, Scope, VectorItem } from './types.js';
+import type { Keyspace } from '../keys.js';
+import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorIndex, VectorItem } from './types.js';
 
 const SCAN = script('vector-scan-2');
 const TOUCH = script('vector-touch-1');
@@ -99,5 +100,73 @@ export class ScopeStore {
   async dropScope(scope: Scope): Promise<number> {
     const keys = this.keysOf(scope);
     return runScript<number>(this.connection, DROP, [keys.ids, keys.vectorSet], [keys.item('x').slice(0, -1)]);
+  }
+}
+
+/**
+ * What every engine shares: the item bookkeeping of a ScopeStore. An engine adds `ensure` and
+ * `query`, and may add commands of its own to upserts and deletes (`upsertExtra`, `deleteExtra`).
+ */
+export abstract class ScopeStoreIndex implements VectorIndex {
+  abstract readonly engine: VectorIndex['engine'];
+  protected readonly store: ScopeStore;
+  protected readonly definitionKey: string;
+  protected readonly namespacePrefix: string;
+
+  constructor(
+    readonly connection: RedisConnection,
+    keyspace: Keyspace,
+    readonly definition: ResolvedIndexDefinition,
+    options: { vectorInHash: boolean; vectorSet: boolean },
+  ) {
+    const keys = keyspace.vector(definition.namespace);
+    this.definitionKey = keys.definition;
+    this.namespacePrefix = keys.namespacePrefix;
+    this.store = new ScopeStore(connection, (scope) => keys.scope(scope.tag), definition, options);
+  }
+
+  abstract ensure(): Promise<void>;
+  abstract query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]>;
+
+  /** Engine commands to run with an item's upsert, in the same MULTI. */
+  protected upsertExtra(_item: VectorItem, _keys: VectorKeys): RedisArgument[][] {
+    return [];
+  }
+
+  /** Engine commands to run with an item's deletion, in the same MULTI. */
+  protected deleteExtra(_id: string, _keys: VectorKeys): RedisArgument[][] {
+    return [];
+  }
+
+  upsert(scope: Scope, items: readonly VectorItem[]): Promise<void> {
+    return this.store.upsert(scope, items, (item, keys) => this.upsertExtra(item, keys));
+  }
+
+  get(scope: Scope, ids: readonly string[]) {
+    return this.store.get(scope, ids);
+  }
+
+  touch(scope: Scope, ids: readonly string[]) {
+    return this.store.touch(scope, ids);
+  }
+
+  accessStats(scope: Scope, ids: readonly string[]) {
+    return this.store.accessStats(scope, ids);
+  }
+
+  ids(scope: Scope, filter?: QueryOptions['filter'], limit?: number) {
+    return this.store.ids(scope, filter, limit);
+  }
+
+  delete(scope: Scope, ids: readonly string[]) {
+    return this.store.delete(scope, ids, (id, keys) => this.deleteExtra(id, keys));
+  }
+
+  count(scope: Scope) {
+    return this.store.count(scope);
+  }
+
+  dropScope(scope: Scope) {
+    return this.store.dropScope(scope);
   }
 }

@@ -6,40 +6,28 @@ import type { Keyspace } from '../../keys.js';
 import { ensureDefinition } from '../definition.js';
 import { compileToPredicate } from '../filter.js';
 import { bytesToVector, decodeFilterValues, filterFieldNames, similarity, toFloat32 } from '../items.js';
-import { ScopeStore } from '../scope-store.js';
-import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorIndex, VectorItem } from '../types.js';
+import { ScopeStoreIndex } from '../scope-store.js';
+import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope } from '../types.js';
 
 /** Items in one scope above which the flat engine warns (once per process and scope). */
 export const FLAT_SCOPE_WARNING = 10_000;
 const warned = new Set<string>();
 
-export class FlatIndex implements VectorIndex {
+export class FlatIndex extends ScopeStoreIndex {
   readonly engine = 'flat';
-  readonly #store: ScopeStore;
-  readonly #definitionKey: string;
 
-  constructor(
-    readonly connection: RedisConnection,
-    keyspace: Keyspace,
-    readonly definition: ResolvedIndexDefinition,
-  ) {
-    const keys = keyspace.vector(definition.namespace);
-    this.#definitionKey = keys.definition;
-    this.#store = new ScopeStore(connection, (scope) => keys.scope(scope.tag), definition, { vectorInHash: true, vectorSet: false });
+  constructor(connection: RedisConnection, keyspace: Keyspace, definition: ResolvedIndexDefinition) {
+    super(connection, keyspace, definition, { vectorInHash: true, vectorSet: false });
   }
 
   async ensure(): Promise<void> {
-    await ensureDefinition(this.connection, this.#definitionKey, this.definition, this.engine);
-  }
-
-  upsert(scope: Scope, items: readonly VectorItem[]): Promise<void> {
-    return this.#store.upsert(scope, items);
+    await ensureDefinition(this.connection, this.definitionKey, this.definition, this.engine);
   }
 
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
     const q = toFloat32(vector, this.definition.dim, 'query vector');
     const filterFields = filterFieldNames(this.definition);
-    const rows = await this.#store.scan(scope, ['v', ...filterFields], true);
+    const rows = await this.store.scan(scope, ['v', ...filterFields], true);
     if (rows.length > FLAT_SCOPE_WARNING && !warned.has(scope.tag)) {
       warned.add(scope.tag);
       process.emitWarning(`redis-agent-memory: the flat engine scores ${rows.length} items of one scope in the client; above ${FLAT_SCOPE_WARNING} use Redis 8 vector sets or RediSearch`, 'PerformanceWarning');
@@ -54,35 +42,7 @@ export class FlatIndex implements VectorIndex {
     }
     scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     const top = scored.slice(0, options.k);
-    const payloads = await this.#store.get(scope, top.map((t) => t.id));
+    const payloads = await this.store.get(scope, top.map((t) => t.id));
     return top.flatMap((t, i) => (payloads[i] === null ? [] : [{ id: t.id, score: t.score, payload: payloads[i]! }]));
-  }
-
-  get(scope: Scope, ids: readonly string[]) {
-    return this.#store.get(scope, ids);
-  }
-
-  touch(scope: Scope, ids: readonly string[]) {
-    return this.#store.touch(scope, ids);
-  }
-
-  accessStats(scope: Scope, ids: readonly string[]) {
-    return this.#store.accessStats(scope, ids);
-  }
-
-  ids(scope: Scope, filter?: QueryOptions['filter'], limit?: number) {
-    return this.#store.ids(scope, filter, limit);
-  }
-
-  delete(scope: Scope, ids: readonly string[]) {
-    return this.#store.delete(scope, ids);
-  }
-
-  count(scope: Scope) {
-    return this.#store.count(scope);
-  }
-
-  dropScope(scope: Scope) {
-    return this.#store.dropScope(scope);
   }
 }

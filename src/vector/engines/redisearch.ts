@@ -9,8 +9,8 @@ import { parseInput } from '../../validate.js';
 import { ensureDefinition } from '../definition.js';
 import { FilterSchema, compileToRediSearch, formatNumber, numField, parseFilter, tagField, type Filter } from '../filter.js';
 import { TAG_SEPARATOR, scoreFromDistance, toFloat32, vectorBytes } from '../items.js';
-import { ScopeStore } from '../scope-store.js';
-import type { Hit, Metric, QueryOptions, ResolvedIndexDefinition, Scope, VectorIndex, VectorItem } from '../types.js';
+import { ScopeStoreIndex } from '../scope-store.js';
+import type { Hit, Metric, QueryOptions, ResolvedIndexDefinition, Scope } from '../types.js';
 
 /** The name a query yields the vector distance under (KNN `AS`, range `$YIELD_DISTANCE_AS`). */
 export const DISTANCE_FIELD = '__score';
@@ -217,23 +217,13 @@ const isAlreadyExists = (error: unknown) => error instanceof RedisCommandError &
  *
  * @example const index = new RediSearchIndex(connection, new Keyspace('am'), IndexDefinitionSchema.parse({ namespace: 'memories', dim: 1536 }));
  */
-export class RediSearchIndex implements VectorIndex {
+export class RediSearchIndex extends ScopeStoreIndex {
   readonly engine = 'redisearch';
-  readonly #store: ScopeStore;
-  readonly #definitionKey: string;
-  readonly #prefix: string;
   readonly #names: RediSearchIndexNames;
 
-  constructor(
-    readonly connection: RedisConnection,
-    keyspace: Keyspace,
-    readonly definition: ResolvedIndexDefinition,
-  ) {
-    const keys = keyspace.vector(definition.namespace);
-    this.#definitionKey = keys.definition;
-    this.#prefix = keys.namespacePrefix;
+  constructor(connection: RedisConnection, keyspace: Keyspace, definition: ResolvedIndexDefinition) {
+    super(connection, keyspace, definition, { vectorInHash: true, vectorSet: false });
     this.#names = indexNames(keyspace, definition.namespace);
-    this.#store = new ScopeStore(connection, (scope) => keys.scope(scope.tag), definition, { vectorInHash: true, vectorSet: false });
   }
 
   /** The alias every query of this index names. */
@@ -244,15 +234,11 @@ export class RediSearchIndex implements VectorIndex {
   async ensure(): Promise<void> {
     // Probe first, so that a server without the module never gets a definition claiming this engine.
     const exists = await this.#indexExists();
-    await ensureDefinition(this.connection, this.#definitionKey, this.definition, this.engine);
+    await ensureDefinition(this.connection, this.definitionKey, this.definition, this.engine);
     if (exists) return;
     const physical = this.#names.version(FIRST_INDEX_VERSION);
-    await this.#sendTolerating(buildCreateIndexArgs(this.definition, physical, this.#prefix), isAlreadyExists);
+    await this.#sendTolerating(buildCreateIndexArgs(this.definition, physical, this.namespacePrefix), isAlreadyExists);
     await this.#sendTolerating(buildAliasArgs('add', this.#names.alias, physical), isAlreadyExists);
-  }
-
-  upsert(scope: Scope, items: readonly VectorItem[]): Promise<void> {
-    return this.#store.upsert(scope, items);
   }
 
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
@@ -277,34 +263,6 @@ export class RediSearchIndex implements VectorIndex {
     if (radius === null) return [];
     const args = buildRangeSearchArgs(this.#names.alias, scope.token, filter, radius, bytes, limit);
     return parseSearchReply(await this.#send(args), this.definition.metric);
-  }
-
-  get(scope: Scope, ids: readonly string[]) {
-    return this.#store.get(scope, ids);
-  }
-
-  touch(scope: Scope, ids: readonly string[]) {
-    return this.#store.touch(scope, ids);
-  }
-
-  accessStats(scope: Scope, ids: readonly string[]) {
-    return this.#store.accessStats(scope, ids);
-  }
-
-  ids(scope: Scope, filter?: QueryOptions['filter'], limit?: number) {
-    return this.#store.ids(scope, filter, limit);
-  }
-
-  delete(scope: Scope, ids: readonly string[]) {
-    return this.#store.delete(scope, ids);
-  }
-
-  count(scope: Scope) {
-    return this.#store.count(scope);
-  }
-
-  dropScope(scope: Scope) {
-    return this.#store.dropScope(scope);
   }
 
   /** FLAT takes no EF_RUNTIME (it is exact); HNSW gets the query's, or a high one when exact. */

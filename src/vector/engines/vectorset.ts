@@ -5,49 +5,45 @@
 import type { RedisArgument } from 'redis';
 import type { RedisConnection } from '../../connection/connect.js';
 import { UnsupportedServerError } from '../../errors.js';
-import type { Keyspace } from '../../keys.js';
+import type { Keyspace, VectorKeys } from '../../keys.js';
 import { runScript, script } from '../../scripts/index.js';
 import { ensureDefinition } from '../definition.js';
 import { compileToVectorSet } from '../filter.js';
 import { toFloat32, vectorBytes, vectorSetAttributes } from '../items.js';
-import { ScopeStore } from '../scope-store.js';
-import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorIndex, VectorItem } from '../types.js';
+import { ScopeStoreIndex } from '../scope-store.js';
+import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorItem } from '../types.js';
 
 const VSIM = script('vector-vsim-2');
 const QUANT = { noquant: 'NOQUANT', q8: 'Q8', bin: 'BIN' } as const;
 
-export class VectorSetIndex implements VectorIndex {
+export class VectorSetIndex extends ScopeStoreIndex {
   readonly engine = 'vectorset';
-  readonly #store: ScopeStore;
-  readonly #definitionKey: string;
 
-  constructor(
-    readonly connection: RedisConnection,
-    keyspace: Keyspace,
-    readonly definition: ResolvedIndexDefinition,
-  ) {
-    const keys = keyspace.vector(definition.namespace);
-    this.#definitionKey = keys.definition;
-    this.#store = new ScopeStore(connection, (scope) => keys.scope(scope.tag), definition, { vectorInHash: false, vectorSet: true });
+  constructor(connection: RedisConnection, keyspace: Keyspace, definition: ResolvedIndexDefinition) {
+    super(connection, keyspace, definition, { vectorInHash: false, vectorSet: true });
   }
 
   async ensure(): Promise<void> {
     if (this.definition.metric !== 'cosine') {
       throw new UnsupportedServerError(`vector sets measure cosine similarity only; index ${this.definition.namespace} asks for ${this.definition.metric} (use the redisearch or flat engine)`);
     }
-    await ensureDefinition(this.connection, this.#definitionKey, this.definition, this.engine);
+    await ensureDefinition(this.connection, this.definitionKey, this.definition, this.engine);
   }
 
-  upsert(scope: Scope, items: readonly VectorItem[]): Promise<void> {
+  protected override upsertExtra(item: VectorItem, keys: VectorKeys): RedisArgument[][] {
     const d = this.definition;
-    return this.#store.upsert(scope, items, (item, keys) => [
+    return [
       ['VREM', keys.vectorSet, item.id],
       ['VADD', keys.vectorSet, 'FP32', vectorBytes(toFloat32(item.vector, d.dim)), item.id, QUANT[d.quantization], 'EF', String(d.efConstruction), 'SETATTR', vectorSetAttributes(d, item), 'M', String(d.m)],
-    ]);
+    ];
+  }
+
+  protected override deleteExtra(id: string, keys: VectorKeys): RedisArgument[][] {
+    return [['VREM', keys.vectorSet, id]];
   }
 
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
-    const keys = this.#store.keys(scope);
+    const keys = this.store.keys(scope);
     const args: RedisArgument[] = ['FP32', vectorBytes(toFloat32(vector, this.definition.dim, 'query vector')), 'WITHSCORES', 'COUNT', String(options.k), 'EF', String(options.ef ?? this.definition.efRuntime)];
     if (options.filter) args.push('FILTER', compileToVectorSet(options.filter), 'FILTER-EF', String(Math.max(options.k * 100, 1000)));
     if (options.exact) args.push('TRUTH');
@@ -55,33 +51,5 @@ export class VectorSetIndex implements VectorIndex {
     const hits: Hit[] = [];
     for (let i = 0; i < flat.length; i += 3) hits.push({ id: String(flat[i]), score: Number(flat[i + 1]), payload: String(flat[i + 2]) });
     return hits;
-  }
-
-  get(scope: Scope, ids: readonly string[]) {
-    return this.#store.get(scope, ids);
-  }
-
-  touch(scope: Scope, ids: readonly string[]) {
-    return this.#store.touch(scope, ids);
-  }
-
-  accessStats(scope: Scope, ids: readonly string[]) {
-    return this.#store.accessStats(scope, ids);
-  }
-
-  ids(scope: Scope, filter?: QueryOptions['filter'], limit?: number) {
-    return this.#store.ids(scope, filter, limit);
-  }
-
-  delete(scope: Scope, ids: readonly string[]) {
-    return this.#store.delete(scope, ids, (id, keys) => [['VREM', keys.vectorSet, id]]);
-  }
-
-  count(scope: Scope) {
-    return this.#store.count(scope);
-  }
-
-  dropScope(scope: Scope) {
-    return this.#store.dropScope(scope);
   }
 }

@@ -32,7 +32,7 @@ type ClusterClient = RedisClusterType;
 
 interface Deadline {
   at: number;
-  args: readonly RedisArgument[];
+  command: string;
   reject: (error: Error) => void;
 }
 
@@ -80,8 +80,13 @@ export class RedisConnection {
       this.mode === 'cluster'
         ? (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[], options)
         : (this.#client as SingleClient).sendCommand<T>(args, options);
+    return this.#withDeadline(pending, commandName(args));
+  }
+
+  /** `pending`, or a TimeoutError after commandTimeoutMs; failures translated. */
+  #withDeadline<T>(pending: Promise<T>, command: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline: Deadline = { at: Date.now() + this.config.commandTimeoutMs, args, reject };
+      const deadline: Deadline = { at: Date.now() + this.config.commandTimeoutMs, command, reject };
       this.#deadlines.add(deadline);
       this.#sweep();
       pending.then(
@@ -91,7 +96,7 @@ export class RedisConnection {
         },
         (error: unknown) => {
           this.#deadlines.delete(deadline);
-          reject(translateError(error, commandName(args)));
+          reject(translateError(error, command));
         },
       );
     });
@@ -116,7 +121,7 @@ export class RedisConnection {
       for (const d of this.#deadlines) {
         if (d.at > now) continue;
         this.#deadlines.delete(d);
-        d.reject(new TimeoutError(`${commandName(d.args)} got no reply within ${this.config.commandTimeoutMs} ms`));
+        d.reject(new TimeoutError(`${d.command} got no reply within ${this.config.commandTimeoutMs} ms`));
       }
     }, every);
     this.#sweeper.unref();
@@ -126,19 +131,18 @@ export class RedisConnection {
    * Runs commands in one MULTI/EXEC, one round trip. On a cluster every key must share `key`'s
    * slot (the library's keys of one user or scope do). Returns each command's reply.
    */
-  async transaction(commands: readonly (readonly RedisArgument[])[], key: string): Promise<unknown[]> {
-    try {
-      if (this.mode === 'cluster') {
-        const multi = (this.#client as ClusterClient).multi(key);
-        for (const command of commands) multi.addCommand(key, false, command as RedisArgument[]);
-        return (await multi.exec()) as unknown[];
-      }
+  transaction(commands: readonly (readonly RedisArgument[])[], key: string): Promise<unknown[]> {
+    let exec: Promise<unknown[]>;
+    if (this.mode === 'cluster') {
+      const multi = (this.#client as ClusterClient).multi(key);
+      for (const command of commands) multi.addCommand(key, false, command as RedisArgument[]);
+      exec = multi.exec() as Promise<unknown[]>;
+    } else {
       const multi = (this.#client as SingleClient).multi();
       for (const command of commands) multi.addCommand(command as RedisArgument[]);
-      return (await multi.exec()) as unknown[];
-    } catch (error) {
-      throw translateError(error, 'MULTI');
+      exec = multi.exec() as Promise<unknown[]>;
     }
+    return this.#withDeadline(exec, 'MULTI');
   }
 
   /** Every key matching `pattern`, in batches, from every master (the server, or each cluster node). */

@@ -72,6 +72,24 @@ describe.each(targets().map((t) => [t.name, t] as const))('connect (%s)', (_, ta
     }
   });
 
+  it('a transaction also fails with a TimeoutError when it gets no reply, and runs atomically otherwise', async () => {
+    const conn = await connectTo(target, { commandTimeoutMs: 150 });
+    const blocker = await connectTo(target);
+    const key = `tx:${randomBytes(4).toString('hex')}`;
+    try {
+      expect(await conn.transaction([['SET', key, '1'], ['INCR', key], ['GET', key]], key)).toEqual(['OK', 2, '2']);
+      // A one-second blocking read ahead of it on the same connection: the MULTI waits behind it.
+      const blocked = conn.send(['BLPOP', `${key}:list`, '1']).catch((e: unknown) => e);
+      const error = await conn.transaction([['INCR', key]], key).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as Error).message).toBe('MULTI got no reply within 150 ms');
+      expect(await blocked).toBeInstanceOf(TimeoutError);
+    } finally {
+      await blocker.send(['DEL', key]);
+      await Promise.all([conn.close(), blocker.close()]);
+    }
+  });
+
   it('reconnects by itself after the server drops the connection', async () => {
     const errors: Error[] = [];
     const conn = await connectTo(target, { onError: (e: Error) => errors.push(e) });

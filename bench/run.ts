@@ -6,6 +6,7 @@ import { binaryVersion, findRedisServer, startRedis, type LocalRedis } from '../
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine, markdown, replaceReport, summaryLine, writeReport, type Report, type SuiteResult } from './lib/report.js';
 import { cacheSuite } from './suites/cache.js';
+import { checkpointSuite } from './suites/checkpoint.js';
 import { memorySuite } from './suites/memory.js';
 import { sessionSuite } from './suites/session.js';
 import { vectorSuite } from './suites/vector.js';
@@ -18,6 +19,7 @@ export interface SuiteContext {
 
 const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   session: sessionSuite,
+  checkpoint: checkpointSuite,
   cache: cacheSuite,
   vector: vectorSuite,
   memory: memorySuite,

@@ -11,6 +11,11 @@ set -euo pipefail
 cache="${REDIS8_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/redis-agent-memory}"
 bin="$cache/redis-8/bin"
 
+# One provisioning at a time per machine: parallel test runs wait here for the first one's build.
+mkdir -p "$cache"
+exec 9>"$cache/.provision.lock"
+flock 9
+
 major_of() { "$1" --version 2>/dev/null | sed -n 's/.* v=\([0-9]*\)\..*/\1/p'; }
 log() { echo "provision-redis: $*" >&2; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

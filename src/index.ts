@@ -7,6 +7,7 @@ import { connect, type RedisConnection } from './connection/connect.js';
 import { diagnose, type DoctorReport } from './connection/doctor.js';
 import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
 import { Cache } from './cache/cache.js';
+import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint/checkpoint-store.js';
 import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js';
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
@@ -54,6 +55,8 @@ export interface AgentMemory {
    * given). `engine: 'auto'` picks RediSearch, else vector sets, else flat; `memory.index.engine` says which.
    */
   longTerm(options: LongTermOptions): Promise<LongTermMemory>;
+  /** Checkpoints of agent graphs, per thread (LangGraph's checkpointer stores through it). */
+  checkpoints(options?: CheckpointStoreOptions): CheckpointStore;
   /** A semantic cache of LLM answers (per tenant, filtered by model). */
   semanticCache(options: SemanticCacheOptions): Promise<SemanticCache>;
   /** The cache tag that marks a user's entries, for `forgetUser`: `user:<tenant>:<userId>`. */
@@ -155,6 +158,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     embeddingCache: (embedder, { model, cache: options }) => new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
     llmCache: (options) => new LlmCache(cache({ name: 'llm', ...options })),
     longTerm,
+    checkpoints: (options) => new CheckpointStore(connection, keys, options),
     semanticCache,
     userTag,
     forgetUser: async (user) => {
@@ -186,6 +190,8 @@ export { CacheOptionsSchema } from './cache/options.js';
 export type { CacheOptions, WriteOptions as CacheWriteOptions } from './cache/options.js';
 export { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
 export type { SemanticCallOptions, SemanticLookup } from './cache/semantic-cache.js';
+export { CheckpointStore, CheckpointStoreOptionsSchema } from './checkpoint/checkpoint-store.js';
+export type { CheckpointInput, CheckpointQuery, CheckpointStoreOptions, StoredCheckpoint, StoredWrite, TypedValue, WriteInput } from './checkpoint/checkpoint-store.js';
 export { HashingEmbeddings } from './embeddings/hashing.js';
 export { WordVectorEmbeddings } from './embeddings/word-vectors.js';
 export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema } from './memory/long-term-memory.js';
@@ -210,7 +216,7 @@ export { diagnose, formatDoctorReport, MIN_REDIS_VERSION } from './connection/do
 export type { DoctorReport, Finding, Severity } from './connection/doctor.js';
 export * from './errors.js';
 export { Keyspace, KeyPartSchema, KeyPrefixSchema } from './keys.js';
-export type { SessionKeys, UserKeys, UserScope } from './keys.js';
+export type { CheckpointThreadKeys, SessionKeys, UserKeys, UserScope } from './keys.js';
 export { approximateTokens, MessageInputSchema } from './session/message.js';
 export type { ContentPart, Message, MessageInput, Role, TokenCounter, ToolCall } from './session/message.js';
 export { SessionStoreOptionsSchema } from './session/options.js';

@@ -23,6 +23,9 @@ export const KeyPrefixSchema = z
   .max(32, 'must be at most 32 characters')
   .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits and . _ -');
 
+/** A LangGraph thread id: any string of 1–256 characters (it is hex-encoded into its keys). */
+export const CheckpointThreadIdSchema = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
 /** Whose data: an optional tenant (default `_`) and a user. */
 export interface UserScope {
   tenant?: string | undefined;
@@ -117,6 +120,25 @@ export interface VectorKeys {
   namespacePrefix: string;
 }
 
+/**
+ * The keys of one LangGraph thread's checkpoints. All share the thread's hash tag, so every
+ * checkpoint operation is one script on one slot. Namespace, checkpoint, channel and task ids are
+ * hex-encoded inside members and fields (hex keeps the byte order, so lexical ranges still sort
+ * checkpoint ids).
+ */
+export interface CheckpointThreadKeys {
+  /** Sorted set (all scores 0, ordered by member): `<ns hex>:<checkpoint id hex>`. */
+  ids: string;
+  /** Hash: `<ns hex>:<checkpoint id hex>` → the checkpoint record. */
+  checkpoints: string;
+  /** Hash: `<ns hex>:<channel hex>:<version hex>` → a channel value. */
+  blobs: string;
+  /** Hash: `<ns hex>:<checkpoint id hex>:<task id hex>:<idx>` → a pending write. */
+  writes: string;
+  /** Sorted set (scores 0) of the `writes` fields, so one checkpoint's writes are one lexical range. */
+  writeIndex: string;
+}
+
 /** Builds key names under one prefix. Validates every part before any key is formed. */
 export class Keyspace {
   readonly prefix: string;
@@ -165,6 +187,18 @@ export class Keyspace {
         namespacePrefix,
       }),
     };
+  }
+
+  /** Sorted set of a tenant's checkpoint threads (thread id, scored by creation time in ms). */
+  checkpointThreads(tenant: string = DEFAULT_TENANT): string {
+    return `${this.prefix}:cp-threads:${parseInput(KeyPartSchema, tenant, 'tenant')}`;
+  }
+
+  /** The keys of one thread's checkpoints. Thread ids are any string (hex-encoded into the tag). */
+  checkpointThread(threadId: string, tenant: string = DEFAULT_TENANT): CheckpointThreadKeys {
+    const id = parseInput(CheckpointThreadIdSchema, threadId, 'thread id');
+    const base = `${this.prefix}:{cp:${parseInput(KeyPartSchema, tenant, 'tenant')}:${Buffer.from(id, 'utf8').toString('hex')}}`;
+    return { ids: `${base}:ids`, checkpoints: `${base}:cps`, blobs: `${base}:blobs`, writes: `${base}:w`, writeIndex: `${base}:wi` };
   }
 
   /** The keys of one user. Throws InvalidArgumentError on a bad tenant or user id. */

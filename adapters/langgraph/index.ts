@@ -1,3 +1,3 @@
-// LangGraph adapters (checkpointer, long-term store). They arrive with their own issue; this entry
-// point exists so that `redis-agent-memory/langgraph` resolves today.
-export const LANGGRAPH_ADAPTERS_AVAILABLE = false as const;
+// LangGraph adapters: the checkpointer (and the long-term store). They translate LangGraph's calls
+// into the core's and never talk to Redis themselves.
+export { AgentMemoryCheckpointer } from './checkpointer.js';

@@ -1,0 +1,277 @@
+// Checkpoint storage for agent graphs (LangGraph's checkpointer sits on it): per thread, each
+// checkpoint's record, the channel values stored once per version, and the pending writes of its
+// tasks. Values are opaque typed bytes: serialization is the caller's; this file never parses them.
+import { z } from 'zod';
+import type { RedisConnection } from '../connection/connect.js';
+import { KeyPartSchema, type CheckpointThreadKeys, type Keyspace } from '../keys.js';
+import { runScript, script } from '../scripts/index.js';
+import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
+import { parseInput } from '../validate.js';
+
+const PUT = script('checkpoint-put-5');
+const PUT_WRITES = script('checkpoint-put-writes-5');
+const READ = script('checkpoint-read-5');
+
+export const CheckpointStoreOptionsSchema = z
+  .object({
+    /** Threads of different tenants never meet (keys and thread listing). Default `_`. */
+    tenant: KeyPartSchema.optional(),
+    /**
+     * How long a thread is kept: `sliding` (every write and read moves the deadline of the whole
+     * thread), `fixed` (from its first checkpoint) or `none` (default: until `deleteThread`).
+     */
+    ttl: TtlPolicySchema.default({ mode: 'none' }),
+    /** Checkpoints read per round trip while listing. Default 32. */
+    pageSize: z.number().int().min(1).max(1000).default(32),
+  })
+  .strict();
+export type CheckpointStoreOptions = z.input<typeof CheckpointStoreOptionsSchema>;
+
+/** Serialized bytes and the serializer's name for them (e.g. `json`). */
+export interface TypedValue {
+  type: string;
+  bytes: Uint8Array;
+}
+
+export interface CheckpointInput {
+  /** The checkpoint namespace (`''` for the root graph). */
+  ns: string;
+  id: string;
+  parentId?: string | undefined;
+  /** The checkpoint without its channel values. */
+  checkpoint: TypedValue;
+  metadata: TypedValue;
+  /** The version of every channel the checkpoint holds: its values are found by these. */
+  channelVersions: Readonly<Record<string, string | number>>;
+  /** Values of the channels that changed in this checkpoint (the others are stored already). */
+  values: readonly { channel: string; version: string | number; value: TypedValue }[];
+}
+
+export interface WriteInput {
+  taskId: string;
+  /** Position in the task's writes; negative for special writes (errors, interrupts), which replace. */
+  idx: number;
+  channel: string;
+  taskPath: string;
+  value: TypedValue;
+}
+
+export interface StoredWrite extends WriteInput {}
+
+export interface StoredCheckpoint {
+  threadId: string;
+  ns: string;
+  id: string;
+  parentId: string | null;
+  checkpoint: TypedValue;
+  metadata: TypedValue;
+  /** The channel values found for the record's channel versions. */
+  values: { channel: string; version: string; value: TypedValue }[];
+  /** Pending writes, in the order they were keyed (callers sort them as their framework requires). */
+  writes: StoredWrite[];
+}
+
+export interface CheckpointQuery {
+  /** Only this namespace (default: every namespace of the thread). */
+  ns?: string | undefined;
+  /** Only this checkpoint. */
+  id?: string | undefined;
+  /** Only checkpoints older than this id. */
+  before?: string | undefined;
+  /** How many the caller expects to take: the first page reads no more (default: `pageSize`). */
+  expected?: number | undefined;
+}
+
+const NamespaceSchema = z.string().max(2048, 'must be at most 2048 characters');
+const CheckpointIdSchema = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const TypeSchema = z.string().min(1).max(64).regex(/^[^\n]+$/, 'must not contain a newline');
+
+const hex = (text: string): string => Buffer.from(text, 'utf8').toString('hex');
+const unhex = (text: string): string => Buffer.from(text, 'hex').toString('utf8');
+
+/** What a record's head says; the bytes of the checkpoint and then of the metadata follow it. */
+interface RecordHead {
+  ct: string;
+  mt: string;
+  /** Length of the checkpoint bytes. */
+  cl: number;
+  p: string | null;
+  /** Blob fields of the checkpoint's channel values. */
+  b: string[];
+}
+
+/** `<head>\n<bytes>`: the head is JSON (or a type name), so it never holds a newline. */
+function frame(head: string, ...parts: Uint8Array[]): Buffer {
+  return Buffer.concat([Buffer.from(`${head}\n`, 'utf8'), ...parts]);
+}
+
+function unframe(value: Buffer): { head: string; body: Buffer } {
+  const newline = value.indexOf(10);
+  return { head: value.subarray(0, newline).toString('utf8'), body: value.subarray(newline + 1) };
+}
+
+/**
+ * @example
+ * const checkpoints = memory.checkpoints({ ttl: { mode: 'sliding', seconds: 7 * 86400 } });
+ * const latest = await checkpoints.get('thread-1', '');
+ */
+export class CheckpointStore {
+  readonly options: z.output<typeof CheckpointStoreOptionsSchema>;
+  readonly #connection: RedisConnection;
+  readonly #keys: Keyspace;
+  readonly #ttlMs: string;
+  readonly #ttlMode: string;
+
+  constructor(connection: RedisConnection, keys: Keyspace, options: CheckpointStoreOptions = {}) {
+    this.options = parseInput(CheckpointStoreOptionsSchema, options, 'checkpoint store options');
+    this.#connection = connection;
+    this.#keys = keys;
+    const ttl: TtlPolicy = this.options.ttl;
+    this.#ttlMs = ttl.mode === 'none' ? '0' : String(Math.round(ttl.seconds * 1000));
+    this.#ttlMode = ttl.mode;
+  }
+
+  #thread(threadId: string): CheckpointThreadKeys {
+    return this.#keys.checkpointThread(threadId, this.options.tenant);
+  }
+
+  #threadKeys(threadId: string): string[] {
+    const k = this.#thread(threadId);
+    return [k.ids, k.checkpoints, k.blobs, k.writes, k.writeIndex];
+  }
+
+  /** Stores a checkpoint and the channel values that changed, in one round trip. */
+  async put(threadId: string, input: CheckpointInput): Promise<void> {
+    const keys = this.#threadKeys(threadId);
+    const ns = hex(parseInput(NamespaceSchema, input.ns, 'checkpoint namespace'));
+    const id = parseInput(CheckpointIdSchema, input.id, 'checkpoint id');
+    const blobField = (channel: string, version: string | number) => `${ns}:${hex(channel)}:${hex(String(version))}`;
+    const head: RecordHead = {
+      ct: parseInput(TypeSchema, input.checkpoint.type, 'checkpoint type'),
+      mt: parseInput(TypeSchema, input.metadata.type, 'metadata type'),
+      cl: input.checkpoint.bytes.byteLength,
+      p: input.parentId ?? null,
+      b: Object.entries(input.channelVersions).map(([channel, version]) => blobField(channel, version)),
+    };
+    const args: (string | Buffer)[] = [`${ns}:${hex(id)}`, frame(JSON.stringify(head), input.checkpoint.bytes, input.metadata.bytes), this.#ttlMs, this.#ttlMode];
+    for (const { channel, version, value } of input.values) {
+      args.push(blobField(channel, version), frame(parseInput(TypeSchema, value.type, 'value type'), value.bytes));
+    }
+    const first = await runScript<number>(this.#connection, PUT, keys, args);
+    if (first === 1) {
+      await this.#connection.send(['ZADD', this.#registry, 'NX', String(Date.now()), threadId], { key: this.#registry });
+    }
+  }
+
+  /** Stores pending writes of one task against a checkpoint, in one round trip. */
+  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly WriteInput[]): Promise<void> {
+    if (writes.length === 0) return;
+    const keys = this.#threadKeys(threadId);
+    const member = `${hex(parseInput(NamespaceSchema, ns, 'checkpoint namespace'))}:${hex(parseInput(CheckpointIdSchema, checkpointId, 'checkpoint id'))}`;
+    const args: (string | Buffer)[] = [this.#ttlMs, this.#ttlMode];
+    for (const write of writes) {
+      const head = JSON.stringify([write.taskId, write.idx, write.channel, parseInput(TypeSchema, write.value.type, 'value type'), write.taskPath]);
+      args.push(`${member}:${hex(write.taskId)}:${write.idx}`, frame(head, write.value.bytes), write.idx < 0 ? '1' : '0');
+    }
+    await runScript(this.#connection, PUT_WRITES, keys, args);
+  }
+
+  /** One checkpoint, or the newest of the namespace when `id` is not given; one round trip. */
+  async get(threadId: string, ns: string, id?: string): Promise<StoredCheckpoint | undefined> {
+    const [found] = (await this.#read(threadId, { ns, id }, 0, 1)).checkpoints;
+    return found;
+  }
+
+  /** Checkpoints of a thread (every thread of the tenant when `threadId` is undefined), newest first per namespace. */
+  async *list(threadId: string | undefined, query: CheckpointQuery = {}): AsyncGenerator<StoredCheckpoint> {
+    if (threadId !== undefined) {
+      yield* this.#listThread(threadId, query);
+      return;
+    }
+    for await (const thread of this.threads()) yield* this.#listThread(thread, query);
+  }
+
+  async *#listThread(threadId: string, query: CheckpointQuery): AsyncGenerator<StoredCheckpoint> {
+    if (query.ns !== undefined && query.id !== undefined) {
+      const found = await this.get(threadId, query.ns, query.id);
+      if (found && (query.before === undefined || found.id < query.before)) yield found;
+      return;
+    }
+    let size = Math.min(query.expected ?? this.options.pageSize, this.options.pageSize);
+    for (let offset = 0; ; offset += size, size = this.options.pageSize) {
+      const page = await this.#read(threadId, query, offset, size);
+      yield* page.checkpoints;
+      if (page.examined < size) return;
+    }
+  }
+
+  /** The tenant's threads, oldest first. Threads that expired are dropped from the list on the way. */
+  async *threads(): AsyncGenerator<string> {
+    const registry = this.#registry;
+    for (let offset = 0; ; offset += 500) {
+      const batch = await this.#connection.send<string[]>(['ZRANGE', registry, String(offset), String(offset + 499)], { key: registry, readonly: true });
+      const alive = await Promise.all(batch.map((t) => this.#connection.send<number>(['EXISTS', this.#thread(t).ids], { key: this.#thread(t).ids, readonly: true })));
+      const gone = batch.filter((_, i) => alive[i] === 0);
+      if (gone.length > 0) await this.#connection.send(['ZREM', registry, ...gone], { key: registry });
+      for (const [i, thread] of batch.entries()) if (alive[i] !== 0) yield thread;
+      if (batch.length < 500) return;
+      offset -= gone.length;
+    }
+  }
+
+  /** Deletes every checkpoint and write of a thread. */
+  async deleteThread(threadId: string): Promise<void> {
+    const keys = this.#threadKeys(threadId);
+    await Promise.all([
+      this.#connection.send(['UNLINK', ...keys], { key: keys[0] }),
+      this.#connection.send(['ZREM', this.#registry, threadId], { key: this.#registry }),
+    ]);
+  }
+
+  get #registry(): string {
+    return this.#keys.checkpointThreads(this.options.tenant);
+  }
+
+  async #read(threadId: string, query: CheckpointQuery, offset: number, count: number): Promise<{ examined: number; checkpoints: StoredCheckpoint[] }> {
+    const keys = this.#threadKeys(threadId);
+    const ns = query.ns === undefined ? '*' : hex(parseInput(NamespaceSchema, query.ns, 'checkpoint namespace'));
+    const only = query.id === undefined ? '' : hex(parseInput(CheckpointIdSchema, query.id, 'checkpoint id'));
+    const before = query.before === undefined ? '' : hex(parseInput(CheckpointIdSchema, query.before, 'checkpoint id'));
+    const refresh = this.#ttlMode === 'sliding' ? this.#ttlMs : '0';
+    const reply = await runScript<[number, ...(Buffer | Buffer[])[]]>(this.#connection, READ, keys, [ns, only, before, String(offset), String(count), refresh], { buffers: true });
+    const checkpoints: StoredCheckpoint[] = [];
+    for (let i = 1; i < reply.length; i += 4) {
+      checkpoints.push(decodeCheckpoint(threadId, reply[i] as Buffer, reply[i + 1] as Buffer, reply[i + 2] as Buffer[], reply[i + 3] as (Buffer | null)[]));
+    }
+    return { examined: Number(reply[0]), checkpoints };
+  }
+}
+
+function decodeCheckpoint(threadId: string, member: Buffer, record: Buffer, blobs: Buffer[], writes: (Buffer | null)[]): StoredCheckpoint {
+  const [nsHex = '', idHex = ''] = member.toString('utf8').split(':');
+  const { head: headText, body } = unframe(record);
+  const head = JSON.parse(headText) as RecordHead;
+  const values: StoredCheckpoint['values'] = [];
+  for (let i = 0; i < blobs.length; i += 2) {
+    const [, channel = '', version = ''] = blobs[i]!.toString('utf8').split(':');
+    const { head: type, body: bytes } = unframe(blobs[i + 1]!);
+    values.push({ channel: unhex(channel), version: unhex(version), value: { type, bytes } });
+  }
+  const stored: StoredWrite[] = [];
+  for (const write of writes) {
+    if (!write) continue;
+    const { head: writeHead, body: bytes } = unframe(write);
+    const [taskId, idx, channel, type, taskPath] = JSON.parse(writeHead) as [string, number, string, string, string];
+    stored.push({ taskId, idx, channel, taskPath, value: { type, bytes } });
+  }
+  return {
+    threadId,
+    ns: unhex(nsHex),
+    id: unhex(idHex),
+    parentId: head.p,
+    checkpoint: { type: head.ct, bytes: body.subarray(0, head.cl) },
+    metadata: { type: head.mt, bytes: body.subarray(head.cl) },
+    values,
+    writes: stored,
+  };
+}

@@ -1,0 +1,11 @@
+-- The TTL of a checkpoint thread: every key of the thread shares one deadline. 'sliding' moves it
+-- to now + ttl; 'fixed' sets it when the thread starts and later keys inherit what remains.
+local function expire_thread(ttl, mode, first)
+  if ttl <= 0 then return end
+  local ms = ttl
+  if mode == 'fixed' and not first then
+    local left = redis.call('PTTL', KEYS[1])
+    if left > 0 then ms = left end
+  end
+  for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ms) end
+end

@@ -1,7 +1,7 @@
-// Redis-side cost of an operation, read off the server: round trips (commands a client sent, seen
-// by MONITOR, which tags the commands a Lua script runs as `lua` so they are left out) and server
-// calls (INFO commandstats, which counts those script commands too). Run on a server nothing else
-// uses while it measures; the figures are per operation, averaged over `n` sequential runs.
+// Redis-side cost of an operation, read off the server: round trips (commands clients sent, seen by
+// MONITOR, which tags the commands a Lua script runs as `lua` so they are left out; a MULTI … EXEC
+// block counts once) and server calls (INFO commandstats, which counts those script commands too).
+// Run on a server nothing else uses while it measures; figures are per operation, over `n` runs.
 import { createClient } from 'redis';
 import type { RedisConnection } from '../../src/connection/connect.js';
 import { figure, type Figure } from './report.js';
@@ -23,8 +23,20 @@ export async function serverCost(connection: RedisConnection, url: string, fn: (
   await monitor.connect();
   let sent = 0;
   let measuring = false;
+  const inMulti = new Set<string>();
   await monitor.monitor((line: string) => {
-    if (measuring && !/ \[\d+ lua\] /.test(line) && !/"(?:info|INFO)"/.test(line)) sent++;
+    const match = /^[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+    if (!measuring || !match || match[1] === 'lua') return;
+    const [, client = '', command = ''] = match;
+    const name = command.toUpperCase();
+    if (name === 'INFO') return;
+    // A MULTI … EXEC block is written at once and answered at once: one round trip.
+    if (name === 'MULTI') inMulti.add(client);
+    else if (name === 'EXEC' || name === 'DISCARD') {
+      inMulti.delete(client);
+      return;
+    }
+    if (!inMulti.has(client) || name === 'MULTI') sent++;
   });
   await fn(-1); // scripts loaded, connections made
   const before = totalCalls(await connection.send<string>(['INFO', 'commandstats']));
@@ -39,11 +51,22 @@ export async function serverCost(connection: RedisConnection, url: string, fn: (
   return { roundTrips: (sent - (probe ? 1 : 0)) / n, serverCalls: (after - before) / n };
 }
 
-/** `<prefix>.round_trips` and `<prefix>.server_calls` figures (per operation; no baselines). */
-export async function serverCostFigures(prefix: string, connection: RedisConnection, url: string, fn: (i: number) => Promise<unknown>, n: number): Promise<Figure[]> {
-  const cost = await serverCost(connection, url, fn, n);
+/**
+ * `<prefix>.round_trips` and `<prefix>.server_calls` (per operation) of `cases.ours`, with every
+ * other case as a baseline; each case is measured alone, one after another, on the same server.
+ */
+export async function serverCostFigures(
+  prefix: string,
+  connection: RedisConnection,
+  url: string,
+  cases: { ours: (i: number) => Promise<unknown> } & Record<string, (i: number) => Promise<unknown>>,
+  n: number,
+): Promise<Figure[]> {
+  const costs: Record<string, ServerCost> = {};
+  for (const [name, fn] of Object.entries(cases)) costs[name] = await serverCost(connection, url, fn, n);
+  const others = (pick: (c: ServerCost) => number) => Object.fromEntries(Object.entries(costs).filter(([k]) => k !== 'ours').map(([k, c]) => [k, pick(c)]));
   return [
-    figure(`${prefix}.round_trips`, 'calls', 'lower', cost.roundTrips, {}, 'commands sent per operation (MONITOR)'),
-    figure(`${prefix}.server_calls`, 'calls', 'lower', cost.serverCalls, {}, 'commands run per operation, scripts included (INFO commandstats)'),
+    figure(`${prefix}.round_trips`, 'calls', 'lower', costs.ours!.roundTrips, others((c) => c.roundTrips), 'round trips per operation (MONITOR; a MULTI block is one)'),
+    figure(`${prefix}.server_calls`, 'calls', 'lower', costs.ours!.serverCalls, others((c) => c.serverCalls), 'commands run per operation, scripts included (INFO commandstats)'),
   ];
 }

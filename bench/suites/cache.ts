@@ -9,6 +9,7 @@ import { createClient } from 'redis';
 import { Cache } from '../../src/cache/cache.js';
 import { connect, type RedisConnection } from '../../src/connection/connect.js';
 import { Keyspace } from '../../src/keys.js';
+import { serverCostFigures } from '../lib/commandstats.js';
 import { compare, type RunOptions } from '../lib/measure.js';
 import { figure, sampleFigures, type Figure, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
@@ -46,6 +47,12 @@ export async function cacheSuite(ctx: SuiteContext): Promise<SuiteResult> {
     );
     figures.push(...sampleFigures(`cache.hit.c${concurrency}`, hit.ours, { raw: hit.raw }));
   }
+  figures.push(
+    ...(await serverCostFigures('cache.hit', ours, ctx.redis8Url, {
+      ours: (i) => cache.getOrCompute(keys[Math.abs(i) % keys.length]!, never),
+      raw: async (i) => JSON.parse((await raw.get(`${prefix}:raw:${keys[Math.abs(i) % keys.length]!}`))!),
+    }, 200)),
+  );
 
   ctx.progress(`cache: stampede, ${CLIENTS} clients x ${CALLERS} callers on one missing key`);
   const rounds = ctx.quick ? 3 : 7;

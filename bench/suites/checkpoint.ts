@@ -97,8 +97,8 @@ export async function checkpointSuite(ctx: SuiteContext): Promise<SuiteResult> {
 
   // Round trips per operation, from the server's own command counts.
   const ours = savers.ours!;
-  figures.push(...(await serverCostFigures('checkpoint.put_get', connection, ctx.redis8Url, (i) => step(ours, `rt-${i % 4}`), 200)));
-  figures.push(...(await serverCostFigures('checkpoint.list10', connection, ctx.redis8Url, () => list(ours, 'ours-history'), 50)));
+  figures.push(...(await serverCostFigures('checkpoint.put_get', connection, ctx.redis8Url, { ours: (i) => step(ours, `rt-${i % 4}`) }, 200)));
+  figures.push(...(await serverCostFigures('checkpoint.list10', connection, ctx.redis8Url, { ours: () => list(ours, 'ours-history') }, 50)));
 
   for await (const batch of connection.scan(`${prefix}*`)) await connection.send(["UNLINK", ...batch], { key: batch[0] });
   if (postgres) {

@@ -13,6 +13,7 @@ import { toLangChainMessage, toMessageInput } from '../../adapters/langchain/mes
 import { connect } from '../../src/connection/connect.js';
 import { Keyspace } from '../../src/keys.js';
 import { SessionStore } from '../../src/session/store.js';
+import { serverCostFigures } from '../lib/commandstats.js';
 import { compare, type RunOptions } from '../lib/measure.js';
 import { sampleFigures, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
@@ -90,6 +91,16 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
     figures.push(...sampleFigures(`session.append_langchain.c${concurrency}`, append.oursLangChain, { 'langchain-redis': append['langchain-redis'] }));
   }
 
+  const one = store.session({ userId: 'u', sessionId: 'rt' });
+  const lcOne = lcHistory('rt');
+  figures.push(
+    ...(await serverCostFigures('session.append', ours, url, {
+      ours: () => one.append(plain, { idempotencyKey: `r${request++}` }),
+      raw: () => rawAppend('rt', `r${request++}`),
+      'langchain-redis': () => lcOne.addMessage(message),
+    }, 200)),
+  );
+
   // Read the last 20 messages of a 500-message session.
   const reader = store.session({ userId: 'u', sessionId: 'read' }, { ttl: { mode: 'sliding', seconds: TTL_SECONDS } });
   const longStore = new SessionStore(ours, new Keyspace(prefix), { maxMessages: 0 });
@@ -118,6 +129,13 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
     figures.push(...sampleFigures(`session.read_last20.c${concurrency}`, read.ours, { raw: read.raw }));
     figures.push(...sampleFigures(`session.read_last20_langchain.c${concurrency}`, read.oursLangChain, { 'langchain-redis': read['langchain-redis'] }));
   }
+  figures.push(
+    ...(await serverCostFigures('session.read_last20', ours, url, {
+      ours: () => reader.messages({ last: 20 }),
+      raw: () => rawReadLast20('read'),
+      'langchain-redis': () => lcReader.getMessages(),
+    }, 200)),
+  );
 
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
   await Promise.all([ours.close(), raw.close(), lcReader.client.quit()]);

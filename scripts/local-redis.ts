@@ -1,8 +1,9 @@
 // Starts throwaway Redis servers on free loopback ports for the tests, the benchmarks and the demo:
-// Redis 8 (built once by provision-redis.sh), Redis 7 (Debian's package) and a local Redis Cluster.
+// Redis 8 (built once by provision-redis.sh), Redis 7 (Debian's package) and a local Redis Cluster,
+// and a throwaway CA and server certificate (openssl) for a TLS port.
 // Development tooling, not part of the library. It never touches the machine's own Redis on 6379.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ export interface LocalRedis {
   url: string;
   host: string;
   port: number;
+  /** The TLS port, when started with `tls`. */
+  tlsPort?: number;
   /** e.g. `8.0.2`, as the binary reports it. */
   version: string;
   stop(): Promise<void>;
@@ -143,16 +146,25 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
  * Starts a redis-server on a free loopback port with no persistence. `args` are extra config
  * directives, e.g. `['--maxmemory-policy', 'allkeys-lru']`.
  */
-export async function startRedis(binary: string, args: string[] = [], options: { busPort?: boolean } = {}): Promise<LocalRedis> {
+export async function startRedis(
+  binary: string,
+  args: string[] = [],
+  options: { busPort?: boolean; tls?: TestCertificates } = {},
+): Promise<LocalRedis> {
   const version = binaryVersion(binary);
   if (!version) throw new Error(`cannot run ${binary}`);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort(options.busPort ? 10_000 : 0);
+    const tlsPort = options.tls ? await freePort() : undefined;
+    const tlsArgs = options.tls
+      ? ['--tls-port', String(tlsPort), '--tls-cert-file', options.tls.serverCertFile, '--tls-key-file',
+          options.tls.serverKeyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no']
+      : [];
     const dir = mkdtempSync(join(tmpdir(), 'am-redis-'));
     const child = spawn(
       binary,
       ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
-        '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '', ...args],
+        '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '', ...tlsArgs, ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -172,12 +184,47 @@ export async function startRedis(binary: string, args: string[] = [], options: {
     };
     try {
       await waitUntilReady(port, child, () => output);
-      return { url: `redis://${HOST}:${port}`, host: HOST, port, version, stop };
+      return { url: `redis://${HOST}:${port}`, host: HOST, port, version, stop, ...(tlsPort ? { tlsPort } : {}) };
     } catch (error) {
       await stop();
       if (attempt >= 3 || !/in use/i.test(output)) throw error;
     }
   }
+}
+
+/** A throwaway CA and a server certificate it signed, for 127.0.0.1 and localhost. */
+export interface TestCertificates {
+  dir: string;
+  caFile: string;
+  /** The CA certificate, PEM. */
+  ca: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  remove(): void;
+}
+
+/**
+ * Makes a CA and a server certificate (P-256 keys, valid two days, SAN IP:127.0.0.1 and
+ * DNS:localhost) with openssl in a temp folder: a few hundred milliseconds, once per run.
+ */
+export function makeTestCertificates(): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'am-tls-'));
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=redis-agent-memory test CA');
+  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(file('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+  return {
+    dir,
+    caFile: file('ca.crt'),
+    ca: readFileSync(file('ca.crt'), 'utf8'),
+    serverCertFile: file('server.crt'),
+    serverKeyFile: file('server.key'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**

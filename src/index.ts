@@ -208,8 +208,10 @@ export type { Hit, IndexDefinition, QueryOptions, Scope, VectorIndex, VectorItem
 export type { MemoryScopeRef } from './keys.js';
 export { probeCapabilities, parseCapabilities, parseInfo } from './connection/capabilities.js';
 export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
-export { ConnectionConfigSchema, TlsConfigSchema } from './connection/config.js';
-export type { ConnectionConfig } from './connection/config.js';
+export { AuthConfigSchema, ConnectionConfigSchema, ENTRA_REDIS_SCOPE, TlsConfigSchema } from './connection/config.js';
+export type { AccessTokenLike, AuthConfig, ConnectionConfig, TokenCredentialLike } from './connection/config.js';
+export { AMR_PORT, isAzureManagedRedisHost } from './connection/endpoint.js';
+export { CONNECTION_ENV_VARS, connectionConfigFromEnv } from './connection/env.js';
 export { connect, RedisConnection } from './connection/connect.js';
 export type { CommandRoute } from './connection/connect.js';
 export { diagnose, formatDoctorReport, MIN_REDIS_VERSION } from './connection/doctor.js';

@@ -39,6 +39,80 @@ export const TlsConfigSchema = z
   })
   .strict();
 
+export type TlsConfig = z.output<typeof TlsConfigSchema>;
+
+/** The scope of Azure Managed Redis's Microsoft Entra ID tokens. */
+export const ENTRA_REDIS_SCOPE = 'https://redis.azure.com/.default';
+
+/** A Microsoft Entra access token, as `@azure/identity`'s `AccessToken`. */
+export interface AccessTokenLike {
+  token: string;
+  /** When the token expires, in ms since the epoch. */
+  expiresOnTimestamp: number;
+}
+
+/**
+ * Anything with `getToken`, as `@azure/identity`'s `TokenCredential` (`DefaultAzureCredential`,
+ * `ManagedIdentityCredential`, `ClientSecretCredential`, …). Typed structurally so that the
+ * library never has to load `@azure/identity` unless it creates the default credential itself.
+ */
+export interface TokenCredentialLike {
+  getToken(scopes: string | string[], options?: object): Promise<AccessTokenLike | null>;
+}
+
+const SecretSchema = z.string().min(1);
+
+const DelaySchema = z.number().int().min(1).max(3_600_000);
+
+/**
+ * Microsoft Entra ID: a token for `scopes` from `credential` (default `DefaultAzureCredential`,
+ * loaded only then); the Redis user name is the token's `oid` claim unless `objectId` is given.
+ */
+export const EntraAuthSchema = z
+  .object({
+    type: z.literal('entra'),
+    credential: z
+      .custom<TokenCredentialLike>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as { getToken?: unknown }).getToken === 'function',
+        'must be a TokenCredential (an object with a getToken method)',
+      )
+      .optional(),
+    /** Default `['https://redis.azure.com/.default']`. */
+    scopes: z.array(z.string().min(1)).min(1).default([ENTRA_REDIS_SCOPE]),
+    /** The identity's object id, the Redis user name. Default: the token's `oid` claim. */
+    objectId: z.string().min(1).optional(),
+    /**
+     * Fraction of a token's lifetime after which a new one is fetched and every connection
+     * re-authenticates. Default 0.75 (45 minutes into a 60-minute token).
+     */
+    refreshAt: z.number().gt(0).lt(1).default(0.75),
+    /** Retries of a failed refresh: exponential backoff with jitter, until a token comes. */
+    retry: z
+      .object({
+        /** Default 1000. */
+        initialDelayMs: DelaySchema.default(1_000),
+        /** Default 30000. */
+        maxDelayMs: DelaySchema.default(30_000),
+      })
+      .strict()
+      .default({ initialDelayMs: 1_000, maxDelayMs: 30_000 }),
+  })
+  .strict();
+
+/** An Azure Managed Redis access key: the password of the `default` user. */
+export const AccessKeyAuthSchema = z.object({ type: z.literal('accessKey'), key: SecretSchema }).strict();
+
+/** An ACL user and its password (user `default` when no username is given). */
+export const PasswordAuthSchema = z
+  .object({ type: z.literal('password'), username: z.string().min(1).optional(), password: SecretSchema })
+  .strict();
+
+export const AuthConfigSchema = z.discriminatedUnion('type', [EntraAuthSchema, AccessKeyAuthSchema, PasswordAuthSchema]);
+
+export type AuthConfig = z.input<typeof AuthConfigSchema>;
+export type ResolvedAuthConfig = z.output<typeof AuthConfigSchema>;
+export type ResolvedEntraAuth = z.output<typeof EntraAuthSchema>;
+
 const ReconnectSchema = z
   .object({
     /** First delay before reconnecting, in ms; doubles on each attempt (with jitter). Default 50. */
@@ -54,21 +128,28 @@ const ReconnectSchema = z
  * How to reach Redis. Give exactly one of `url`, `host` or `nodes`.
  *
  * @example { url: 'redis://localhost:6379' }
- * @example { host: 'my-cache.westeurope.redis.azure.net', port: 10000, tls: true, password: process.env.KEY }
+ * @example { host: 'my-cache.westeurope.redis.azure.net', auth: { type: 'entra' } }
+ * @example { host: 'my-cache.westeurope.redis.azure.net', auth: { type: 'accessKey', key: process.env.AMR_ACCESS_KEY } }
  * @example { nodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'], clusterPolicy: 'oss' }
  */
 export const ConnectionConfigSchema = z
   .object({
     /** `redis://` or `rediss://` (TLS) URL; may carry user, password and database. */
     url: RedisUrlSchema.optional(),
+    /** A host name; an Azure Managed Redis one (`*.redis.azure.net`) alone means TLS on port 10000. */
     host: z.string().min(1).optional(),
-    /** Default 6379. */
+    /** Default 6379 (10000 for an Azure Managed Redis host). */
     port: PortSchema.optional(),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
+    /** How to authenticate: Microsoft Entra ID, an access key, or a user and password. */
+    auth: AuthConfigSchema.optional(),
     /** Logical database (single server only). Default 0. */
     database: z.number().int().min(0).max(15).optional(),
-    /** `true` for TLS with Node's trusted CAs, or TLS settings. Implied by a `rediss://` URL. */
+    /**
+     * `true` for TLS with Node's trusted CAs, or TLS settings. Implied by a `rediss://` URL and by
+     * an Azure Managed Redis host name.
+     */
     tls: z.union([z.boolean(), TlsConfigSchema]).optional(),
     /**
      * How the server shards: `'enterprise'` (one endpoint hides the shards, as Azure Managed
@@ -85,8 +166,8 @@ export const ConnectionConfigSchema = z
     /** Reconnection after a dropped connection: exponential backoff with jitter. */
     reconnect: ReconnectSchema.default({ initialDelayMs: 50, maxDelayMs: 2_000 }),
     /**
-     * A node-redis credentials provider (the seam for Microsoft Entra ID tokens). When given it
-     * takes precedence over `username`/`password`.
+     * A node-redis credentials provider of your own, for a scheme `auth` does not cover. The
+     * library's re-authentication and `rotateSecret` do not apply to it.
      */
     credentialsProvider: z.custom<object>((v) => typeof v === 'object' && v !== null).optional(),
     /** Name shown in `CLIENT LIST`. Default `redis-agent-memory`. */
@@ -112,6 +193,23 @@ export const ConnectionConfigSchema = z
     }
     if (config.database !== undefined && (config.nodes || config.clusterPolicy === 'oss')) {
       ctx.addIssue({ code: 'custom', path: ['database'], message: 'a Redis Cluster has only database 0' });
+    }
+    const urls = [config.url, ...(config.nodes ?? [])].filter((u): u is string => typeof u === 'string');
+    const urlHasPassword = urls.some((u) => isRedisUrl(u) && new URL(u).password !== '');
+    const ways = [
+      config.auth && 'auth',
+      (config.username !== undefined || config.password !== undefined) && 'username/password',
+      urlHasPassword && 'a password in the URL',
+      config.credentialsProvider && 'credentialsProvider',
+    ].filter((w): w is string => typeof w === 'string');
+    if (ways.length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: `give credentials one way only (got ${ways.join(' and ')})` });
+    }
+    if (config.username !== undefined && config.password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'a username needs a password' });
+    }
+    if (config.auth?.type === 'entra' && config.auth.retry.maxDelayMs < config.auth.retry.initialDelayMs) {
+      ctx.addIssue({ code: 'custom', path: ['auth', 'retry', 'maxDelayMs'], message: 'must be at least initialDelayMs' });
     }
     if (config.reconnect.maxDelayMs < config.reconnect.initialDelayMs) {
       ctx.addIssue({ code: 'custom', path: ['reconnect', 'maxDelayMs'], message: 'must be at least initialDelayMs' });

@@ -24,8 +24,16 @@ import {
   TimeoutError,
 } from '../errors.js';
 import { definedOnly } from '../defined.js';
+import { InvalidArgumentError } from '../errors.js';
 import { parseInput } from '../validate.js';
-import { ConnectionConfigSchema, type ConnectionConfig, type ResolvedConnectionConfig } from './config.js';
+import {
+  ConnectionConfigSchema,
+  type ConnectionConfig,
+  type ResolvedAuthConfig,
+  type ResolvedConnectionConfig,
+} from './config.js';
+import { SharedCredentials, type ProviderView } from './credentials.js';
+import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
 
 type SingleClient = RedisClientType;
 type ClusterClient = RedisClusterType;
@@ -46,6 +54,15 @@ export interface CommandRoute {
 
 const AS_BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
 
+/** What a connection keeps of how it was made. */
+interface Internals {
+  config: ResolvedConnectionConfig;
+  endpoint: Endpoint;
+  state: ConnectState;
+  credentials: SharedCredentials | undefined;
+  view: ProviderView | undefined;
+}
+
 /** One live connection (or cluster client) to Redis. Create with {@link connect}. */
 export class RedisConnection {
   /** `'cluster'` when the client talks to every shard of a Redis Cluster. */
@@ -54,14 +71,16 @@ export class RedisConnection {
   readonly endpoint: string;
   readonly config: ResolvedConnectionConfig;
   readonly #client: SingleClient | ClusterClient;
+  readonly #internals: Internals;
   #closed = false;
 
   /** @internal use {@link connect} */
-  constructor(client: SingleClient | ClusterClient, mode: 'single' | 'cluster', config: ResolvedConnectionConfig) {
+  constructor(client: SingleClient | ClusterClient, internals: Internals) {
     this.#client = client;
-    this.mode = mode;
-    this.config = config;
-    this.endpoint = describeEndpoint(config);
+    this.#internals = internals;
+    this.mode = internals.endpoint.cluster ? 'cluster' : 'single';
+    this.config = internals.config;
+    this.endpoint = internals.state.endpoint;
   }
 
   /** The underlying node-redis client, for commands this library does not wrap. */
@@ -75,6 +94,8 @@ export class RedisConnection {
    * cannot be reached, RedisCommandError when Redis rejects the command.
    */
   send<T = unknown>(args: readonly RedisArgument[], route: CommandRoute = {}): Promise<T> {
+    const failure = this.#internals.state.credentialsFailure;
+    if (failure && this.mode === 'single' && !(this.#client as SingleClient).isReady) return Promise.reject(failure);
     const options = route.buffers ? AS_BUFFERS : undefined;
     const pending =
       this.mode === 'cluster'
@@ -121,7 +142,11 @@ export class RedisConnection {
       for (const d of this.#deadlines) {
         if (d.at > now) continue;
         this.#deadlines.delete(d);
-        d.reject(new TimeoutError(`${d.command} got no reply within ${this.config.commandTimeoutMs} ms`));
+        // While reconnecting fails on credentials, that is why there was no reply.
+        d.reject(
+          this.#internals.state.credentialsFailure ??
+            new TimeoutError(`${d.command} got no reply within ${this.config.commandTimeoutMs} ms`),
+        );
       }
     }, every);
     this.#sweeper.unref();
@@ -168,9 +193,51 @@ export class RedisConnection {
     }
   }
 
-  /** A new, independent connection with the same settings (for a pub/sub subscriber, say). */
+  /**
+   * A new, independent connection with the same settings (for a pub/sub subscriber, say). It
+   * shares this connection's credentials: a token refresh or {@link rotateSecret} reaches it too.
+   */
   async duplicate(): Promise<RedisConnection> {
-    return connect(this.config);
+    return open(this.config, this.#internals.credentials);
+  }
+
+  /**
+   * Swaps the password or access key without a restart (say, after switching Azure Managed
+   * Redis to its secondary key). The new secret is first checked on a fresh connection; if the
+   * server refuses it, this rejects with a CredentialsError and nothing changes. Otherwise every
+   * live connection sharing these credentials (duplicates, every cluster node, subscribers)
+   * re-authenticates with it, queued behind the commands already sent, and so do reconnections.
+   * Entra ID tokens refresh themselves and cannot be rotated by hand.
+   *
+   * @example await memory.connection.rotateSecret(process.env.AMR_SECONDARY_KEY!);
+   */
+  async rotateSecret(secret: string): Promise<void> {
+    const credentials = this.#internals.credentials;
+    if (typeof secret !== 'string' || secret === '') {
+      throw new InvalidArgumentError('secret', [{ path: '', message: 'must be a non-empty string' }]);
+    }
+    if (!credentials || credentials.kind !== 'static') {
+      throw new InvalidArgumentError('rotateSecret call', [
+        {
+          path: '',
+          message: credentials
+            ? 'Microsoft Entra ID tokens refresh themselves; there is no secret to rotate'
+            : 'this connection has no password or access key to rotate',
+        },
+      ]);
+    }
+    const username = credentials.staticUsername;
+    const candidate = new SharedCredentials(
+      definedOnly({ type: 'password' as const, username, password: secret }),
+      () => undefined,
+    );
+    const probe = await open(this.config, candidate).catch((error: unknown) => {
+      throw error instanceof CredentialsError
+        ? new CredentialsError(`${this.endpoint} refused the new secret; the connections keep the old one.`, { cause: error })
+        : error;
+    });
+    await probe.close();
+    credentials.rotate(secret);
   }
 
   /** Closes the connection; waits for commands already sent. Safe to call twice. */
@@ -183,6 +250,9 @@ export class RedisConnection {
       await this.#client.close();
     } catch {
       this.#client.destroy();
+    } finally {
+      this.#internals.view?.detach();
+      this.#internals.credentials?.release();
     }
   }
 }
@@ -192,17 +262,35 @@ export class RedisConnection {
  * with a ConnectionError, TimeoutError or CredentialsError, leaving nothing running.
  *
  * @example const conn = await connect({ url: 'redis://localhost:6379' });
+ * @example const amr = await connect({ host: 'my-cache.westeurope.redis.azure.net', auth: { type: 'entra' } });
  */
 export async function connect(input: ConnectionConfig | ResolvedConnectionConfig): Promise<RedisConnection> {
-  const config = parseInput(ConnectionConfigSchema, input, 'connection config');
-  const state: ConnectState = { ready: false, deadline: Date.now() + config.connectTimeoutMs, lastError: undefined };
-  const cluster = config.clusterPolicy === 'oss' || config.nodes !== undefined;
-  const client = cluster ? createClusterClient(config, state) : createSingleClient(config, state);
-  const onError = (error: Error): void => {
+  return open(parseInput(ConnectionConfigSchema, input, 'connection config'), undefined);
+}
+
+/** Opens a connection; `shared` credentials come from the connection it duplicates. */
+async function open(config: ResolvedConnectionConfig, shared: SharedCredentials | undefined): Promise<RedisConnection> {
+  const endpoint = resolveEndpoint(config);
+  const auth = authOf(config, endpoint);
+  const credentials = shared ?? (auth ? new SharedCredentials(auth, (error) => config.onError?.(error)) : undefined);
+  const view = credentials?.view(!endpoint.cluster);
+  const state: ConnectState = {
+    ready: false,
+    deadline: Date.now() + config.connectTimeoutMs,
+    lastError: undefined,
+    credentialsFailure: undefined,
+    endpoint: describeEndpoint(endpoint),
+  };
+  const client = endpoint.cluster
+    ? createClusterClient(config, endpoint, view, state)
+    : createSingleClient(config, endpoint, view, state);
+  client.on('error', (error: Error): void => {
     state.lastError = error;
     config.onError?.(error);
-  };
-  client.on('error', onError);
+  });
+  // A connection that is back has authenticated again: any credentials failure is over.
+  client.on('ready', () => (state.credentialsFailure = undefined));
+  credentials?.acquire();
 
   const connecting = client.connect();
   connecting.catch(() => undefined); // settled below, or abandoned after a timeout
@@ -216,46 +304,66 @@ export async function connect(input: ConnectionConfig | ResolvedConnectionConfig
       // Refused or reset connections make a ConnectionError; a server that never answered, a TimeoutError.
       const Failure = state.lastError ? ConnectionError : TimeoutError;
       throw new Failure(
-        `Could not connect to ${describeEndpoint(config)} within ${config.connectTimeoutMs} ms` +
+        `Could not connect to ${state.endpoint} within ${config.connectTimeoutMs} ms` +
           lastErrorSuffix(state.lastError) +
           '. Check the host, port and TLS setting, and that the server is running and reachable.',
       );
     }
   } catch (error) {
     client.destroy();
-    throw error instanceof AgentMemoryError ? error : translateConnectError(error, config, state.lastError);
+    view?.detach();
+    credentials?.release();
+    throw error instanceof AgentMemoryError ? error : translateConnectError(error, state, state.lastError);
   } finally {
     clearTimeout(timer);
   }
   state.ready = true;
-  return new RedisConnection(client, cluster ? 'cluster' : 'single', config);
+  return new RedisConnection(client, { config, endpoint, state, credentials, view });
+}
+
+/** The auth the config asks for, in one form: `auth`, `username`/`password`, or the URL's credentials. */
+function authOf(config: ResolvedConnectionConfig, endpoint: Endpoint): ResolvedAuthConfig | undefined {
+  if (config.credentialsProvider) return undefined;
+  if (config.auth) return config.auth;
+  const given =
+    config.password !== undefined ? { username: config.username, password: config.password } : endpoint.urlCredentials;
+  return given ? definedOnly({ type: 'password' as const, username: given.username, password: given.password }) : undefined;
 }
 
 interface ConnectState {
   ready: boolean;
   deadline: number;
   lastError: Error | undefined;
+  /** Set while reconnecting fails on credentials; commands then fail with it instead of waiting. */
+  credentialsFailure: CredentialsError | undefined;
+  /** `redis[s]://host:port`, safe to log. */
+  endpoint: string;
 }
 
-function socketOptions(config: ResolvedConnectionConfig, state: ConnectState) {
-  const tls = config.tls === undefined || config.tls === false ? undefined : config.tls === true ? {} : config.tls;
-  const wantsTls = tls !== undefined || config.url?.startsWith('rediss:') === true;
+function socketOptions(config: ResolvedConnectionConfig, endpoint: Endpoint, state: ConnectState) {
   return {
     connectTimeout: config.connectTimeoutMs,
     reconnectStrategy: reconnectStrategy(config, state),
-    ...(wantsTls ? { tls: true as const, ...definedOnly(tls ?? {}) } : {}),
+    ...(endpoint.tls ? { tls: true as const, ...definedOnly(endpoint.tls) } : {}),
   };
 }
 
 function reconnectStrategy(config: ResolvedConnectionConfig, state: ConnectState) {
   const { initialDelayMs, maxDelayMs, maxAttempts } = config.reconnect;
   return (retries: number, cause: Error): number | Error => {
-    if (isCredentialsFailure(cause)) return translateConnectError(cause, config, cause);
-    if (!state.ready && Date.now() >= state.deadline) return translateConnectError(cause, config, cause);
+    if (isCredentialsFailure(cause)) {
+      const failure = translateConnectError(cause, state, cause) as CredentialsError;
+      // The first connection fails fast. A live one keeps trying (a token may come back), and
+      // meanwhile its commands fail at once with this error instead of waiting for a timeout.
+      if (!state.ready) return failure;
+      state.credentialsFailure = failure;
+    } else if (!state.ready && isTlsFailure(cause)) {
+      return translateConnectError(cause, state, cause);
+    }
+    if (!state.ready && Date.now() >= state.deadline) return translateConnectError(cause, state, cause);
     if (maxAttempts !== undefined && retries >= maxAttempts) {
       return new ConnectionError(
-        `Lost the connection to ${describeEndpoint(config)} and gave up after ${maxAttempts} attempts` +
-          lastErrorSuffix(cause),
+        `Lost the connection to ${state.endpoint} and gave up after ${maxAttempts} attempts` + lastErrorSuffix(cause),
       );
     }
     // Exponential backoff with "equal jitter": half the delay fixed, half random, so that many
@@ -265,68 +373,52 @@ function reconnectStrategy(config: ResolvedConnectionConfig, state: ConnectState
   };
 }
 
-function authOptions(config: ResolvedConnectionConfig) {
-  if (config.credentialsProvider) {
-    return { credentialsProvider: config.credentialsProvider as NonNullable<RedisClientOptions['credentialsProvider']> };
-  }
-  return definedOnly({ username: config.username, password: config.password });
+type Provider = NonNullable<RedisClientOptions['credentialsProvider']>;
+
+function authOptions(config: ResolvedConnectionConfig, view: ProviderView | undefined) {
+  if (config.credentialsProvider) return { credentialsProvider: config.credentialsProvider as Provider };
+  return view ? { credentialsProvider: view as Provider } : {};
 }
 
-function createSingleClient(config: ResolvedConnectionConfig, state: ConnectState): SingleClient {
-  const socket = socketOptions(config, state);
-  const endpoint = config.host !== undefined ? { host: config.host, port: config.port ?? 6379 } : {};
+function createSingleClient(
+  config: ResolvedConnectionConfig,
+  endpoint: Endpoint,
+  view: ProviderView | undefined,
+  state: ConnectState,
+): SingleClient {
+  const seed = endpoint.seeds[0]!;
   return createClient({
-    ...(config.url !== undefined ? { url: config.url } : {}),
-    ...authOptions(config),
-    ...(config.database !== undefined ? { database: config.database } : {}),
+    ...authOptions(config, view),
+    ...(endpoint.database !== undefined ? { database: endpoint.database } : {}),
     name: config.clientName,
+    // RESP3 on every connection: under RESP2 a subscribed connection cannot run AUTH, so it could
+    // not re-authenticate; under RESP3 it can, and rotated credentials reach pub/sub too.
+    RESP: 3,
     // node-redis drops a command still waiting in its queue at this deadline, so a timed-out
     // command is never sent after a reconnect; send() keeps the deadline once it is written.
     commandOptions: { timeout: config.commandTimeoutMs },
-    socket: { ...endpoint, ...socket },
+    socket: { host: seed.host, port: seed.port, ...socketOptions(config, endpoint, state) },
   }) as unknown as SingleClient;
 }
 
-function createClusterClient(config: ResolvedConnectionConfig, state: ConnectState): ClusterClient {
-  const seeds =
-    config.nodes ?? (config.url !== undefined ? [config.url] : [{ host: config.host!, port: config.port ?? 6379 }]);
-  const socket = socketOptions(config, state);
+function createClusterClient(
+  config: ResolvedConnectionConfig,
+  endpoint: Endpoint,
+  view: ProviderView | undefined,
+  state: ConnectState,
+): ClusterClient {
   return createCluster({
-    rootNodes: seeds.map((node) =>
-      typeof node === 'string' ? { url: node } : { socket: { host: node.host, port: node.port } },
-    ),
+    rootNodes: endpoint.seeds.map((seed) => ({ socket: { host: seed.host, port: seed.port } })),
+    // Every node client, and the pub/sub client, is made from these defaults: they all subscribe
+    // to the one provider view, so each re-authenticates when the credentials change.
     defaults: {
-      ...authOptions(config),
-      ...credentialsFromUrl(seeds[0]),
+      ...authOptions(config, view),
       name: config.clientName,
-      socket,
+      socket: socketOptions(config, endpoint, state),
     },
+    RESP: 3,
     commandOptions: { timeout: config.commandTimeoutMs },
   }) as unknown as ClusterClient;
-}
-
-/** node-redis does not carry a seed URL's credentials to the nodes it discovers; we do. */
-function credentialsFromUrl(seed: string | { host: string; port: number } | undefined) {
-  if (typeof seed !== 'string') return {};
-  const url = new URL(seed);
-  return definedOnly({
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-  });
-}
-
-/** `redis[s]://host:port` of the config, with no credentials in it. */
-export function describeEndpoint(config: ResolvedConnectionConfig): string {
-  const tls = config.tls !== undefined && config.tls !== false;
-  if (config.url !== undefined) {
-    const url = new URL(config.url);
-    const scheme = url.protocol === 'rediss:' || tls ? 'rediss' : 'redis';
-    return `${scheme}://${url.hostname}:${url.port || 6379}`;
-  }
-  if (config.host !== undefined) return `${tls ? 'rediss' : 'redis'}://${config.host}:${config.port ?? 6379}`;
-  const first = config.nodes?.[0];
-  const seed = typeof first === 'string' ? describeEndpoint({ ...config, url: first, nodes: undefined }) : `${tls ? 'rediss' : 'redis'}://${first?.host}:${first?.port}`;
-  return `${seed} (cluster)`;
 }
 
 function commandName(args: readonly RedisArgument[]): string {
@@ -335,21 +427,54 @@ function commandName(args: readonly RedisArgument[]): string {
 }
 
 function isCredentialsFailure(error: unknown): boolean {
-  return error instanceof ErrorReply && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message);
+  return (
+    error instanceof CredentialsError ||
+    (error instanceof ErrorReply && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message))
+  );
+}
+
+/** Node's codes for a server certificate it does not trust or that names another host. */
+const TLS_TRUST_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isTlsFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && TLS_TRUST_CODES.has(code);
 }
 
 function lastErrorSuffix(error: unknown): string {
   return error instanceof Error ? ` (last error: ${error.message})` : '';
 }
 
-function translateConnectError(error: unknown, config: ResolvedConnectionConfig, lastError: unknown): AgentMemoryError {
+function translateConnectError(error: unknown, state: ConnectState, lastError: unknown): AgentMemoryError {
   if (error instanceof AgentMemoryError) return error;
-  const endpoint = describeEndpoint(config);
+  if (lastError instanceof CredentialsError) return lastError;
+  const endpoint = state.endpoint;
   if (isCredentialsFailure(error) || isCredentialsFailure(lastError)) {
     return new CredentialsError(
       `${endpoint} refused the credentials. Check the username and password or access key, or for ` +
         'Microsoft Entra ID that the identity has an access policy assignment on this cache.',
       { cause: error },
+    );
+  }
+  const tls = isTlsFailure(error) ? error : isTlsFailure(lastError) ? lastError : undefined;
+  if (tls instanceof Error) {
+    const code = (tls as Error & { code: string }).code;
+    return new ConnectionError(
+      `The TLS certificate of ${endpoint} was refused (${code}: ${tls.message}). ` +
+        (code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? 'It names another host: connect by the name on the certificate, or set tls.servername.'
+          : 'Trust its CA with tls.ca (PEM), or check that the certificate is valid.'),
+      { cause: tls },
     );
   }
   return new ConnectionError(`Could not connect to ${endpoint}${lastErrorSuffix(lastError ?? error)}`, {

@@ -1,14 +1,24 @@
-// Vitest global setup: starts the real servers every suite runs against (Redis 8, Redis 7, a
-// 3-master Redis 8 cluster) on free loopback ports, and stops them afterwards. REDIS_URL replaces
-// the local servers with an external one; REDISEARCH_URL enables the RediSearch suites.
+// Vitest global setup: starts the real servers every suite runs against (Redis 8, with a TLS port
+// signed by a throwaway CA, Redis 7, a 3-master Redis 8 cluster) on free loopback ports, and stops
+// them afterwards. REDIS_URL replaces the local servers with an external one; REDISEARCH_URL
+// enables the RediSearch suites.
 import type { TestProject } from 'vitest/node';
-import { findRedisServer, startCluster, startRedis, type LocalCluster, type LocalRedis } from '../../scripts/local-redis.js';
+import {
+  findRedisServer,
+  makeTestCertificates,
+  startCluster,
+  startRedis,
+  type LocalCluster,
+  type LocalRedis,
+  type TestCertificates,
+} from '../../scripts/local-redis.js';
 import type { HarnessInfo, RedisTarget } from './index.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started: (LocalRedis | LocalCluster)[] = [];
   const say = (line: string) => console.log(`harness: ${line}`);
-  const info: HarnessInfo = { targets: [], cluster: null, binaries: {}, redisearchUrl: process.env.REDISEARCH_URL ?? null };
+  const info: HarnessInfo = { targets: [], cluster: null, tls: null, binaries: {}, redisearchUrl: process.env.REDISEARCH_URL ?? null };
+  let certificates: TestCertificates | undefined;
 
   if (process.env.REDIS_URL) {
     info.targets.push({ name: 'external', url: process.env.REDIS_URL, version: null });
@@ -18,14 +28,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const redis7 = findRedisServer(7);
     if (!redis8) throw new Error('No Redis 8 server: run scripts/provision-redis.sh');
     info.binaries = { redis8, ...(redis7 ? { redis7 } : {}) };
+    certificates = makeTestCertificates();
     const [r8, r7, cluster] = await Promise.all([
-      startRedis(redis8),
+      startRedis(redis8, [], { tls: certificates }),
       redis7 ? startRedis(redis7) : Promise.resolve(null),
       startCluster(redis8, 3),
     ]);
     started.push(r8, cluster, ...(r7 ? [r7] : []));
     info.targets.push({ name: 'redis8', url: r8.url, version: r8.version });
-    say(`Redis ${r8.version} at ${r8.url}`);
+    say(`Redis ${r8.version} at ${r8.url} (TLS on port ${r8.tlsPort})`);
+    info.tls = { host: r8.host, port: r8.tlsPort!, ca: certificates.ca };
     if (r7) {
       info.targets.push({ name: 'redis7', url: r7.url, version: r7.version });
       say(`Redis ${r7.version} at ${r7.url}`);
@@ -42,5 +54,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('harness', info);
   return async () => {
     await Promise.all(started.map((s) => s.stop()));
+    certificates?.remove();
   };
 }

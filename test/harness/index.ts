@@ -20,6 +20,8 @@ export interface RedisTarget {
 export interface HarnessInfo {
   targets: RedisTarget[];
   cluster: { nodes: { host: string; port: number }[]; version: string } | null;
+  /** Redis 8's TLS port, its certificate signed by a throwaway CA (PEM); null with REDIS_URL. */
+  tls: { host: string; port: number; ca: string } | null;
   binaries: { redis8?: string; redis7?: string };
   redisearchUrl: string | null;
 }

@@ -21,7 +21,7 @@ describe('package exports', () => {
   it('resolves the adapter subpaths', async () => {
     expect(await import('redis-agent-memory/langchain')).toHaveProperty('toMessageInput');
     expect(await import('redis-agent-memory/langchain')).toHaveProperty('AgentMemoryChatHistory');
-    expect(await import('redis-agent-memory/langgraph')).toHaveProperty('LANGGRAPH_ADAPTERS_AVAILABLE');
+    expect(await import('redis-agent-memory/langgraph')).toHaveProperty('AgentMemoryStore');
     expect(existsSync('dist/adapters/langchain/index.d.ts')).toBe(true);
   });
 });

@@ -1,3 +1,12 @@
-// LangGraph adapters (checkpointer, long-term store). They arrive with their own issue; this entry
-// point exists so that `redis-agent-memory/langgraph` resolves today.
-export const LANGGRAPH_ADAPTERS_AVAILABLE = false as const;
+// LangGraph adapters: the long-term store (`AgentMemoryStore`, a BaseStore). They translate
+// LangGraph calls into the core's and never talk to Redis themselves.
+export { AgentMemoryStore } from './store.js';
+export type {
+  AgentMemoryGetOperation,
+  AgentMemoryPutOperation,
+  AgentMemorySearchOperation,
+  AgentMemoryStoreIndexConfig,
+  AgentMemoryStoreOptions,
+  AgentMemoryStoreTtlConfig,
+  EmbedTexts,
+} from './store.js';

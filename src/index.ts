@@ -17,6 +17,7 @@ import type { EmbeddingsLike as Embedder } from './embeddings/embedder.js';
 import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
 import { createVectorIndex, type EngineChoice } from './vector/create.js';
 import { IndexDefinitionSchema, type IndexDefinition } from './vector/types.js';
+import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
 import { SessionStore } from './session/store.js';
 import { parseInput } from './validate.js';
@@ -57,6 +58,11 @@ export interface AgentMemory {
   longTerm(options: LongTermOptions): Promise<LongTermMemory>;
   /** Checkpoints of agent graphs, per thread (LangGraph's checkpointer stores through it). */
   checkpoints(options?: CheckpointStoreOptions): CheckpointStore;
+  /**
+   * A document store: JSON documents in namespaces, with search by meaning when given an `index`,
+   * filters on any value field, and TTLs (the storage of the LangGraph store adapter).
+   */
+  documentStore(options?: DocumentStoreOptions): Promise<DocumentStore>;
   /** A semantic cache of LLM answers (per tenant, filtered by model). */
   semanticCache(options: SemanticCacheOptions): Promise<SemanticCache>;
   /** The cache tag that marks a user's entries, for `forgetUser`: `user:<tenant>:<userId>`. */
@@ -159,6 +165,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     llmCache: (options) => new LlmCache(cache({ name: 'llm', ...options })),
     longTerm,
     checkpoints: (options) => new CheckpointStore(connection, keys, options),
+    documentStore: async (options) => DocumentStore.open(connection, keys, await capabilities(), options),
     semanticCache,
     userTag,
     forgetUser: async (user) => {
@@ -230,3 +237,9 @@ export type { StateObject } from './session/reasoning-state.js';
 export { Session } from './session/session.js';
 export type { AppendResult, ReadOptions, SessionInfo, SessionRef } from './session/session.js';
 export { SessionStore } from './session/store.js';
+export { DocumentStore, DocumentStoreOptionsSchema, DocumentSearchSchema, ListNamespacesSchema, documentId } from './store/document-store.js';
+export type { DocumentSearch, DocumentStoreOptions, DocumentWrite, FoundDocument, ListNamespacesOptions, StoredDocument } from './store/document-store.js';
+export { NamespaceSchema, NamespacePrefixSchema, encodeNamespace, decodeNamespace } from './store/namespace.js';
+export { compileValueFilter, ValueFilterSchema } from './store/value-filter.js';
+export type { ValueFilter } from './store/value-filter.js';
+export { textsAtPath } from './store/text-paths.js';

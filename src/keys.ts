@@ -1,5 +1,6 @@
 // The only place that names Redis keys. Every key of one user carries the hash tag {tenant:user},
 // so each multi-key operation on a user lands in one Redis Cluster slot. Never build a key elsewhere.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseInput } from './validate.js';
 
@@ -139,6 +140,36 @@ export interface CheckpointThreadKeys {
   writeIndex: string;
 }
 
+/** The keys of one namespace of a document store. All share the namespace's hash tag. */
+export interface DocumentNamespaceKeys {
+  /** The namespace's hash tag, e.g. `{ds:Qm9i…}` (a digest of the store name and the path). */
+  tag: string;
+  /** What every document hash key of the namespace starts with; the document id follows. */
+  documentPrefix: string;
+  /** Sorted set: document id by creation sequence (the order of unranked results). */
+  documents: string;
+  /** Sorted set: the ids of documents without vectors, by creation sequence. */
+  plain: string;
+  /** Sorted set: the ids of documents that expire, by deadline (ms). */
+  expiries: string;
+  /** Hash: the namespace's path (JSON) and creation sequence counter. */
+  meta: string;
+}
+
+/** The keys of one document store: a registry of its namespaces, and each namespace's keys. */
+export interface DocumentStoreKeys {
+  /** Sorted set (all scores 0, so ranges by lexicographic order): encoded namespace paths. */
+  registry: string;
+  /** Hash: encoded path → registration generation (compare-and-remove of empty namespaces). */
+  generations: string;
+  /** The vector index namespace holding the store's vectors. */
+  vectorNamespace: string;
+  namespace(encodedPath: string): DocumentNamespaceKeys;
+}
+
+/** A document store's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */
+export const DocumentStoreNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'may contain only letters, digits, _ and - (1 to 48)');
+
 /** Builds key names under one prefix. Validates every part before any key is formed. */
 export class Keyspace {
   readonly prefix: string;
@@ -199,6 +230,26 @@ export class Keyspace {
     const id = parseInput(CheckpointThreadIdSchema, threadId, 'thread id');
     const base = `${this.prefix}:{cp:${parseInput(KeyPartSchema, tenant, 'tenant')}:${Buffer.from(id, 'utf8').toString('hex')}}`;
     return { ids: `${base}:ids`, checkpoints: `${base}:cps`, blobs: `${base}:blobs`, writes: `${base}:w`, writeIndex: `${base}:wi` };
+  }
+
+  /**
+   * The keys of document store `name`. A namespace path is arbitrary text, so its keys carry a
+   * digest of it (its hash tag); the path itself is kept in the registry and the namespace's meta.
+   */
+  documentStore(name: string): DocumentStoreKeys {
+    const store = parseInput(DocumentStoreNameSchema, name, 'document store name');
+    const base = `${this.prefix}:ds:${store}`;
+    return {
+      registry: `${base}:{${store}}:namespaces`,
+      generations: `${base}:{${store}}:generations`,
+      vectorNamespace: `ds-${store}`,
+      namespace: (encodedPath) => {
+        const digest = createHash('sha256').update(encodedPath, 'utf8').digest('base64url').slice(0, 22);
+        const tag = `{ds:${digest}}`;
+        const ns = `${base}:${tag}`;
+        return { tag, documentPrefix: `${ns}:d:`, documents: `${ns}:docs`, plain: `${ns}:plain`, expiries: `${ns}:exp`, meta: `${ns}:meta` };
+      },
+    };
   }
 
   /** The keys of one user. Throws InvalidArgumentError on a bad tenant or user id. */

@@ -22,6 +22,7 @@ describe('package exports', () => {
     expect(await import('redis-agent-memory/langchain')).toHaveProperty('toMessageInput');
     expect(await import('redis-agent-memory/langchain')).toHaveProperty('AgentMemoryChatHistory');
     expect(await import('redis-agent-memory/langgraph')).toHaveProperty('AgentMemoryCheckpointer');
+    expect(await import('redis-agent-memory/langgraph')).toHaveProperty('AgentMemoryStore');
     expect(existsSync('dist/adapters/langchain/index.d.ts')).toBe(true);
   });
 });

@@ -1,3 +1,13 @@
-// LangGraph adapters: the checkpointer (and the long-term store). They translate LangGraph's calls
-// into the core's and never talk to Redis themselves.
+// LangGraph adapters: the checkpointer (`AgentMemoryCheckpointer`) and the long-term store
+// (`AgentMemoryStore`). They translate LangGraph's calls into the core's and never talk to Redis themselves.
 export { AgentMemoryCheckpointer } from './checkpointer.js';
+export { AgentMemoryStore } from './store.js';
+export type {
+  AgentMemoryGetOperation,
+  AgentMemoryPutOperation,
+  AgentMemorySearchOperation,
+  AgentMemoryStoreIndexConfig,
+  AgentMemoryStoreOptions,
+  AgentMemoryStoreTtlConfig,
+  EmbedTexts,
+} from './store.js';

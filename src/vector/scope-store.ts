@@ -44,6 +44,14 @@ export class ScopeStore {
     await this.connection.transaction(commands, keys.ids);
   }
 
+  /** Moves the expiry of items (null: never); items that no longer exist stay absent. */
+  async expire(scope: Scope, ids: readonly string[], expiresAt: number | null): Promise<void> {
+    if (ids.length === 0) return;
+    const keys = this.keysOf(scope);
+    const commands = ids.map((id) => (expiresAt === null ? ['PERSIST', keys.item(id)] : ['PEXPIREAT', keys.item(id), String(Math.floor(expiresAt))]));
+    await this.connection.transaction(commands, keys.ids);
+  }
+
   /** Counts an access to each item that still exists (access count, last-access time). */
   async touch(scope: Scope, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -152,6 +160,10 @@ export abstract class ScopeStoreIndex implements VectorIndex {
 
   accessStats(scope: Scope, ids: readonly string[]) {
     return this.store.accessStats(scope, ids);
+  }
+
+  expire(scope: Scope, ids: readonly string[], expiresAt: number | null) {
+    return this.store.expire(scope, ids, expiresAt);
   }
 
   ids(scope: Scope, filter?: QueryOptions['filter'], limit?: number) {

@@ -82,6 +82,8 @@ export interface VectorIndex {
   touch(scope: Scope, ids: readonly string[]): Promise<void>;
   /** Access count and last-access time of items (null for missing ones). */
   accessStats(scope: Scope, ids: readonly string[]): Promise<({ count: number; lastAt: number | null } | null)[]>;
+  /** Moves the expiry of items (absolute ms; null: never expire). Missing items are left absent. */
+  expire(scope: Scope, ids: readonly string[], expiresAt: number | null): Promise<void>;
   /** Ids in the scope matching a filter (every id without one), at most `limit`. */
   ids(scope: Scope, filter?: Filter, limit?: number): Promise<string[]>;
   delete(scope: Scope, ids: readonly string[]): Promise<number>;

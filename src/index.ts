@@ -188,8 +188,8 @@ export { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cach
 export type { SemanticCallOptions, SemanticLookup } from './cache/semantic-cache.js';
 export { HashingEmbeddings } from './embeddings/hashing.js';
 export { WordVectorEmbeddings } from './embeddings/word-vectors.js';
-export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema } from './memory/long-term-memory.js';
-export type { Memory, MemoryInput, Recalled, RecallOptions, RememberResult } from './memory/long-term-memory.js';
+export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema, RememberOptionsSchema } from './memory/long-term-memory.js';
+export type { Memory, MemoryInput, MemoryWithAccess, Recalled, RecallOptions, RememberOptions, RememberResult } from './memory/long-term-memory.js';
 export { createVectorIndex, pickEngine } from './vector/create.js';
 export type { EngineChoice } from './vector/create.js';
 export { FlatIndex, FLAT_SCOPE_WARNING } from './vector/engines/flat.js';
@@ -222,3 +222,5 @@ export type { StateObject } from './session/reasoning-state.js';
 export { Session } from './session/session.js';
 export type { AppendResult, ReadOptions, SessionInfo, SessionRef } from './session/session.js';
 export { SessionStore } from './session/store.js';
+export { escapeGlob, readForeignList, replaceForeignList, scanForeignHashes, ReplaceListOptionsSchema } from './migrate/foreign-keys.js';
+export type { ForeignHash } from './migrate/foreign-keys.js';

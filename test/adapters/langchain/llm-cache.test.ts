@@ -69,7 +69,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('LangChain 
       id: 'run-1',
       content: [{ type: 'text', text: 'Let me look that up.' }],
       tool_calls: [{ id: 'call_1', name: 'search', args: { query: 'weather in Lyon', days: 3 }, type: 'tool_call' }],
-      usage_metadata: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+      usage_metadata: { input_tokens: 10, output_tokens: 5, total_tokens: 15 } as never,
       response_metadata: { model_name: 'fake-1', finish_reason: 'tool_calls' },
     });
     const generation: ChatGeneration = { text: 'Let me look that up.', message };

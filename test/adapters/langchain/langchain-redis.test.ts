@@ -1,7 +1,7 @@
 // Migration from and to @langchain/redis with its REAL classes: a conversation written by its
 // RedisChatMessageHistory is imported into a session (once, however often it runs) and a session
-// exported back is read by it; RedisVectorStore's hash format is parsed as its own code writes it,
-// and (with REDISEARCH_URL, since RedisVectorStore needs RediSearch) a whole store is imported.
+// exported back is read by it; RedisVectorStore's hashes, written with its own encoders, are
+// imported; and (with REDISEARCH_URL, since RedisVectorStore needs RediSearch) a store it wrote.
 import { createRequire } from 'node:module';
 import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { RedisChatMessageHistory, RedisVectorStore } from '@langchain/redis';
@@ -105,6 +105,50 @@ describe('RedisVectorStore hash format', () => {
     expect(parseRedisVectorStoreHash(null, null, null)).toEqual({ ok: false, reason: 'no content field' });
     expect(parseRedisVectorStoreHash(Buffer.from('x'), Buffer.from('{broken'), null)).toEqual({ ok: false, reason: 'metadata is not JSON' });
     expect(parseRedisVectorStoreHash(Buffer.from('x'), null, null)).toMatchObject({ ok: true, vector: null });
+  });
+});
+
+describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('import of RedisVectorStore hashes (%s, written with its own encoders)', (_, target) => {
+  let connection: RedisConnection;
+  let prefix: string;
+  beforeAll(async () => {
+    connection = await connectTo(target);
+    prefix = uniquePrefix('rvh');
+  });
+  afterAll(async () => {
+    for await (const keys of connection.scan(`doc:${prefix}-idx:*`)) for (const key of keys) await connection.send(['UNLINK', key], { key });
+    await deletePrefix(connection, prefix);
+    await connection.close();
+  });
+
+  it('imports documents with metadata and kept vectors, digests odd ids, skips non-documents, and re-embeds on request', async () => {
+    const encoders = new RedisVectorStore(new HashingEmbeddings(32), { redisClient: undefined as never, indexName: 'x' });
+    const embeddings = new HashingEmbeddings(32);
+    // The hash RedisVectorStore.addVectors writes (what a RediSearch server would hold), here without RediSearch.
+    const write = async (key: string, text: string, metadata: object, vector: number[] | null) => {
+      const fields: (string | Buffer)[] = ['content', text, 'metadata', encoders['escapeSpecialChars'](JSON.stringify(metadata))];
+      if (vector) fields.push('content_vector', encoders['getFloat32Buffer'](vector));
+      await connection.send(['HSET', key, ...fields], { key });
+    };
+    const base = `doc:${prefix}-idx:`;
+    await write(`${base}0`, 'Lyon is on the Rhône', { city: 'Lyon', 'a-b': 'x:y' }, await embeddings.embedQuery('Lyon is on the Rhône'));
+    await write(`${base}odd id/with:colons`, 'Bananas are rich in potassium', { kind: 'food' }, await embeddings.embedQuery('Bananas are rich in potassium'));
+    await write(`${base}2`, 'Paris is the capital', {}, new Array(8).fill(0.5)); // another dimension
+    await connection.send(['HSET', `${base}bad`, 'metadata', '{}'], { key: `${base}bad` });
+    const keyspace = new Keyspace(prefix);
+    const index = new FlatIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'imported', dim: 32 }));
+    await index.ensure();
+    const store = new AgentMemoryVectorStore(embeddings, { memory: new LongTermMemory(index, embeddings, keyspace), scope: { userId: 'alice' } });
+    await expect(importRedisVectorStore(store, { indexName: `${prefix}-idx` })).rejects.toThrow(/8 dimensions.*reembed: true/);
+    expect(await importRedisVectorStore(store, { indexName: `${prefix}-idx`, reembed: true })).toEqual({ imported: 3, skipped: [{ key: `${base}bad`, reason: 'no content field' }] });
+    const [top] = await store.similaritySearch('Which river flows through Lyon?', 1);
+    expect(top).toMatchObject({ id: '0', pageContent: 'Lyon is on the Rhône', metadata: { city: 'Lyon', 'a-b': 'x:y' } });
+    const bananas = (await store.similaritySearch('potassium bananas', 1))[0]!;
+    expect(bananas.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(bananas.metadata).toEqual({ kind: 'food' });
+    await connection.send(['UNLINK', `${base}2`], { key: `${base}2` });
+    expect(await importRedisVectorStore(store, { keyPrefix: base })).toMatchObject({ imported: 2 }); // kept vectors, same ids replaced
+    expect(await store.memory.count({ userId: 'alice' })).toBe(3);
   });
 });
 

@@ -24,7 +24,7 @@ export interface AgentMemoryVectorStoreOptions {
 
 const DeleteSchema = z.union([
   z.object({ ids: z.array(z.string()).min(1) }).strict(),
-  z.object({ filter: z.unknown() }).strict(),
+  z.object({ filter: z.custom<Filter>((v) => v !== undefined && v !== null, 'give { ids } or { filter }') }).strict(),
 ]);
 
 /**
@@ -99,7 +99,7 @@ export class AgentMemoryVectorStore extends VectorStore {
   /** Deletes documents by `{ ids }`, or every document matching `{ filter }`, in this store's scope. */
   override async delete(params: { ids: string[] } | { filter: Filter }): Promise<void> {
     const which = parseInput(DeleteSchema, params, 'delete parameters');
-    await this.memory.forget(this.scope, 'ids' in which ? { ids: which.ids } : { filter: which.filter as Filter });
+    await this.memory.forget(this.scope, 'ids' in which ? { ids: which.ids } : { filter: which.filter });
   }
 
   /** Documents by id, in order; null for ids that do not exist (or expired). */

@@ -201,8 +201,8 @@ export { CheckpointStore, CheckpointStoreOptionsSchema } from './checkpoint/chec
 export type { CheckpointInput, CheckpointQuery, CheckpointStoreOptions, StoredCheckpoint, StoredWrite, TypedValue, WriteInput } from './checkpoint/checkpoint-store.js';
 export { HashingEmbeddings } from './embeddings/hashing.js';
 export { WordVectorEmbeddings } from './embeddings/word-vectors.js';
-export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema } from './memory/long-term-memory.js';
-export type { Memory, MemoryInput, Recalled, RecallOptions, RememberResult } from './memory/long-term-memory.js';
+export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema, RememberOptionsSchema } from './memory/long-term-memory.js';
+export type { Memory, MemoryInput, MemoryWithAccess, Recalled, RecallOptions, RememberOptions, RememberResult } from './memory/long-term-memory.js';
 export { createVectorIndex, pickEngine } from './vector/create.js';
 export type { EngineChoice } from './vector/create.js';
 export { FlatIndex, FLAT_SCOPE_WARNING } from './vector/engines/flat.js';
@@ -243,3 +243,5 @@ export { NamespaceSchema, NamespacePrefixSchema, encodeNamespace, decodeNamespac
 export { compileValueFilter, ValueFilterSchema } from './store/value-filter.js';
 export type { ValueFilter } from './store/value-filter.js';
 export { textsAtPath } from './store/text-paths.js';
+export { escapeGlob, readForeignList, replaceForeignList, scanForeignHashes, ReplaceListOptionsSchema } from './migrate/foreign-keys.js';
+export type { ForeignHash } from './migrate/foreign-keys.js';

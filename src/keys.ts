@@ -100,6 +100,8 @@ export interface CacheKeys {
   tag(tagId: string, shard: number): string;
   /** A SCAN pattern for every key of this cache. */
   pattern: string;
+  /** A SCAN pattern for the entries of this cache only (no locks, no tag sets). */
+  entryPattern: string;
 }
 
 /** Whose long-term memories: a user, optionally one agent's of that user. */
@@ -195,6 +197,7 @@ export class Keyspace {
       lock: (id) => `${shardTag(shardOf(id))}:l:${id}`,
       tag: (tagId, shard) => `${shardTag(shard)}:t:${tagId}`,
       pattern: `${base}{${cache}:*`,
+      entryPattern: `${base}{${cache}:*}:e:*`,
     };
   }
 

@@ -20,7 +20,10 @@ describe('package exports', () => {
 
   it('resolves the adapter subpaths', async () => {
     expect(await import('redis-agent-memory/langchain')).toHaveProperty('toMessageInput');
-    expect(await import('redis-agent-memory/langchain')).toHaveProperty('AgentMemoryChatHistory');
+    const langchain = await import('redis-agent-memory/langchain');
+    for (const name of ['AgentMemoryChatHistory', 'AgentMemoryVectorStore', 'AgentMemoryLlmCache', 'AgentMemorySemanticLlmCache', 'AgentMemoryKeyValueStore', 'importRedisChatMessageHistory', 'exportToRedisChatMessageHistory', 'importRedisVectorStore']) {
+      expect(langchain).toHaveProperty(name);
+    }
     expect(await import('redis-agent-memory/langgraph')).toHaveProperty('AgentMemoryCheckpointer');
     expect(await import('redis-agent-memory/langgraph')).toHaveProperty('AgentMemoryStore');
     expect(existsSync('dist/adapters/langchain/index.d.ts')).toBe(true);

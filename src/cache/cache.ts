@@ -5,7 +5,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
-import { AgentMemoryError, ConnectionError, TimeoutError } from '../errors.js';
+import { AgentMemoryError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import type { CacheKeys, Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { parseInput } from '../validate.js';
@@ -53,8 +53,11 @@ export class ComputeFailedError extends AgentMemoryError {
   }
 }
 
+/** Write options as parsed, plus the caller's key when the cache keeps keys. */
+type ResolvedWrite = z.output<typeof WriteOptionsSchema> & { key?: string };
+
 /** The default options object: already valid, so it skips validation on the hot path. */
-const NO_OPTIONS: z.output<typeof WriteOptionsSchema> = Object.freeze({});
+const NO_OPTIONS: ResolvedWrite = Object.freeze({});
 
 const ComputeSchema = z.custom<() => unknown>((v) => typeof v === 'function', 'must be a function');
 
@@ -117,13 +120,13 @@ export class Cache {
   /** Stores a value. A value that is not JSON (or not bytes, with `encoding: 'bytes'`) or too large is an InvalidArgumentError, and nothing is written. */
   async set(key: string, value: unknown, options: WriteOptions = {}): Promise<void> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
-    const write = parseInput(WriteOptionsSchema, options, 'cache write options');
+    const write = this.#withKey(parseInput(WriteOptionsSchema, options, 'cache write options'), key);
     await this.#write(id, value, write, 0, '');
   }
 
   /** Stores many values, pipelined. */
   async setMany(entries: readonly { key: string; value: unknown; options?: WriteOptions }[]): Promise<void> {
-    const prepared = entries.map((e) => ({ id: Cache.id(parseInput(CacheKeySchema, e.key, 'cache key')), value: e.value, write: parseInput(WriteOptionsSchema, e.options ?? {}, 'cache write options') }));
+    const prepared = entries.map((e) => ({ id: Cache.id(parseInput(CacheKeySchema, e.key, 'cache key')), value: e.value, write: this.#withKey(parseInput(WriteOptionsSchema, e.options ?? {}, 'cache write options'), e.key) }));
     await Promise.all(prepared.map((p) => this.#write(p.id, p.value, p.write, 0, '')));
   }
 
@@ -161,7 +164,7 @@ export class Cache {
   async getOrCompute<T>(key: string, compute: () => T | Promise<T>, options: WriteOptions = NO_OPTIONS): Promise<T> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
     parseInput(ComputeSchema, compute, 'compute');
-    const write = options === NO_OPTIONS ? NO_OPTIONS : parseInput(WriteOptionsSchema, options, 'cache write options');
+    const write = this.#withKey(options === NO_OPTIONS ? NO_OPTIONS : parseInput(WriteOptionsSchema, options, 'cache write options'), key);
     // A hit needs no bookkeeping; only a miss joins or starts this process's one computation of the key.
     const running = this.#flights.get(id);
     if (running) {
@@ -186,7 +189,7 @@ export class Cache {
   }
 
   /** A hit: fresh, stale (served while one caller refreshes), or due for an XFetch early recompute. */
-  async #served<T>(id: string, found: Entry, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<T> {
+  async #served<T>(id: string, found: Entry, compute: () => T | Promise<T>, write: ResolvedWrite): Promise<T> {
     this.#stats.hits++;
     const now = Date.now();
     const { stampede, staleWhileRevalidateSeconds } = this.options;
@@ -202,7 +205,7 @@ export class Cache {
     return found.value as T;
   }
 
-  async #missed<T>(id: string, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<T> {
+  async #missed<T>(id: string, compute: () => T | Promise<T>, write: ResolvedWrite): Promise<T> {
     this.#stats.misses++;
     if (this.options.stampede.mode !== 'lock') return this.#computeAndStore(id, compute, write, '');
     try {
@@ -212,7 +215,7 @@ export class Cache {
     }
   }
 
-  async #computeUnderLock<T>(id: string, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<T> {
+  async #computeUnderLock<T>(id: string, compute: () => T | Promise<T>, write: ResolvedWrite): Promise<T> {
     const { lockTtlMs, waitTimeoutMs, pollIntervalMs, onComputeError } = this.options.stampede;
     const events = await this.#openEvents();
     const waiter = events.waitFor(id);
@@ -250,7 +253,7 @@ export class Cache {
   }
 
   /** Computes, stores (releasing `token`'s lock and waking waiters), and on failure releases the lock and tells the waiters. */
-  async #computeAndStore<T>(id: string, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>, token: string): Promise<T> {
+  async #computeAndStore<T>(id: string, compute: () => T | Promise<T>, write: ResolvedWrite, token: string): Promise<T> {
     const started = performance.now();
     let value: T;
     try {
@@ -273,7 +276,7 @@ export class Cache {
     return value;
   }
 
-  async #refreshInBackground<T>(id: string, compute: () => T | Promise<T>, write: z.output<typeof WriteOptionsSchema>): Promise<void> {
+  async #refreshInBackground<T>(id: string, compute: () => T | Promise<T>, write: ResolvedWrite): Promise<void> {
     const token = randomUUID();
     try {
       const taken = await this.#connection.send(['SET', this.#keys.lock(id), token, 'NX', 'PX', String(this.options.stampede.lockTtlMs)], { key: this.#keys.lock(id) });
@@ -286,12 +289,12 @@ export class Cache {
   }
 
   /** Encodes and stores; one SET when there is nothing else to do, else one script. */
-  async #write(id: string, value: unknown, write: z.output<typeof WriteOptionsSchema>, computeMs: number, token: string): Promise<void> {
+  async #write(id: string, value: unknown, write: ResolvedWrite, computeMs: number, token: string): Promise<void> {
     const { ttl, staleWhileRevalidateSeconds, maxValueBytes } = this.options;
     const seconds = ttl.mode === 'none' ? 0 : (write.ttlSeconds ?? ttl.seconds);
     const freshUntil = ttl.mode === 'fixed' ? Date.now() + seconds * 1000 : 0;
     const ttlMs = ttl.mode === 'none' ? 0 : Math.round((seconds + (ttl.mode === 'fixed' ? staleWhileRevalidateSeconds : 0)) * 1000);
-    const encoded = encodeEntry({ value, encoding: write.encoding, computeMs, freshUntil }, maxValueBytes);
+    const encoded = encodeEntry({ value, encoding: write.encoding, computeMs, freshUntil, key: write.key }, maxValueBytes);
     const entry = this.#keys.entry(id);
     const tagIds = (write.tags ?? []).map((t) => Cache.id(t));
     const notify = token !== '' || this.#near !== undefined;
@@ -303,6 +306,32 @@ export class Cache {
       await runScript(this.#connection, FILL, [entry, this.#keys.lock(id), ...tagIds.map((t) => this.#keys.tag(t, shard))], ['fill', encoded, String(ttlMs), token, this.#keys.channel, message]);
     }
     if (this.#near) this.#remember(id, encoded, { value, encoding: write.encoding ?? 'json', computeMs, freshUntil });
+  }
+
+  /** The write options with the caller's key, when this cache keeps keys (else unchanged, no copy). */
+  #withKey(write: ResolvedWrite, key: string): ResolvedWrite {
+    return this.options.keepKeys ? { ...write, key } : write;
+  }
+
+  /**
+   * The keys of this cache's entries starting with `prefix`, in no particular order, found by
+   * SCAN on every master (cluster-safe) and one GET per entry. Needs `keepKeys: true` (keys are
+   * otherwise stored only as digests); entries written before that are not listed.
+   *
+   * @example for await (const key of cache.keys('user:42:')) console.log(key);
+   */
+  async *keys(prefix = ''): AsyncGenerator<string> {
+    if (!this.options.keepKeys) {
+      throw new InvalidArgumentError('cache options', [{ path: 'keepKeys', message: `cache ${this.name} does not keep keys: create it with keepKeys: true to list them` }]);
+    }
+    const wanted = parseInput(z.string().max(8192), prefix, 'key prefix');
+    for await (const batch of this.#connection.scan(this.#keys.entryPattern)) {
+      const raws = await Promise.all(batch.map((key) => this.#connection.send<Buffer | null>(['GET', key], { key, buffers: true, readonly: true })));
+      for (const raw of raws) {
+        const key = raw ? decodeEntry(raw)?.key : undefined;
+        if (key !== undefined && key.startsWith(wanted)) yield key;
+      }
+    }
   }
 
   /** Reads an entry (near cache first); undefined on a miss or an undecodable value. */

@@ -51,6 +51,11 @@ export const CacheOptionsSchema = z
     shards: z.number().int().min(1).max(1024).default(16),
     /** When Redis cannot be reached, getOrCompute computes without the cache instead of failing. Default false. */
     failOpen: z.boolean().default(false),
+    /**
+     * Keep each entry's original key in the entry (keys are otherwise digested), so that `keys()`
+     * can list them. Costs the key's bytes per entry. Default false.
+     */
+    keepKeys: z.boolean().default(false),
   })
   .strict();
 

@@ -62,9 +62,27 @@ export const RecallOptionsSchema = z
      * for; a failure becomes a process warning), `await`, or `off`.
      */
     trackAccess: z.enum(['background', 'await', 'off']).default('background'),
+    /** Return each memory's stored vector as `vector` (for maximal marginal relevance). Default false. */
+    withVectors: z.boolean().default(false),
   })
   .strict();
 export type RecallOptions = z.input<typeof RecallOptionsSchema>;
+
+const VectorSchema = z.array(z.number().refine(Number.isFinite, 'must be a finite number')).min(1);
+
+export const RememberOptionsSchema = z
+  .object({
+    /**
+     * Merge near-copies (at least `dedupeThreshold` similar) into what is stored or earlier in the
+     * batch. Default true; false writes every input as given (same id: replaced), as a document
+     * store expects.
+     */
+    dedupe: z.boolean().default(true),
+    /** Vectors already computed for the inputs, one each, in order: nothing is embedded. */
+    vectors: z.array(VectorSchema).optional(),
+  })
+  .strict();
+export type RememberOptions = z.input<typeof RememberOptionsSchema>;
 
 export const LongTermMemoryOptionsSchema = z
   .object({
@@ -98,6 +116,8 @@ export interface MemoryWithAccess extends Memory {
 export interface Recalled extends Memory {
   similarity: number;
   score: number;
+  /** The stored vector, with `withVectors`. */
+  vector?: number[];
 }
 
 export interface RememberResult {
@@ -111,8 +131,10 @@ export class LongTermMemory {
 
   constructor(
     readonly index: VectorIndex,
-    private readonly embedder: EmbeddingsLike,
-    private readonly keyspace: Keyspace,
+    /** The embedder of texts (remember, update, recall by text). */
+    readonly embedder: EmbeddingsLike,
+    /** The key scheme (its prefix marks the keys this library owns). */
+    readonly keyspace: Keyspace,
     options: z.input<typeof LongTermMemoryOptionsSchema> = {},
   ) {
     this.options = parseInput(LongTermMemoryOptionsSchema, options, 'long-term memory options');
@@ -127,15 +149,19 @@ export class LongTermMemory {
   }
 
   /**
-   * Remembers many: one embedding call, deduplication against what is stored and within the
-   * batch, one transaction for the writes.
+   * Remembers many: one embedding call (none with `vectors`), deduplication against what is stored
+   * and within the batch (unless `dedupe: false`), one transaction for the writes.
    */
-  async rememberMany(scope: MemoryScopeRef, inputs: readonly MemoryInput[]): Promise<RememberResult[]> {
+  async rememberMany(scope: MemoryScopeRef, inputs: readonly MemoryInput[], options: RememberOptions = {}): Promise<RememberResult[]> {
     const s = this.#scope(scope);
     const parsed = parseInput(z.array(MemoryInputSchema).min(1).max(1000), inputs, 'memories');
-    const vectors = await this.#embed(parsed.map((m) => m.text), 'document');
+    const o = parseInput(RememberOptionsSchema, options, 'remember options');
+    if (o.vectors !== undefined && o.vectors.length !== parsed.length) {
+      throw new InvalidArgumentError('remember options', [{ path: 'vectors', message: `has ${o.vectors.length} vectors for ${parsed.length} memories` }]);
+    }
+    const vectors = o.vectors ? this.#checkDimensions(o.vectors) : await this.#embed(parsed.map((m) => m.text), 'document');
     const now = Date.now();
-    const threshold = this.options.dedupeThreshold;
+    const threshold = o.dedupe ? this.options.dedupeThreshold : 1;
     const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true }))) : vectors.map(() => []);
     const results: RememberResult[] = [];
     const items: VectorItem[] = [];
@@ -193,14 +219,14 @@ export class LongTermMemory {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** The memories most relevant to `query`, best first. */
-  async recall(scope: MemoryScopeRef, query: string, options: RecallOptions = {}): Promise<Recalled[]> {
+  /** The memories most relevant to `query` (a text, or a vector already embedded), best first. */
+  async recall(scope: MemoryScopeRef, query: string | readonly number[], options: RecallOptions = {}): Promise<Recalled[]> {
     const s = this.#scope(scope);
     const o = parseInput(RecallOptionsSchema, options, 'recall options');
     const filter = o.filter === undefined ? undefined : this.#filter(o.filter);
-    const [vector] = await this.#embed([parseInput(z.string().min(1), query, 'query')], 'query');
+    const [vector] = typeof query === 'string' ? await this.#embed([parseInput(z.string().min(1), query, 'query')], 'query') : this.#checkDimensions([parseInput(VectorSchema, query, 'query vector')]);
     const blended = o.scoring !== 'similarity';
-    const hits = await this.index.query(s, vector!, { k: blended ? Math.min(1000, o.k * 4) : o.k, filter });
+    const hits = await this.index.query(s, vector!, { k: blended ? Math.min(1000, o.k * 4) : o.k, filter, withVectors: o.withVectors });
     const now = Date.now();
     let recalled = hits.map((h): Recalled => {
       const memory = decodeMemory(h.id, h.payload);
@@ -210,7 +236,9 @@ export class LongTermMemory {
         const ageDays = (now - memory.updatedAt) / 86_400_000;
         score = w.similarity * h.score + w.recency * Math.pow(0.5, ageDays / w.halfLifeDays) + w.importance * memory.importance;
       }
-      return { ...memory, similarity: h.score, score };
+      const recalled: Recalled = { ...memory, similarity: h.score, score };
+      if (h.vector) recalled.vector = h.vector;
+      return recalled;
     });
     if (o.minScore !== undefined) recalled = recalled.filter((r) => r.similarity >= o.minScore!);
     if (blended) recalled.sort((a, b) => b.score - a.score);
@@ -333,12 +361,16 @@ export class LongTermMemory {
 
   async #embed(texts: string[], kind: 'query' | 'document'): Promise<number[][]> {
     const vectors = kind === 'query' ? [await this.embedder.embedQuery(texts[0]!)] : await this.embedder.embedDocuments(texts);
+    return this.#checkDimensions(vectors, 'the embedder returns');
+  }
+
+  #checkDimensions(vectors: readonly (readonly number[])[], what = 'the caller gave'): number[][] {
     for (const v of vectors) {
       if (!Array.isArray(v) || v.length !== this.index.definition.dim) {
-        throw new DimensionMismatchError(`the embedder returns ${Array.isArray(v) ? v.length : 'no'}-dimensional vectors; index ${this.index.definition.namespace} holds ${this.index.definition.dim}`);
+        throw new DimensionMismatchError(`${what} ${Array.isArray(v) ? v.length : 'no'}-dimensional vectors; index ${this.index.definition.namespace} holds ${this.index.definition.dim}`);
       }
     }
-    return vectors;
+    return vectors as number[][];
   }
 
   #item(memory: Memory, vector: number[]): VectorItem {

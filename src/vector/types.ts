@@ -50,6 +50,8 @@ export interface QueryOptions {
   exact?: boolean | undefined;
   /** HNSW search effort for this query. */
   ef?: number | undefined;
+  /** Return each hit's stored vector too (for maximal marginal relevance and re-ranking). */
+  withVectors?: boolean | undefined;
 }
 
 export interface Hit {
@@ -57,6 +59,8 @@ export interface Hit {
   /** Similarity in [0, 1] for cosine (1 identical), higher is closer for every metric. */
   score: number;
   payload: string;
+  /** The stored vector, when the query asked `withVectors` (vector sets: as VEMB returns it, quantization applied). */
+  vector?: number[];
 }
 
 /** Whose items: the library builds it from tenant/user/agent; it is always applied, never optional. */

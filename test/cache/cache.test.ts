@@ -22,6 +22,22 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache (%s)
     return f.connection.send<number>(['PTTL', entry], { key: entry });
   };
 
+  it('lists the original keys of a cache that keeps them, by prefix, across every shard (and refuses without keepKeys)', async () => {
+    const cache = f.cache({ name: 'listed', keepKeys: true, shards: 8 });
+    const keys = Array.from({ length: 30 }, (_, i) => `${i % 2 ? 'doc' : 'img'}:${i} ✓`);
+    await cache.setMany(keys.map((key) => ({ key, value: key })));
+    await cache.getOrCompute('doc:computed', () => 'x');
+    const listed: string[] = [];
+    for await (const key of cache.keys('doc:')) listed.push(key);
+    expect(listed.sort()).toEqual([...keys.filter((k) => k.startsWith('doc:')), 'doc:computed'].sort());
+    await cache.delete('doc:1 ✓');
+    const all: string[] = [];
+    for await (const key of cache.keys()) all.push(key);
+    expect(all).toHaveLength(30);
+    expect(all).not.toContain('doc:1 ✓');
+    await expect(f.cache({ name: 'unlisted' }).keys().next()).rejects.toThrow(/does not keep keys/);
+  });
+
   it('gets, sets and deletes JSON values and bytes; any string is a key', async () => {
     const cache = f.cache({ name: 'basic' });
     expect(await cache.get('missing')).toBeUndefined();

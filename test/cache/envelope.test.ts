@@ -38,6 +38,16 @@ describe('entry envelope', () => {
     }
   });
 
+  it('keeps the original key when given one (version 2), and still reads version 1 entries', () => {
+    const key = 'user:42:ünï {"k":1}';
+    const withKey = encodeEntry({ value: { a: 1 }, computeMs: 7, freshUntil: 9, key }, 1024);
+    expect(decodeEntry(withKey)).toEqual({ value: { a: 1 }, encoding: 'json', computeMs: 7, freshUntil: 9, key });
+    const bytes = decodeEntry(encodeEntry({ value: Buffer.from([0, 255, 1]), encoding: 'bytes', computeMs: 0, freshUntil: 0, key: 'b' }, 1024))!;
+    expect([bytes.key, [...(bytes.value as Buffer)]]).toEqual(['b', [0, 255, 1]]);
+    expect(decodeEntry(encodeEntry({ value: 1, computeMs: 0, freshUntil: 0 }, 1024))).not.toHaveProperty('key');
+    expect(decodeEntry(withKey.subarray(0, 15))).toBeNull(); // a key length pointing past the end
+  });
+
   it('reads anything else as no entry', () => {
     expect(decodeEntry(Buffer.from('plain string someone else wrote'))).toBeNull();
     expect(decodeEntry(Buffer.alloc(3))).toBeNull();

@@ -142,6 +142,24 @@ for (const target of targetsWithCluster()) {
         await expect(memory.recall({ userId: 'a}' }, 'x')).rejects.toBeInstanceOf(InvalidArgumentError);
       });
 
+      it('writes given vectors without embedding or merging (dedupe: false), and recalls by vector with the stored vectors', async () => {
+        const scope = { userId: 'vectors' };
+        const v = await embedder.embedDocuments(['red apples', 'red apples!']);
+        const written = await memory.rememberMany(scope, [{ id: 'a1', text: 'red apples' }, { id: 'a2', text: 'red apples!', metadata: { n: null, deep: { x: [1, 'two'] } } }], { dedupe: false, vectors: v });
+        expect(written).toEqual([{ id: 'a1', status: 'inserted' }, { id: 'a2', status: 'inserted' }]);
+        await memory.rememberMany(scope, [{ id: 'a1', text: 'green pears', metadata: { fresh: true } }], { dedupe: false, vectors: [await embedder.embedQuery('green pears')] });
+        expect(await memory.count(scope)).toBe(2);
+        expect(await memory.get(scope, 'a1')).toMatchObject({ text: 'green pears', metadata: { fresh: true } });
+        const hits = await memory.recall(scope, v[1]!, { k: 2, withVectors: true });
+        expect(hits.map((h) => h.id)).toEqual(['a2', 'a1']);
+        expect(hits[0]!.metadata).toEqual({ n: null, deep: { x: [1, 'two'] } });
+        expect(hits[0]!.vector!.reduce((s, x, i) => s + x * v[1]![i]!, 0)).toBeCloseTo(1, 4);
+        expect((await memory.recall(scope, v[1]!, { k: 1 }))[0]).not.toHaveProperty('vector');
+        await expect(memory.rememberMany(scope, [{ text: 'x' }], { vectors: [] })).rejects.toThrow(/has 0 vectors for 1 memories/);
+        await expect(memory.rememberMany(scope, [{ text: 'x' }], { vectors: [[1, 2]] })).rejects.toBeInstanceOf(DimensionMismatchError);
+        await expect(memory.recall(scope, [1, 2])).rejects.toBeInstanceOf(DimensionMismatchError);
+      });
+
       it('an embedder of another dimension is a typed error', async () => {
         const wrong = new LongTermMemory(memory.index, new HashingEmbeddings(64), new Keyspace(prefix));
         await expect(wrong.remember(alice, { text: 'x' })).rejects.toBeInstanceOf(DimensionMismatchError);

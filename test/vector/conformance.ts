@@ -101,6 +101,22 @@ export function runConformance(engineName: string, target: RedisTarget, makeInde
       });
     }
 
+    it('returns each hit’s stored vector when asked withVectors, and none otherwise', async () => {
+      const hits = await index.query(scopeA, vectorOf(7), { k: 3, withVectors: true, ...exact });
+      expect(hits[0]!.id).toBe('m7');
+      for (const hit of hits) {
+        const stored = vectorOf(Number(hit.id.slice(1)));
+        expect(hit.vector).toHaveLength(8);
+        // Same direction as the stored vector (vector sets return it as VEMB does, quantization applied).
+        const dot = hit.vector!.reduce((s, x, i) => s + x * stored[i]!, 0);
+        const norm = Math.hypot(...hit.vector!) * Math.hypot(...stored);
+        expect(dot / norm).toBeCloseTo(1, 3);
+      }
+      const filtered = await index.query(scopeA, vectorOf(3), { k: 2, filter: { field: 'lang', eq: 'en' }, withVectors: true, ...exact });
+      expect(filtered.every((h) => h.vector?.length === 8)).toBe(true);
+      expect((await index.query(scopeA, vectorOf(7), { k: 1, ...exact }))[0]!.vector).toBeUndefined();
+    });
+
     it('gets payloads by id, null for missing ones', async () => {
       expect(await index.get(scopeA, ['m1', 'nope', 'm2'])).toEqual([JSON.stringify({ text: 'memory 1' }), null, JSON.stringify({ text: 'memory 2' })]);
     });

@@ -107,6 +107,11 @@ describe('buildKnnSearchArgs', () => {
     expect(buildKnnSearchArgs('am:idx:memories', TOKEN, filter, k, ef, VEC)).toEqual(expected);
   });
 
+  it('returns the vector field too when asked withVectors', () => {
+    const args = buildKnnSearchArgs('am:idx:memories', TOKEN, undefined, 2, undefined, VEC, true);
+    expect(args.slice(args.indexOf('RETURN'), args.indexOf('SORTBY'))).toEqual(['RETURN', '3', 'p', '__score', 'v']);
+  });
+
   it('refuses a scope token that is not lowercase hex', () => {
     expect(() => buildKnnSearchArgs('i', '} | *', undefined, 1, undefined, VEC)).toThrow(InvalidArgumentError);
     expect(() => buildKnnSearchArgs('i', '', undefined, 1, undefined, VEC)).toThrow(InvalidArgumentError);
@@ -214,6 +219,11 @@ describe('parseSearchReply', () => {
     ],
   ])('%s', (_, reply, metric, expected) => {
     expect(parseSearchReply(reply, metric)).toEqual(expected);
+  });
+
+  it('decodes a returned vector field (read as Buffers) into the hit', () => {
+    const reply = [1, Buffer.from(KEY('m1')), [Buffer.from('p'), Buffer.from('x'), Buffer.from('__score'), Buffer.from('0'), Buffer.from('v'), Buffer.from(new Float32Array([0.5, -2]).buffer)]];
+    expect(parseSearchReply(reply, 'cosine')).toEqual([{ id: 'm1', score: 1, payload: 'x', vector: [0.5, -2] }]);
   });
 
   it.each<[Metric, string, number]>([

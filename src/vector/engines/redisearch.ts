@@ -8,7 +8,7 @@ import type { Keyspace } from '../../keys.js';
 import { parseInput } from '../../validate.js';
 import { ensureDefinition } from '../definition.js';
 import { FilterSchema, compileToRediSearch, formatNumber, numField, parseFilter, tagField, type Filter } from '../filter.js';
-import { TAG_SEPARATOR, scoreFromDistance, toFloat32, vectorBytes } from '../items.js';
+import { TAG_SEPARATOR, bytesToVector, scoreFromDistance, toFloat32, vectorBytes } from '../items.js';
 import { ScopeStoreIndex } from '../scope-store.js';
 import type { Hit, Metric, QueryOptions, ResolvedIndexDefinition, Scope } from '../types.js';
 
@@ -78,14 +78,14 @@ function scopedFilter(scopeToken: string, filter: Filter | undefined): string {
  *
  * @example buildKnnSearchArgs('am:idx:memories', scope.token, { field: 'lang', eq: 'en' }, 5, 200, bytes)
  */
-export function buildKnnSearchArgs(indexName: string, scopeToken: string, filter: Filter | undefined, k: number, ef: number | undefined, vector: Buffer): RedisArgument[] {
+export function buildKnnSearchArgs(indexName: string, scopeToken: string, filter: Filter | undefined, k: number, ef: number | undefined, vector: Buffer, withVectors = false): RedisArgument[] {
   const efClause = ef === undefined ? '' : ' EF_RUNTIME $ef';
   const query = `(${scopedFilter(scopeToken, filter)})=>[KNN $k @v $vec${efClause} AS ${DISTANCE_FIELD}]`;
   const params: RedisArgument[] = ['k', String(k), 'vec', vector, ...(ef === undefined ? [] : ['ef', String(ef)])];
   return [
     'FT.SEARCH', indexName, query,
     'PARAMS', String(params.length), ...params,
-    'RETURN', '2', 'p', DISTANCE_FIELD,
+    ...(withVectors ? ['RETURN', '3', 'p', DISTANCE_FIELD, 'v'] : ['RETURN', '2', 'p', DISTANCE_FIELD]),
     'SORTBY', DISTANCE_FIELD, 'ASC',
     'LIMIT', '0', String(k),
     'DIALECT', '2',
@@ -150,11 +150,15 @@ function toHit(key: string | null, fields: [string, unknown][] | null, metric: M
   const payload = text(fieldOf(fields, 'p'));
   const distance = Number(text(fieldOf(fields, DISTANCE_FIELD)) ?? NaN);
   if (at < 0 || payload === null || Number.isNaN(distance)) return null;
-  return { id: key.slice(at + 3), score: scoreFromDistance(metric, distance), payload };
+  const hit: Hit = { id: key.slice(at + 3), score: scoreFromDistance(metric, distance), payload };
+  const vector = fieldOf(fields, 'v');
+  if (Buffer.isBuffer(vector)) hit.vector = Array.from(bytesToVector(vector));
+  return hit;
 }
 
 /**
- * Hits of an FT.SEARCH reply that RETURNed `p` and the distance, in the server's order. Accepts the
+ * Hits of an FT.SEARCH reply that RETURNed `p` and the distance (and `v`, read as a Buffer, for
+ * `withVectors`), in the server's order. Accepts the
  * RESP2 shape `[total, key, [field, value, …], …]` and the RESP3 map `{ total_results, results:
  * [{ id, extra_attributes: { … } }] }` (object or Map). Rows whose document expired (null fields)
  * are left out; distances become scores with `scoreFromDistance`.
@@ -245,8 +249,10 @@ export class RediSearchIndex extends ScopeStoreIndex {
     const bytes = vectorBytes(toFloat32(vector, this.definition.dim, 'query vector'));
     const k = Math.floor(options.k);
     if (k < 1) return [];
-    const args = buildKnnSearchArgs(this.#names.alias, scope.token, options.filter, k, this.#efRuntime(k, options), bytes);
-    return parseSearchReply(await this.#send(args), this.definition.metric);
+    const withVectors = options.withVectors === true;
+    const args = buildKnnSearchArgs(this.#names.alias, scope.token, options.filter, k, this.#efRuntime(k, options), bytes, withVectors);
+    // With vectors the reply carries raw float32 bytes: read it as Buffers (parseSearchReply decodes text fields).
+    return parseSearchReply(await this.#send(args, withVectors), this.definition.metric);
   }
 
   /**
@@ -295,7 +301,7 @@ export class RediSearchIndex extends ScopeStoreIndex {
     }
   }
 
-  #send(args: readonly RedisArgument[]): Promise<unknown> {
-    return this.connection.send(args, { key: this.#names.alias });
+  #send(args: readonly RedisArgument[], buffers = false): Promise<unknown> {
+    return this.connection.send(args, { key: this.#names.alias, buffers });
   }
 }

@@ -47,9 +47,15 @@ export class VectorSetIndex extends ScopeStoreIndex {
     const args: RedisArgument[] = ['FP32', vectorBytes(toFloat32(vector, this.definition.dim, 'query vector')), 'WITHSCORES', 'COUNT', String(options.k), 'EF', String(options.ef ?? this.definition.efRuntime)];
     if (options.filter) args.push('FILTER', compileToVectorSet(options.filter), 'FILTER-EF', String(Math.max(options.k * 100, 1000)));
     if (options.exact) args.push('TRUTH');
-    const flat = await runScript<(string | number)[]>(this.connection, VSIM, [keys.vectorSet, keys.ids], [keys.item('x').slice(0, -1), ...(args as string[])]);
+    const withVectors = options.withVectors === true;
+    const flat = await runScript<(string | number | (string | number)[])[]>(this.connection, VSIM, [keys.vectorSet, keys.ids], [keys.item('x').slice(0, -1), withVectors ? '1' : '0', ...(args as string[])]);
     const hits: Hit[] = [];
-    for (let i = 0; i < flat.length; i += 3) hits.push({ id: String(flat[i]), score: Number(flat[i + 1]), payload: String(flat[i + 2]) });
+    const width = withVectors ? 4 : 3;
+    for (let i = 0; i < flat.length; i += width) {
+      const hit: Hit = { id: String(flat[i]), score: Number(flat[i + 1]), payload: String(flat[i + 2]) };
+      if (withVectors) hit.vector = (flat[i + 3] as (string | number)[]).map(Number);
+      hits.push(hit);
+    }
     return hits;
   }
 }

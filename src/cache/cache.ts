@@ -9,11 +9,14 @@ import { AgentMemoryError, ConnectionError, InvalidArgumentError, TimeoutError }
 import type { CacheKeys, Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { parseInput } from '../validate.js';
-import { decodeEntry, encodeEntry, type Entry } from './envelope.js';
+import { decodeEntry, encodeEntry, entryKeyOf, type Entry } from './envelope.js';
 import { CacheEvents, type CacheEvent } from './events.js';
 import { NearCache } from './near-cache.js';
 import { CacheKeySchema, CacheOptionsSchema, TagSchema, WriteOptionsSchema, type CacheOptions, type ResolvedCacheOptions, type WriteOptions } from './options.js';
 import { shouldRecomputeEarly } from './xfetch.js';
+
+/** Bytes read of each entry when listing keys: the header and a key of up to about 1 KB. */
+const KEY_HEAD_BYTES = 1024;
 
 const FILL = script('cache-fill-n');
 const LOCK = script('cache-lock-2');
@@ -325,11 +328,18 @@ export class Cache {
       throw new InvalidArgumentError('cache options', [{ path: 'keepKeys', message: `cache ${this.name} does not keep keys: create it with keepKeys: true to list them` }]);
     }
     const wanted = parseInput(z.string().max(8192), prefix, 'key prefix');
+    // Only each entry's head is read (header and key), never its value: one pipelined round trip
+    // per SCAN batch, and a second only for keys longer than the first read.
+    const head = (key: string, bytes: number) => this.#connection.send<Buffer | null>(['GETRANGE', key, '0', String(bytes - 1)], { key, buffers: true, readonly: true });
     for await (const batch of this.#connection.scan(this.#keys.entryPattern)) {
-      const raws = await Promise.all(batch.map((key) => this.#connection.send<Buffer | null>(['GET', key], { key, buffers: true, readonly: true })));
-      for (const raw of raws) {
-        const key = raw ? decodeEntry(raw)?.key : undefined;
-        if (key !== undefined && key.startsWith(wanted)) yield key;
+      const heads = await Promise.all(batch.map((key) => head(key, KEY_HEAD_BYTES)));
+      for (const [i, raw] of heads.entries()) {
+        let found = raw && raw.length > 0 ? entryKeyOf(raw) : null;
+        if (found && 'need' in found) {
+          const longer = await head(batch[i]!, found.need);
+          found = longer ? entryKeyOf(longer) : null;
+        }
+        if (found && 'key' in found && found.key.startsWith(wanted)) yield found.key;
       }
     }
   }

@@ -83,3 +83,14 @@ export function decodeEntry(buffer: Buffer): Entry | null {
   if (key !== undefined) entry.key = key;
   return entry;
 }
+
+/**
+ * The key kept in an entry, read from its first bytes alone (a `GETRANGE`, not the whole value):
+ * `{ key }`, `{ need }` when the key runs past `head` (read that many bytes), or null when the
+ * entry keeps no key or is not one.
+ */
+export function entryKeyOf(head: Buffer): { key: string } | { need: number } | null {
+  if (head.length < HEADER + 4 || head.readUInt8(0) >> 1 !== VERSION_WITH_KEY) return null;
+  const end = HEADER + 4 + head.readUInt32BE(HEADER);
+  return head.length < end ? { need: end } : { key: head.subarray(HEADER + 4, end).toString('utf8') };
+}

@@ -27,13 +27,16 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache (%s)
     const keys = Array.from({ length: 30 }, (_, i) => `${i % 2 ? 'doc' : 'img'}:${i} ✓`);
     await cache.setMany(keys.map((key) => ({ key, value: key })));
     await cache.getOrCompute('doc:computed', () => 'x');
+    const long = `doc:${'k'.repeat(3000)}`; // past the first read of each entry's head
+    await cache.set(long, { big: 'v'.repeat(10_000) });
+    keys.push(long);
     const listed: string[] = [];
     for await (const key of cache.keys('doc:')) listed.push(key);
     expect(listed.sort()).toEqual([...keys.filter((k) => k.startsWith('doc:')), 'doc:computed'].sort());
     await cache.delete('doc:1 ✓');
     const all: string[] = [];
     for await (const key of cache.keys()) all.push(key);
-    expect(all).toHaveLength(30);
+    expect(all).toHaveLength(31);
     expect(all).not.toContain('doc:1 ✓');
     await expect(f.cache({ name: 'unlisted' }).keys().next()).rejects.toThrow(/does not keep keys/);
   });

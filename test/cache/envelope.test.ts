@@ -1,6 +1,6 @@
 // The stored form of an entry and the XFetch rule: pure functions, exact expectations.
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry } from '../../src/cache/envelope.js';
+import { decodeEntry, encodeEntry, entryKeyOf } from '../../src/cache/envelope.js';
 import { shouldRecomputeEarly } from '../../src/cache/xfetch.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
@@ -46,6 +46,16 @@ describe('entry envelope', () => {
     expect([bytes.key, [...(bytes.value as Buffer)]]).toEqual(['b', [0, 255, 1]]);
     expect(decodeEntry(encodeEntry({ value: 1, computeMs: 0, freshUntil: 0 }, 1024))).not.toHaveProperty('key');
     expect(decodeEntry(withKey.subarray(0, 15))).toBeNull(); // a key length pointing past the end
+  });
+
+  it('reads the key from the head of an entry alone, or says how many bytes it needs', () => {
+    const entry = encodeEntry({ value: { x: 1 }, computeMs: 0, freshUntil: 0, key: 'user:42 ✓' }, 1024);
+    expect(entryKeyOf(entry.subarray(0, 64))).toEqual({ key: 'user:42 ✓' });
+    const long = encodeEntry({ value: 'v', computeMs: 0, freshUntil: 0, key: 'k'.repeat(2000) }, 1024);
+    expect(entryKeyOf(long.subarray(0, 1024))).toEqual({ need: 13 + 4 + 2000 });
+    expect(entryKeyOf(long.subarray(0, 2017))).toEqual({ key: 'k'.repeat(2000) });
+    expect(entryKeyOf(encodeEntry({ value: 'v', computeMs: 0, freshUntil: 0 }, 1024))).toBeNull(); // keeps no key
+    expect(entryKeyOf(Buffer.from('plain value'))).toBeNull();
   });
 
   it('reads anything else as no entry', () => {

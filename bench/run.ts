@@ -8,11 +8,14 @@ import { machine, markdown, replaceReport, summaryLine, writeReport, type Report
 import { cacheSuite } from './suites/cache.js';
 import { checkpointSuite } from './suites/checkpoint.js';
 import { memorySuite } from './suites/memory.js';
+import { semanticCacheSuite } from './suites/semantic-cache.js';
 import { sessionSuite } from './suites/session.js';
 import { vectorSuite } from './suites/vector.js';
 
 export interface SuiteContext {
   redis8Url: string;
+  /** A server with the RediSearch module (REDISEARCH_URL), or null. */
+  redisearchUrl: string | null;
   quick: boolean;
   progress(line: string): void;
 }
@@ -22,6 +25,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   checkpoint: checkpointSuite,
   cache: cacheSuite,
   vector: vectorSuite,
+  'semantic-cache': semanticCacheSuite,
   memory: memorySuite,
 };
 
@@ -54,7 +58,7 @@ try {
   for (const [name, run] of Object.entries(SUITES)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;
     progress(`suite ${name}${quick ? ' (quick)' : ''}`);
-    const result = await run({ redis8Url, quick, progress });
+    const result = await run({ redis8Url, redisearchUrl: process.env.REDISEARCH_URL ?? null, quick, progress });
     report.figures.push(...result.figures);
     if (result.skipped.length) report.skipped[name] = result.skipped;
     for (const f of result.figures) console.log(summaryLine(f));

@@ -3,14 +3,17 @@
 // client, and query latency at concurrency 1 against the raw engine command with the same
 // parameters (vectorset: VSIM; the difference is this library's client-side and script work).
 //   vectorset NOQUANT and Q8, one vector set of N items;   flat: a scope of 5 000 items.
-// Also: bytes per vector in Redis, and the semantic cache's lookup at 10 000 entries (embedding
-// time excluded: the embedder hands back precomputed vectors).
+// With REDISEARCH_URL: the redisearch engine (HNSW and FLAT) on that server, against
+// @langchain/redis's RedisVectorStore on the same server and data.
+// Also: bytes per vector in Redis.
 import { createClient } from 'redis';
-import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache } from '../../src/cache/semantic-cache.js';
-import { Cache } from '../../src/cache/cache.js';
-import { connect, type RedisConnection } from '../../src/connection/connect.js';
+import { createRequire } from 'node:module';
+import { Document } from '@langchain/core/documents';
+import { RedisVectorStore } from '@langchain/redis';
+import { connect } from '../../src/connection/connect.js';
 import { Keyspace } from '../../src/keys.js';
 import { FlatIndex } from '../../src/vector/engines/flat.js';
+import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
 import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
 import { vectorBytes } from '../../src/vector/items.js';
 import { IndexDefinitionSchema, type Scope, type VectorIndex } from '../../src/vector/types.js';
@@ -22,7 +25,6 @@ const CLUSTERS = 200;
 const QUERIES = 200;
 const K = 10;
 const FLAT_SCOPE = 5_000;
-const SEMANTIC_ENTRIES = 10_000;
 
 /** mulberry32: a small seeded PRNG, so the data set is the same in every run. */
 function prng(seed: number): () => number {
@@ -103,6 +105,8 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const figures: Figure[] = [];
   const prefix = `benchv${Date.now().toString(36)}`;
   const keyspace = new Keyspace(prefix);
+  const skipped: string[] = [];
+  if (!ctx.redisearchUrl) skipped.push('redisearch HNSW/FLAT and @langchain/redis RedisVectorStore: need the RediSearch module (set REDISEARCH_URL to a server that has it)');
 
   for (const dim of [100, 384]) {
     ctx.progress(`vector: ${n} clustered vectors of dim ${dim}, ground truth for ${QUERIES} queries`);
@@ -154,40 +158,79 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
     figures.push(...sampleFigures(`vector.flat_5k.d${dim}.query_c1`, flatLatency, {}));
     await flat.dropScope(SCOPE);
 
-    if (dim === 384) {
-      ctx.progress(`vector: semantic cache lookup at ${SEMANTIC_ENTRIES} entries`);
-      figures.push(...(await semanticCacheFigures(connection, keyspace, data.slice(0, ctx.quick ? 2_000 : SEMANTIC_ENTRIES), queries, ctx)));
+    if (ctx.redisearchUrl) {
+      try {
+        figures.push(...(await rediSearchFigures(ctx, dim, data, queries, truth, n)));
+      } catch (error) {
+        skipped.push(`redisearch at dim ${dim}: failed on REDISEARCH_URL (${(error as Error).message})`);
+      }
     }
   }
 
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
   await Promise.all([connection.close(), raw.close()]);
-  const skipped = ['redisearch HNSW/FLAT and @langchain/redis RedisVectorStore: no RediSearch module on this machine (set REDISEARCH_URL to a server that has it)'];
   return { suite: 'vector', figures, skipped };
 }
 
-async function semanticCacheFigures(connection: RedisConnection, keyspace: Keyspace, vectors: Float32Array[], queries: Float32Array[], ctx: SuiteContext): Promise<Figure[]> {
-  // The embedder returns precomputed vectors, so the figures exclude embedding time.
-  const byText = new Map<string, number[]>();
-  vectors.forEach((v, i) => byText.set(`prompt ${i}`, Array.from(v)));
-  queries.forEach((q, i) => byText.set(`query ${i}`, Array.from(q)));
-  const embedder = { embedQuery: async (t: string) => byText.get(t)!, embedDocuments: async (ts: string[]) => ts.map((t) => byText.get(t)!) };
-  const index = new VectorSetIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'bench-semantic', dim: vectors[0]!.length, efRuntime: SEMANTIC_CACHE_EF_RUNTIME }));
-  await index.ensure();
-  const cache = new SemanticCache(index, embedder, keyspace, new Cache(connection, keyspace, { name: 'bench-semantic' }), { threshold: 0.9 });
-  for (let i = 0; i < vectors.length; i++) await cache.store(`prompt ${i}`, `answer ${i}`, { model: 'm' });
-  let asked = 0;
-  let served = 0;
-  const hitLatency = await measure(async (i) => {
-    const found = await cache.lookup(`prompt ${(i * 31) % vectors.length}`, { model: 'm' });
-    asked++;
-    if (found.hit && found.prompt === `prompt ${(i * 31) % vectors.length}`) served++;
-  }, { ops: ctx.quick ? 300 : 2000, concurrency: 1 });
-  const missLatency = await measure((i) => cache.lookup(`query ${i % queries.length}`, { model: 'm', threshold: 0.999 }), { ops: ctx.quick ? 300 : 2000, concurrency: 1 });
-  await cache.clear({ model: 'm' });
-  return [
-    figure('semantic_cache.hit_rate.10k', 'fraction', 'higher', served / asked, {}, 'a stored prompt asked again finds its own entry'),
-    ...sampleFigures('semantic_cache.lookup_hit.10k', hitLatency, {}),
-    ...sampleFigures('semantic_cache.lookup_miss.10k', missLatency, {}),
-  ];
+
+/**
+ * The redisearch engine (HNSW, then FLAT) on REDISEARCH_URL, and @langchain/redis's
+ * RedisVectorStore (HNSW, its defaults otherwise) on the same server and data: recall@10 and
+ * query latency at concurrency 1. Runs only where a server has the module; not run on the
+ * machine this suite was written on.
+ */
+async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Array[], queries: Float32Array[], truth: number[][], n: number): Promise<Figure[]> {
+  const url = ctx.redisearchUrl!;
+  const connection = await connect({ url, commandTimeoutMs: 60_000 });
+  const prefix = `benchrs${Date.now().toString(36)}`;
+  const keyspace = new Keyspace(prefix);
+  const figures: Figure[] = [];
+  const ops = ctx.quick ? 300 : 2000;
+  try {
+    const samples: Record<string, Awaited<ReturnType<typeof measure>>> = {};
+    for (const algorithm of ['hnsw', 'flat'] as const) {
+      const label = `redisearch ${algorithm} dim ${dim}`;
+      const index = new RediSearchIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-rs-${algorithm}-${dim}`, dim, algorithm }));
+      await index.ensure();
+      const insertsPerSecond = await load(index, data, ctx.progress, label);
+      const recall = await recallAt10(index, queries, truth);
+      ctx.progress(`${label}: recall@10 ${recall.toFixed(3)}, querying`);
+      samples[algorithm] = await measure((i) => index.query(SCOPE, queries[i % QUERIES]!, { k: K }), { ops, concurrency: 1 });
+      const id = `vector.redisearch_${algorithm}.d${dim}`;
+      figures.push(figure(`${id}.recall_at_10`, 'recall', 'higher', recall, {}, `${n} vectors, ${QUERIES} queries from the same clusters`));
+      figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', insertsPerSecond, {}, 'batches of 500'));
+      await index.dropScope(SCOPE);
+    }
+
+    // @langchain/redis takes a node-redis v4 client: its own dependency's.
+    const nested = createRequire(createRequire(import.meta.url).resolve('@langchain/redis'))('redis') as {
+      createClient(o: { url: string }): { connect(): Promise<unknown>; quit(): Promise<unknown> };
+    };
+    const client = nested.createClient({ url });
+    await client.connect();
+    const unused = { embedQuery: async () => [] as number[], embedDocuments: async () => [] as number[][] };
+    const theirs = new RedisVectorStore(unused, { redisClient: client as never, indexName: `${prefix}-lc-${dim}`, keyPrefix: `${prefix}:lc:${dim}:` });
+    ctx.progress(`@langchain/redis RedisVectorStore dim ${dim}: loading`);
+    for (let i = 0; i < data.length; i += 500) {
+      const slice = data.slice(i, i + 500);
+      await theirs.addVectors(slice.map((v) => Array.from(v)), slice.map((_, j) => new Document({ pageContent: String(i + j) })), { keys: slice.map((_, j) => `${prefix}:lc:${dim}:v${i + j}`) });
+    }
+    let found = 0;
+    for (const [q, query] of queries.entries()) {
+      const hits = await theirs.similaritySearchVectorWithScore(Array.from(query), K);
+      const want = new Set(truth[q]!.map(String));
+      found += hits.filter(([doc]) => want.has(doc.pageContent)).length;
+    }
+    const lcRecall = found / (queries.length * K);
+    const lc = await measure((i) => theirs.similaritySearchVectorWithScore(Array.from(queries[i % QUERIES]!), K), { ops, concurrency: 1 });
+    figures.push(figure(`vector.langchain_redis.d${dim}.recall_at_10`, 'recall', 'higher', lcRecall, {}, '@langchain/redis RedisVectorStore, its default HNSW'));
+    figures.push(...sampleFigures(`vector.redisearch_hnsw.d${dim}.query_c1`, samples.hnsw!, { 'langchain-redis': lc }));
+    figures.push(...sampleFigures(`vector.redisearch_flat.d${dim}.query_c1`, samples.flat!, {}));
+    await theirs.dropIndex(true);
+    await client.quit();
+  } finally {
+    for await (const batch of connection.scan(`${prefix}*`)) await connection.send(['UNLINK', ...batch], { key: batch[0] });
+    await connection.close();
+  }
+  return figures;
 }

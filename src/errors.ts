@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'DIMENSION_MISMATCH'
   | 'INDEX_MISMATCH'
   | 'CREDENTIALS'
+  | 'COMPUTE_FAILED'
   | 'REDIS_ERROR';
 
 /** Base class of every error the library throws. */

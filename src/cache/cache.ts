@@ -51,7 +51,7 @@ export interface CacheStats {
 /** The computation failed in another process; its error message is kept. */
 export class ComputeFailedError extends AgentMemoryError {
   constructor(message: string) {
-    super('REDIS_ERROR', message);
+    super('COMPUTE_FAILED', message);
     this.name = 'ComputeFailedError';
   }
 }

@@ -2,7 +2,7 @@
 // getOrCompute (coalescing, errors, stale-while-revalidate, XFetch), and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/local-redis.js';
-import { Cache } from '../../src/cache/cache.js';
+import { Cache, ComputeFailedError } from '../../src/cache/cache.js';
 import { connect } from '../../src/connection/connect.js';
 import { InvalidArgumentError, TimeoutError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
@@ -133,6 +133,25 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache (%s)
     expect(await f.connection.send(['EXISTS', lock], { key: lock })).toBe(0);
     expect(await cache.getOrCompute('k', () => 'recovered')).toBe('recovered');
     expect(cache.stats()).toMatchObject({ computeErrors: 1, computes: 2 });
+  });
+
+  it('a caller waiting on another instance’s failed compute gets a ComputeFailedError with its message', async () => {
+    const computing = f.cache({ name: 'goc-remote-error' });
+    const waiting = new Cache(f.connection, f.keyspace, { name: 'goc-remote-error' }); // as in another process
+    try {
+      const first = computing.getOrCompute('k', async () => {
+        await sleep(300);
+        throw new Error('model overloaded');
+      });
+      await sleep(50);
+      const second = waiting.getOrCompute('k', () => 'never');
+      await expect(first).rejects.toThrow('model overloaded');
+      const error = await second.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ComputeFailedError);
+      expect(error).toMatchObject({ code: 'COMPUTE_FAILED', message: expect.stringContaining('model overloaded') });
+    } finally {
+      await waiting.close();
+    }
   });
 
   it('stale-while-revalidate serves the expired value at once and refreshes it in the background', async () => {

@@ -137,7 +137,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache (%s)
 
   it('a caller waiting on another instance’s failed compute gets a ComputeFailedError with its message', async () => {
     const computing = f.cache({ name: 'goc-remote-error' });
-    const waiting = new Cache(f.connection, f.keyspace, { name: 'goc-remote-error' }); // as in another process
+    // As in another process; its slow safety-net poll leaves the failure event to wake it.
+    const waiting = new Cache(f.connection, f.keyspace, { name: 'goc-remote-error', stampede: { pollIntervalMs: 5000 } });
     try {
       const first = computing.getOrCompute('k', async () => {
         await sleep(300);

@@ -10,7 +10,7 @@ import { harness, targetsWithCluster } from '../harness/index.js';
 import { sleep } from '../session/fixture.js';
 import { cacheFixture, type CacheFixture } from './fixture.js';
 
-describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache (%s)', (_, target) => {
+describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as const))('cache (%s)', (_, target) => {
   let f: CacheFixture;
   beforeAll(async () => {
     f = await cacheFixture(target);

@@ -21,7 +21,7 @@ class CountingEmbeddings extends FakeEmbeddings {
   }
 }
 
-describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('embedding and LLM caches (%s)', (_, target) => {
+describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as const))('embedding and LLM caches (%s)', (_, target) => {
   let f: CacheFixture;
   beforeAll(async () => {
     f = await cacheFixture(target);

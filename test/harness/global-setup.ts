@@ -1,10 +1,12 @@
 // Vitest global setup: starts the real servers every suite runs against (Redis 8, with a TLS port
-// signed by a throwaway CA, Redis 7, a 3-master Redis 8 cluster) on free loopback ports, and stops
+// signed by a throwaway CA, Redis 7, a 3-master Redis 8 cluster with an ACL user) on free loopback ports, and stops
 // them afterwards. REDIS_URL replaces the local servers with an external one; REDISEARCH_URL
 // enables the RediSearch suites.
+import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import {
   findRedisServer,
+  rawCommand,
   makeTestCertificates,
   startCluster,
   startRedis,
@@ -44,7 +46,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } else {
       say('no Redis 7 binary (apt-get install redis-server): the Redis 7 runs are skipped.');
     }
-    info.cluster = { nodes: cluster.nodes, version: cluster.version };
+    // An ACL user on every node (ACL users are per node), for suites that run as one, as on
+    // Azure Managed Redis where the default user is off.
+    const acl = { username: 'am-harness', password: randomBytes(16).toString('hex') };
+    await Promise.all(cluster.nodes.map((n) => rawCommand(n.port, `ACL SETUSER ${acl.username} on >${acl.password} ~* &* +@all`)));
+    info.cluster = { nodes: cluster.nodes, version: cluster.version, acl };
     say(`Redis Cluster (${cluster.nodes.length} masters, Redis ${cluster.version}) at ${cluster.nodes.map((n) => n.port).join(', ')}`);
   }
   if (!info.redisearchUrl) {

@@ -15,11 +15,14 @@ export interface RedisTarget {
   nodes?: { host: string; port: number }[];
   /** Version of the binary the harness started; null for an external server. */
   version: string | null;
+  /** Connect as this ACL user (the `cluster-acl` target). */
+  user?: { username: string; password: string };
 }
 
 export interface HarnessInfo {
   targets: RedisTarget[];
-  cluster: { nodes: { host: string; port: number }[]; version: string } | null;
+  /** The cluster, and an ACL user (all commands, all keys) the harness made on every node. */
+  cluster: { nodes: { host: string; port: number }[]; version: string; acl: { username: string; password: string } } | null;
   /** Redis 8's TLS port, its certificate signed by a throwaway CA (PEM); null with REDIS_URL. */
   tls: { host: string; port: number; ca: string } | null;
   binaries: { redis8?: string; redis7?: string };
@@ -37,12 +40,17 @@ export const harness = (): HarnessInfo => inject('harness');
 /** Every single-server target (Redis 8 and Redis 7, or the external one). */
 export const targets = (): RedisTarget[] => harness().targets;
 
-/** The single-server targets plus the harness's Redis Cluster: for suites that must run on both. */
-export const targetsWithCluster = (): RedisTarget[] => {
+/**
+ * The single-server targets plus the harness's Redis Cluster: for suites that must run on both.
+ * `{ asAclUser: true }` adds `cluster-acl`: the same cluster, connected as an ACL user with the
+ * OSS cluster policy, as an application on Azure Managed Redis runs (the session and cache suites).
+ */
+export const targetsWithCluster = ({ asAclUser = false } = {}): RedisTarget[] => {
   const cluster = harness().cluster;
   if (!cluster) return targets();
   const first = cluster.nodes[0]!;
-  return [...targets(), { name: 'cluster', url: `redis://${first.host}:${first.port}`, nodes: cluster.nodes, version: cluster.version }];
+  const base = { url: `redis://${first.host}:${first.port}`, nodes: cluster.nodes, version: cluster.version };
+  return [...targets(), { name: 'cluster', ...base }, ...(asAclUser ? [{ name: 'cluster-acl', ...base, user: cluster.acl }] : [])];
 };
 
 /** Targets that have Redis 8 vector sets. */
@@ -52,8 +60,9 @@ export const redis8Targets = (): RedisTarget[] => targets().filter((t) => t.name
 export const uniquePrefix = (label = 't'): string => `${label}${randomBytes(4).toString('hex')}`;
 
 export async function connectTo(target: RedisTarget, overrides: Partial<ConnectionConfig> = {}): Promise<RedisConnection> {
-  const endpoint = target.nodes ? { nodes: target.nodes } : { url: target.url };
-  return connect({ ...endpoint, ...overrides } as ConnectionConfig);
+  const endpoint = target.nodes ? { nodes: target.nodes, clusterPolicy: 'oss' as const } : { url: target.url };
+  const auth = target.user ? { auth: { type: 'password' as const, ...target.user } } : {};
+  return connect({ ...endpoint, ...auth, ...overrides } as ConnectionConfig);
 }
 
 export async function connectToCluster(overrides: Partial<ConnectionConfig> = {}): Promise<RedisConnection> {

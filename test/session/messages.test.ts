@@ -10,7 +10,7 @@ import { sessionFixture, type SessionFixture } from './fixture.js';
 
 const texts = (messages: Message[]) => messages.map((m) => m.content);
 
-describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session messages (%s)', (_, target) => {
+describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as const))('session messages (%s)', (_, target) => {
   let f: SessionFixture;
   beforeAll(async () => {
     f = await sessionFixture(target);

@@ -5,7 +5,7 @@ import { ConflictError, InvalidArgumentError } from '../../src/errors.js';
 import { targetsWithCluster } from '../harness/index.js';
 import { sessionFixture, type SessionFixture } from './fixture.js';
 
-describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('reasoning state (%s)', (_, target) => {
+describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as const))('reasoning state (%s)', (_, target) => {
   let f: SessionFixture;
   beforeAll(async () => {
     f = await sessionFixture(target);

@@ -9,7 +9,7 @@ import { SessionStore } from '../../src/session/store.js';
 import { harness, targetsWithCluster } from '../harness/index.js';
 import { sessionFixture, sleep, type SessionFixture } from './fixture.js';
 
-describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session store (%s)', (_, target) => {
+describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as const))('session store (%s)', (_, target) => {
   let f: SessionFixture;
   beforeAll(async () => {
     f = await sessionFixture(target);

@@ -6,7 +6,7 @@ import type { SessionKeys } from '../../src/keys.js';
 import { targetsWithCluster } from '../harness/index.js';
 import { sessionFixture, sleep, type SessionFixture } from './fixture.js';
 
-describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session TTL (%s)', (_, target) => {
+describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as const))('session TTL (%s)', (_, target) => {
   let f: SessionFixture;
   beforeAll(async () => {
     f = await sessionFixture(target);

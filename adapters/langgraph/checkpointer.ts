@@ -98,6 +98,15 @@ export class AgentMemoryCheckpointer extends BaseCheckpointSaver {
     await this.store.deleteThread(threadId);
   }
 
+  /**
+   * Not part of LangGraph's interface: keeps the newest `keepLast` checkpoints of each namespace of
+   * a thread and deletes the rest (their writes, and channel values nothing kept uses). History
+   * (`getStateHistory`) then ends at the oldest kept checkpoint. Returns how many were deleted.
+   */
+  async pruneThread(threadId: string, keepLast: number): Promise<number> {
+    return this.store.prune(threadId, { keepLast });
+  }
+
   async #toTuple(stored: StoredCheckpoint, knownMetadata?: CheckpointMetadata): Promise<CheckpointTuple> {
     const checkpoint = (await this.#load(stored.checkpoint)) as Checkpoint;
     const versions = new Map(stored.values.map((v) => [v.channel, v]));

@@ -11,6 +11,7 @@ import { parseInput } from '../validate.js';
 const PUT = script('checkpoint-put-5');
 const PUT_WRITES = script('checkpoint-put-writes-5');
 const READ = script('checkpoint-read-5');
+const PRUNE = script('checkpoint-prune-5');
 
 export const CheckpointStoreOptionsSchema = z
   .object({
@@ -84,6 +85,14 @@ export interface CheckpointQuery {
 
 const NamespaceSchema = z.string().max(2048, 'must be at most 2048 characters');
 const CheckpointIdSchema = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const PruneOptionsSchema = z
+  .object({
+    /** How many of the newest checkpoints of each namespace stay (at least 1). */
+    keepLast: z.number().int().min(1),
+    /** Only this namespace (default: every namespace of the thread). */
+    ns: NamespaceSchema.optional(),
+  })
+  .strict();
 const TypeSchema = z.string().min(1).max(64).regex(/^[^\n]+$/, 'must not contain a newline');
 
 const hex = (text: string): string => Buffer.from(text, 'utf8').toString('hex');
@@ -217,6 +226,18 @@ export class CheckpointStore {
       if (batch.length < 500) return;
       offset -= gone.length;
     }
+  }
+
+  /**
+   * Keeps only the newest `keepLast` checkpoints of each namespace of a thread (or of `ns` alone),
+   * deleting older ones with their writes and the channel values nothing kept refers to. One
+   * round trip. Returns how many checkpoints were deleted.
+   *
+   * @example await checkpoints.prune('thread-1', { keepLast: 20 });
+   */
+  async prune(threadId: string, options: { keepLast: number; ns?: string }): Promise<number> {
+    const { keepLast, ns } = parseInput(PruneOptionsSchema, options, 'prune options');
+    return runScript<number>(this.#connection, PRUNE, this.#threadKeys(threadId), [ns === undefined ? '*' : hex(ns), String(keepLast)]);
   }
 
   /** Deletes every checkpoint and write of a thread. */

@@ -97,6 +97,32 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     for (const ms of await pttls(f)) expect(ms).toBeLessThanOrEqual(5000); // later keys inherit the first deadline
   });
 
+  it('prunes a thread to its newest checkpoints per namespace, keeping every channel value they use', async () => {
+    const s = saver();
+    const meta = { source: 'loop' as const, step: 0, parents: {} };
+    let parent: string | undefined;
+    for (let step = 1; step <= 10; step++) {
+      const checkpoint = { ...emptyCheckpoint(), id: `c${String(step).padStart(2, '0')}`, channel_values: { doc: 'a long document', step }, channel_versions: { doc: 1, step } };
+      const cfg = await s.put({ configurable: { thread_id: 'pruned', ...(parent ? { checkpoint_id: parent } : {}) } }, checkpoint, { ...meta, step }, step === 1 ? { doc: 1, step } : { step });
+      await s.putWrites(cfg, [['step', step + 1]], `task-${step}`);
+      parent = checkpoint.id;
+    }
+    for (const id of ['k1', 'k2']) await s.put({ configurable: { thread_id: 'pruned', checkpoint_ns: 'child' } }, { ...emptyCheckpoint(), id }, meta, {});
+    const k = keys.checkpointThread('pruned');
+    const hlen = (key: string) => connection.send<number>(['HLEN', key], { key });
+    expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([11, 10]); // doc once, step ×10
+
+    expect(await s.pruneThread('pruned', 3)).toBe(7);
+    const listed: string[] = [];
+    for await (const t of s.list({ configurable: { thread_id: 'pruned' } })) listed.push(`${t.config.configurable?.checkpoint_ns}/${t.checkpoint.id}`);
+    expect(listed.sort()).toEqual(['/c08', '/c09', '/c10', 'child/k1', 'child/k2']);
+    const latest = await s.getTuple({ configurable: { thread_id: 'pruned' } });
+    expect(latest?.checkpoint.channel_values).toEqual({ doc: 'a long document', step: 10 }); // doc was written at step 1
+    expect(latest?.pendingWrites).toEqual([['task-10', 'step', 11]]);
+    expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([4, 3]);
+    await expect(s.pruneThread('pruned', 0)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   it('lists only its own tenant’s threads', async () => {
     const a = saver({ tenant: 'acme' });
     const b = saver({ tenant: 'globex' });

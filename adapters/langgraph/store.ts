@@ -113,6 +113,16 @@ export class AgentMemoryStore extends BaseStore {
     return this.#opened;
   }
 
+  /**
+   * Not part of LangGraph's interface: deletes every item under a namespace prefix of at least one
+   * label, e.g. all of a user's memories when they ask to be forgotten. Returns how many.
+   *
+   * @example await store.deleteNamespaces(['memories', userId]);
+   */
+  async deleteNamespaces(prefix: string[]): Promise<number> {
+    return (await this.documents()).deleteNamespaces(prefix);
+  }
+
   override async start(): Promise<void> {
     await this.documents();
   }

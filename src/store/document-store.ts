@@ -424,6 +424,26 @@ export class DocumentStore {
   }
 
   /**
+   * Deletes every document (and its vectors) in the namespaces under `prefix`, e.g. everything a
+   * user's namespaces hold: `deleteNamespaces(['memories', userId])`. The prefix needs at least one
+   * label. Pages of 500, each one write per namespace. Returns how many documents were deleted.
+   */
+  async deleteNamespaces(prefix: Namespace): Promise<number> {
+    const path = parseInput(NamespaceSchema, prefix, 'namespace prefix');
+    let deleted = 0;
+    let previous = '';
+    for (;;) {
+      const page = await this.search(path, { limit: 500, refreshTtl: false });
+      if (page.length === 0) return deleted;
+      const first = JSON.stringify([page[0]!.namespace, page[0]!.key]);
+      if (first === previous) throw new Error(`deleteNamespaces: ${first} is still there after its deletion`);
+      previous = first;
+      await this.write(page.map((d) => ({ namespace: d.namespace, key: d.key, value: null })));
+      deleted += page.length;
+    }
+  }
+
+  /**
    * Namespaces holding at least one live document, sorted label by label, filtered by `prefix` /
    * `suffix` (`'*'` matches any label), truncated to `maxDepth` labels, then paginated. Namespaces
    * found empty are removed from the registry on the way.

@@ -182,6 +182,19 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     expect(await store.listNamespaces({ prefix: ['a'] })).toEqual([['a', 'one'], ['a', 'two']]);
   });
 
+  it('deletes everything under a namespace prefix, vectors included, and nothing else', async () => {
+    const store = storeOf({ index: { dims: DIMS, embed: embeddings, fields: ['text'] } });
+    await store.put(['memories', 'alice'], 'diet', { text: 'Alice is vegetarian' });
+    await store.put(['memories', 'alice', 'prefs'], 'seat', { text: 'Alice likes the window seat' });
+    await store.put(['memories', 'alicia'], 'diet', { text: 'Alicia eats fish' });
+    await store.put(['memories', 'bob'], 'diet', { text: 'Bob is vegetarian too' });
+    expect(await store.deleteNamespaces(['memories', 'alice'])).toBe(2);
+    expect(await store.search(['memories', 'alice'], { query: 'vegetarian' })).toEqual([]);
+    expect((await store.listNamespaces()).sort()).toEqual([['memories', 'alicia'], ['memories', 'bob']]);
+    expect((await store.search(['memories'], { query: 'vegetarian' })).map((i) => i.key)).toEqual(['diet', 'diet']);
+    await expect(store.deleteNamespaces([])).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   it('keeps stores apart by name, and rejects bad input before writing', async () => {
     const one = storeOf();
     const two = storeOf();

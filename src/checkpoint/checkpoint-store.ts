@@ -19,7 +19,8 @@ export const CheckpointStoreOptionsSchema = z
     tenant: KeyPartSchema.optional(),
     /**
      * How long a thread is kept: `sliding` (every write and read moves the deadline of the whole
-     * thread), `fixed` (from its first checkpoint) or `none` (default: until `deleteThread`).
+     * thread; a read only when it would move by at least min(1% of the TTL, 1 s)), `fixed` (from
+     * its first checkpoint) or `none` (default: until `deleteThread`).
      */
     ttl: TtlPolicySchema.default({ mode: 'none' }),
     /** Checkpoints read per round trip while listing. Default 32. */

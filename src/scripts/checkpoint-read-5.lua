@@ -8,7 +8,8 @@
   ARGV[3]  checkpoint id hex: only checkpoints before this one ('' for no bound)
   ARGV[4]  how many members of the id set to skip (paging)
   ARGV[5]  how many members of the id set to examine
-  ARGV[6]  TTL in ms to refresh when something was found ('0': none; only for sliding TTLs)
+  ARGV[6]  TTL in ms to refresh when something was found ('0': none; only for sliding TTLs;
+           moved only when it would move by at least min(1% of the TTL, 1 s))
 
   A record is '<json head>\n<bytes>'; the head's 'b' lists the blob fields of its channel values.
   Returns { examined, member, record, { blob field, value, … }, { write, … }, member, … }.
@@ -54,5 +55,5 @@ for _, member in ipairs(members) do
     end
   end
 end
-if #out > 1 and tonumber(ARGV[6]) > 0 then expire_thread(tonumber(ARGV[6]), 'sliding', false) end
+if #out > 1 and tonumber(ARGV[6]) > 0 then expire_thread(tonumber(ARGV[6]), 'refresh', false) end
 return out

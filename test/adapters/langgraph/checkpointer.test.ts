@@ -83,6 +83,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     const k = keys.checkpointThread('slide');
     const pttls = async (thread: typeof k) => Promise.all(Object.values(thread).map((key) => connection.send<number>(['PTTL', key], { key })));
     for (const ms of await pttls(k)) expect(ms).toBeGreaterThan(55_000);
+    // A read just after a write leaves the deadline alone (it would move by less than 1 s).
+    await connection.send(['PEXPIRE', k.blobs, '50000'], { key: k.blobs });
+    await sliding.getTuple({ configurable: { thread_id: 'slide' } });
+    expect(await connection.send<number>(['PTTL', k.blobs], { key: k.blobs })).toBeLessThanOrEqual(50_000);
     for (const key of Object.values(k)) await connection.send(['PEXPIRE', key, '5000'], { key });
     expect(await sliding.getTuple({ configurable: { thread_id: 'slide' } })).toBeDefined();
     for (const ms of await pttls(k)) expect(ms).toBeGreaterThan(55_000); // the read moved every key

@@ -227,10 +227,11 @@ export class Cache {
     try {
       for (;;) {
         const token = randomUUID();
+        const readAt = this.#near?.epoch();
         const [entry, locked] = await runScript<[Buffer | null, number]>(this.#connection, LOCK, [this.#keys.entry(id), this.#keys.lock(id)], [token, String(lockTtlMs)], { buffers: true });
         const filled = entry ? decodeEntry(entry) : null;
         if (filled) {
-          this.#remember(id, entry!, filled);
+          this.#remember(id, entry!, filled, readAt);
           return filled.value as T;
         }
         if (locked === 1) {
@@ -354,20 +355,24 @@ export class Cache {
     const entry = this.#keys.entry(id);
     const { ttl } = this.options;
     const args = ttl.mode === 'sliding' ? ['GETEX', entry, 'PX', String(Math.round(ttl.seconds * 1000))] : ['GET', entry];
+    const readAt = this.#near?.epoch();
     const raw = await this.#connection.send<Buffer | null>(args, { key: entry, buffers: true, readonly: ttl.mode !== 'sliding' });
     const decoded = raw ? decodeEntry(raw) : null;
     if (!decoded) return undefined;
-    this.#remember(id, raw!, decoded);
+    this.#remember(id, raw!, decoded, readAt);
     return decoded;
   }
 
-  /** Copies an entry into the near cache for no longer than Redis keeps it fresh. */
-  #remember(id: string, encoded: Buffer, entry: Entry): void {
+  /**
+   * Copies an entry into the near cache for no longer than Redis keeps it fresh. `readAt`: the near
+   * cache's epoch before the entry was read (the copy is dropped if the entry changed meanwhile).
+   */
+  #remember(id: string, encoded: Buffer, entry: Entry, readAt?: number): void {
     if (!this.#near) return;
     const { ttl } = this.options;
     const bound = ttl.mode === 'fixed' ? entry.freshUntil - Date.now() : ttl.mode === 'sliding' ? ttl.seconds * 1000 : 0;
     if (ttl.mode === 'fixed' && bound <= 0) return;
-    this.#near.set(id, encoded, bound);
+    this.#near.set(id, encoded, bound, readAt);
   }
 
   #failsOpen(error: unknown): boolean {

@@ -172,6 +172,9 @@ export interface DocumentStoreKeys {
 /** A document store's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */
 export const DocumentStoreNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'may contain only letters, digits, _ and - (1 to 48)');
 
+/** A vector scope from its hash tag: the tag, and the tag as a query-safe token (hex). */
+export const vectorScope = (tag: string): { tag: string; token: string } => ({ tag, token: Buffer.from(tag, 'utf8').toString('hex') });
+
 /** Builds key names under one prefix. Validates every part before any key is formed. */
 export class Keyspace {
   readonly prefix: string;
@@ -204,8 +207,7 @@ export class Keyspace {
   /** The hash tag and query-safe token of a memory scope. */
   memoryScope(ref: MemoryScopeRef): { tag: string; token: string } {
     const { tenant = DEFAULT_TENANT, userId, agentId } = parseInput(MemoryScopeSchema, ref, 'memory scope');
-    const tag = agentId === undefined ? `{${tenant}:${userId}}` : `{${tenant}:${userId}:${agentId}}`;
-    return { tag, token: Buffer.from(tag, 'utf8').toString('hex') };
+    return vectorScope(agentId === undefined ? `{${tenant}:${userId}}` : `{${tenant}:${userId}:${agentId}}`);
   }
 
   /** The keys of a vector index namespace: where its definition lives, and each scope's keys. */

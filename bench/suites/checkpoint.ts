@@ -57,12 +57,11 @@ export async function checkpointSuite(ctx: SuiteContext): Promise<SuiteResult> {
   // One graph step: put the next checkpoint of a thread, then read the thread's latest back.
   const threadSteps = new Map<string, { step: number; parent: string | undefined }>();
   const step = async (saver: BaseCheckpointSaver, threadId: string) => {
-    const key = `${threadId}`;
-    const state = threadSteps.get(key) ?? { step: 0, parent: undefined };
+    const state = threadSteps.get(threadId) ?? { step: 0, parent: undefined };
     const { checkpoint, newVersions } = stepCheckpoint(state.step);
     const config = { configurable: { thread_id: threadId, checkpoint_ns: '', ...(state.parent ? { checkpoint_id: state.parent } : {}) } };
     const saved = await saver.put(config, checkpoint, { source: 'loop', step: state.step, parents: {} }, newVersions);
-    threadSteps.set(key, { step: state.step + 1, parent: checkpoint.id });
+    threadSteps.set(threadId, { step: state.step + 1, parent: checkpoint.id });
     const tuple = await saver.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: '' } });
     // At high concurrency another step of the same thread may have landed since: never an older one.
     if (!tuple || tuple.checkpoint.id < String(saved.configurable?.checkpoint_id)) throw new Error(`${threadId}: read back an older checkpoint`);

@@ -58,7 +58,7 @@ export interface WriteInput {
   value: TypedValue;
 }
 
-export interface StoredWrite extends WriteInput {}
+export type StoredWrite = WriteInput;
 
 export interface StoredCheckpoint {
   threadId: string;

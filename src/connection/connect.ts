@@ -20,11 +20,11 @@ import {
   AgentMemoryError,
   ConnectionError,
   CredentialsError,
+  InvalidArgumentError,
   RedisCommandError,
   TimeoutError,
 } from '../errors.js';
 import { definedOnly } from '../defined.js';
-import { InvalidArgumentError } from '../errors.js';
 import { parseInput } from '../validate.js';
 import {
   ConnectionConfigSchema,

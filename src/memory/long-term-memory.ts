@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
-import { KeyPartSchema, type Keyspace, type MemoryScopeRef } from '../keys.js';
+import { KeyPartSchema, vectorScope, type Keyspace, type MemoryScopeRef } from '../keys.js';
 import { SecondsSchema } from '../ttl.js';
 import { parseInput } from '../validate.js';
 import { parseFilter, type Filter } from '../vector/filter.js';
@@ -333,7 +333,7 @@ export class LongTermMemory {
     for await (const keys of this.index.connection.scan(`${prefix}*:ids`)) {
       for (const key of keys) {
         const tag = key.slice(prefix.length, -':ids'.length);
-        scopes.push({ tag, token: Buffer.from(tag, 'utf8').toString('hex') });
+        scopes.push(vectorScope(tag));
       }
     }
     return scopes;

@@ -9,7 +9,7 @@ import type { ServerCapabilities } from '../connection/capabilities.js';
 import type { RedisConnection } from '../connection/connect.js';
 import type { EmbeddingsLike } from '../embeddings/embedder.js';
 import { InvalidArgumentError } from '../errors.js';
-import { DocumentStoreNameSchema, type DocumentNamespaceKeys, type DocumentStoreKeys, type Keyspace } from '../keys.js';
+import { DocumentStoreNameSchema, vectorScope, type DocumentNamespaceKeys, type DocumentStoreKeys, type Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { SecondsSchema } from '../ttl.js';
 import { checkSize, encodeJson, parseInput } from '../validate.js';
@@ -190,7 +190,7 @@ export class DocumentStore {
   #namespace(path: readonly string[]): NamespaceRef {
     const encoded = encodeNamespace(path);
     const keys = this.#keys.namespace(encoded);
-    return { path: [...path], encoded, keys, scope: { tag: keys.tag, token: Buffer.from(keys.tag, 'utf8').toString('hex') } };
+    return { path: [...path], encoded, keys, scope: vectorScope(keys.tag) };
   }
 
   #scriptKeys(ns: NamespaceRef): string[] {

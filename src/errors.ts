@@ -12,16 +12,32 @@ export type ErrorCode =
   | 'INDEX_MISMATCH'
   | 'CREDENTIALS'
   | 'COMPUTE_FAILED'
+  | 'OUT_OF_MEMORY'
+  | 'SERVER_UNAVAILABLE'
   | 'REDIS_ERROR';
+
+/**
+ * Codes of failures that may pass by themselves: the same call, retried later unchanged, can
+ * succeed. Every other code needs a change (of input, config, server or data) first.
+ */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONNECTION_FAILED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'SERVER_UNAVAILABLE',
+]);
 
 /** Base class of every error the library throws. */
 export class AgentMemoryError extends Error {
   readonly code: ErrorCode;
+  /** True when the same call may succeed if retried later unchanged (see the README's error table). */
+  readonly transient: boolean;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    this.transient = TRANSIENT_CODES.has(code);
   }
 }
 
@@ -88,6 +104,26 @@ export class DimensionMismatchError extends AgentMemoryError {
 export class IndexMismatchError extends AgentMemoryError {
   constructor(message: string) {
     super('INDEX_MISMATCH', message);
+  }
+}
+
+/**
+ * Redis refused a write because it is at `maxmemory` (noeviction, or nothing left to evict).
+ * Nothing of the operation was written. Reads still work.
+ */
+export class OutOfMemoryError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('OUT_OF_MEMORY', message, options);
+  }
+}
+
+/**
+ * The server is up but cannot serve yet (LOADING its data set, CLUSTERDOWN, TRYAGAIN, MASTERDOWN)
+ * and did not recover within the command deadline; the library already retried until then.
+ */
+export class ServerUnavailableError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SERVER_UNAVAILABLE', message, options);
   }
 }
 

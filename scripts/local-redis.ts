@@ -5,7 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,21 +45,19 @@ export function binaryVersion(binary: string): string | null {
 const majorOf = (binary: string): number => Number.parseInt(binaryVersion(binary) ?? '0', 10);
 
 /**
- * A redis-server binary of the given major version, or null. Redis 8 is provisioned on first use
- * (scripts/provision-redis.sh builds Debian's source package, about two minutes, once per machine).
+ * A redis-server binary of the given major version, or null. Redis 8 always comes from
+ * scripts/provision-redis.sh, the one place that decides (REDIS8_SERVER, PATH, the cached build,
+ * or a first build from the upstream tarball, about 70 s once per machine); it prints its
+ * failure screen and throws when none can be had.
  */
 export function findRedisServer(major: 7 | 8): string | null {
-  const onPath = whichRedisServer();
   if (major === 8) {
-    if (onPath && majorOf(onPath) >= 8) return onPath;
-    const cache = process.env.REDIS8_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'redis-agent-memory');
-    const cached = join(cache, 'redis-8', 'bin', 'redis-server');
-    if (existsSync(cached) && majorOf(cached) >= 8) return cached;
     const script = fileURLToPath(new URL('./provision-redis.sh', import.meta.url));
-    const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    return out.trim().split('\n').at(-1) ?? null;
+    const env = { ...process.env, REDIS_URL: '' };
+    const out = execFileSync('bash', [script, '8'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'] });
+    return out.trim().split('\n').at(-1) || null;
   }
-  for (const candidate of [onPath, '/usr/bin/redis-server']) {
+  for (const candidate of [whichRedisServer(), '/usr/bin/redis-server']) {
     if (candidate && existsSync(candidate) && majorOf(candidate) === major) return candidate;
   }
   return null;

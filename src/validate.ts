@@ -27,15 +27,24 @@ function explain(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { path: string
 }
 
 /**
- * JSON-encodes a value the caller gave, turning what JSON cannot hold (circular references,
- * BigInt) into an InvalidArgumentError that names `what` instead of a bare TypeError.
+ * JSON-encodes a value the caller gave: the one rule every store follows. What JSON cannot hold
+ * exactly is refused with an InvalidArgumentError that names `what` (never silently changed):
+ * circular references, BigInt, and NaN / ±Infinity (JSON.stringify would write them as null).
  */
 export function encodeJson(value: unknown, what: string, path = ''): string {
+  let bad: string | undefined;
+  let json: string | undefined;
   try {
-    return JSON.stringify(value);
+    json = JSON.stringify(value, function (this: unknown, key, v: unknown) {
+      if (typeof v === 'number' && !Number.isFinite(v) && bad === undefined) bad = `${key === '' ? 'the value' : `"${key}"`} is ${v}, which JSON cannot hold`;
+      return v;
+    });
   } catch (error) {
     throw new InvalidArgumentError(what, [{ path, message: `cannot be stored as JSON (${(error as Error).message})` }]);
   }
+  if (bad !== undefined) throw new InvalidArgumentError(what, [{ path, message: `cannot be stored as JSON: ${bad}` }]);
+  if (json === undefined) throw new InvalidArgumentError(what, [{ path, message: 'cannot be stored as JSON (undefined, a function or a symbol)' }]);
+  return json;
 }
 
 /** Throws an InvalidArgumentError when `json` is over `limit` bytes (UTF-8). */

@@ -11,6 +11,7 @@ import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint/check
 import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js';
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
+import { unlinkUserKeys } from './forget.js';
 import type { CacheOptions } from './cache/options.js';
 import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
 import type { EmbeddingsLike as Embedder } from './embeddings/embedder.js';
@@ -19,7 +20,7 @@ import { createVectorIndex, type EngineChoice } from './vector/create.js';
 import { IndexDefinitionSchema, type IndexDefinition } from './vector/types.js';
 import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
-import { SessionStore } from './session/store.js';
+import { countSessions, SessionStore } from './session/store.js';
 import { parseInput } from './validate.js';
 
 /** Options of {@link createAgentMemory}. */
@@ -170,12 +171,10 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     userTag,
     forgetUser: async (user) => {
       const tag = userTag(user);
-      const [deleted] = await Promise.all([
-        sessions.forgetUser(user),
-        ...[...caches.values()].map((c) => c.invalidateTag(tag)),
-        ...longTerms.map((m) => m.forgetUser(user)),
-      ]);
-      return deleted;
+      await Promise.all([...[...caches.values()].map((c) => c.invalidateTag(tag)), ...longTerms.map((m) => m.forgetUser(user))]);
+      // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
+      const deleted = await unlinkUserKeys(connection, keys, user, longTerms.map((m) => m.index.definition.namespace));
+      return countSessions(keys.user(user).sessionPrefix, deleted);
     },
     capabilities,
     doctor: async () =>

@@ -80,6 +80,16 @@ export interface UserKeys {
   sessions: string;
   /** A SCAN pattern that matches every key of this user and nothing else. */
   pattern: string;
+  /**
+   * A SCAN pattern that matches every key carrying this user's hash tag or one of its agent tags,
+   * in any layout (and possibly keys of other layouts too: check each with {@link owns}).
+   */
+  anyTagPattern: string;
+  /**
+   * Whether `key` is this user's: under the user's own prefix, or a long-term memory of the user
+   * (or of one of their agents) in one of `namespaces`.
+   */
+  owns(key: string, namespaces: readonly string[]): boolean;
   /** What every session key of this user starts with: `<prefix>:{t:u}:s:`. */
   sessionPrefix: string;
   /** Set of the agent ids with long-term memories of this user (their scopes have other hash tags). */
@@ -263,10 +273,14 @@ export class Keyspace {
     const tag = `{${tenant}:${userId}}`;
     const base = `${this.prefix}:${tag}`;
     const sessionPrefix = `${base}:s:`;
+    const stem = `{${tenant}:${userId}`; // a key part holds no glob character, `:` or braces
+    const memoryPrefixes = (ns: string) => [`${this.prefix}:ltm:${ns}:${tag}:`, `${this.prefix}:ltm:${ns}:${stem}:`];
     return {
       tag,
       sessions: `${base}:sessions`,
       pattern: `${base}:*`,
+      anyTagPattern: `${this.prefix}:*${stem}[}:]*`,
+      owns: (key, namespaces) => key.startsWith(`${base}:`) || namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p))),
       sessionPrefix,
       memoryAgents: `${base}:ltm-agents`,
       session: (sessionId: string): SessionKeys => {

@@ -1,6 +1,6 @@
 // Validation at the library's edge: every public input goes through a zod schema here, and a
 // failure becomes one InvalidArgumentError that names each bad field. Inner code trusts its input.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidArgumentError } from './errors.js';
 
 /**
@@ -53,4 +53,65 @@ export function checkSize(json: string, limit: number, what: string, path = ''):
   if (bytes > limit) {
     throw new InvalidArgumentError(what, [{ path, message: `is ${bytes} bytes, over the limit of ${limit}` }]);
   }
+}
+
+export type Json = z.core.util.JSONType;
+
+/**
+ * The JSON a caller gives (metadata, state, tool results, cache values) is checked, and kept as
+ * given. zod's own z.json() and z.record() rebuild objects by assignment, which silently drops a
+ * `__proto__` key; these schemas check each value in place and return the input itself, so every
+ * key round-trips exactly. Non-finite numbers, BigInt, functions, class instances and circular
+ * values are refused with the path of the bad value.
+ */
+export const JsonValueSchema = z.unknown().superRefine((value, ctx) => checkJson(value, [], new Set(), ctx)) as unknown as z.ZodType<Json>;
+
+/** An object whose keys pass `keys` and whose values pass `values`, returned as given. */
+export function jsonRecordSchema<V = Json>(keys: z.ZodType<string>, values: z.ZodType<V> = JsonValueSchema as unknown as z.ZodType<V>): z.ZodType<Record<string, V>> {
+  return z.unknown().superRefine((input, ctx) => {
+    if (!isPlainObject(input)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a plain object' });
+      return;
+    }
+    for (const key of Object.keys(input)) {
+      for (const issue of keys.safeParse(key).error?.issues ?? []) ctx.addIssue({ code: 'custom', path: [key], message: `key: ${issue.message}` });
+      for (const issue of values.safeParse(input[key]).error?.issues ?? []) ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+    }
+  }) as unknown as z.ZodType<Record<string, V>>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function checkJson(value: unknown, path: PropertyKey[], ancestors: Set<object>, ctx: z.core.$RefinementCtx): void {
+  const fail = (message: string) => ctx.addIssue({ code: 'custom', path, message });
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) fail(`${value} is not a JSON number`);
+      return;
+    case 'object':
+      break;
+    default:
+      fail(`a ${typeof value} is not JSON`);
+      return;
+  }
+  if (value === null) return;
+  if (!Array.isArray(value) && !isPlainObject(value)) {
+    fail(`a ${value.constructor?.name ?? 'non-plain'} object is not JSON (give plain objects and arrays)`);
+    return;
+  }
+  if (ancestors.has(value)) {
+    fail('is circular');
+    return;
+  }
+  ancestors.add(value);
+  if (Array.isArray(value)) value.forEach((item, i) => checkJson(item, [...path, i], ancestors, ctx));
+  else for (const key of Object.keys(value)) checkJson(value[key], [...path, key], ancestors, ctx);
+  ancestors.delete(value);
 }

@@ -8,7 +8,7 @@ import type { EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import { KeyPartSchema, vectorScope, type Keyspace, type MemoryScopeRef } from '../keys.js';
 import { SecondsSchema } from '../ttl.js';
-import { parseInput } from '../validate.js';
+import { jsonRecordSchema, parseInput } from '../validate.js';
 import { parseFilter, type Filter } from '../vector/filter.js';
 import { similarity } from '../vector/items.js';
 import type { Scope, VectorIndex, VectorItem } from '../vector/types.js';
@@ -22,7 +22,7 @@ export const MemoryInputSchema = z
   .object({
     text: z.string().min(1, 'must not be empty').max(100_000),
     /** Any JSON; fields declared filterable in the memory's `fields` are also indexed for filters. */
-    metadata: z.record(z.string(), z.json()).optional(),
+    metadata: jsonRecordSchema(z.string()).optional(),
     /** Labels, filterable as the `tags` field. */
     tags: z.array(TagSchema).max(64).optional(),
     /** 0 (trivial) to 1 (essential); used by blended scoring. Default 0.5. */

@@ -16,11 +16,13 @@
 ]]
 --- @include "session"
 
+local s = open_for_write()
 local now = now_ms()
 local batch = ARGV[8]
 local n = tonumber(ARGV[9])
 local flags, fresh = {}, {}
 
+local remembered = false
 if batch ~= '' and redis.call('ZSCORE', KEYS[5], 'b:' .. batch) then
   for i = 1, n do flags[i] = '0' end
 else
@@ -31,10 +33,10 @@ else
     else
       flags[i] = '1'
       fresh[#fresh + 1] = ARGV[9 + 2 * i]
-      if dedupe ~= '' then redis.call('ZADD', KEYS[5], now, 'm:' .. dedupe) end
+      if dedupe ~= '' then redis.call('ZADD', KEYS[5], now, 'm:' .. dedupe); remembered = true end
     end
   end
-  if batch ~= '' then redis.call('ZADD', KEYS[5], now, 'b:' .. batch) end
+  if batch ~= '' then redis.call('ZADD', KEYS[5], now, 'b:' .. batch); remembered = true end
   local window = tonumber(ARGV[7])
   if redis.call('ZCARD', KEYS[5]) > window then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -window - 1) end
 end
@@ -61,5 +63,7 @@ if max > 0 and length > max then
 end
 if ARGV[6] == 'summarize' and pending == 0 then pending = redis.call('LLEN', KEYS[6]) end
 
-touch_for_write(now, written, #fresh)
+local fields = { 'n_msgs', length, 'n_pending', pending }
+if remembered and not s.idem then table.insert(fields, 'idem'); table.insert(fields, '1') end
+touch_for_write(now, s, fields, written, #fresh)
 return { #fresh, length, pending, table.concat(flags) }

@@ -9,13 +9,15 @@
 ]]
 --- @include "session"
 
-local removed = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[6])
-if ARGV[5] == 'session' then
-  redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+-- Frees memory, so it runs at maxmemory too (no refuse_if_oom): UNLINK and HDEL need none.
+local s = load_session()
+local removed = s and (redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[6])) or 0
+if ARGV[5] == 'session' or not s then
+  drop_session_keys()
   redis.call('ZREM', KEYS[7], ARGV[1])
-elseif redis.call('EXISTS', KEYS[2]) == 1 then
+else
   redis.call('UNLINK', KEYS[1], KEYS[6])
   redis.call('HDEL', KEYS[2], 'summary', 'summary_v')
-  touch_for_write(now_ms(), {}, 0)
+  touch_for_write(now_ms(), s, { 'n_msgs', 0, 'n_pending', 0 }, {}, 0)
 end
 return removed

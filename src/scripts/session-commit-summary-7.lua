@@ -11,11 +11,13 @@
 ]]
 --- @include "session"
 
+local s = open_for_write()
+if s.fresh then return redis.error_reply('AM_CONFLICT the session is gone; nothing to summarize') end
 local version = tonumber(redis.call('HGET', KEYS[2], 'summary_v') or '0')
 if tonumber(ARGV[5]) ~= version then
   return redis.error_reply('AM_CONFLICT the summary is at version ' .. version .. ', not ' .. ARGV[5])
 end
-redis.call('HSET', KEYS[2], 'summary', ARGV[7], 'summary_v', version + 1)
 redis.call('LTRIM', KEYS[6], tonumber(ARGV[6]), -1)
-touch_for_write(now_ms(), {}, 0)
+local fields = { 'summary', ARGV[7], 'summary_v', version + 1, 'n_pending', redis.call('LLEN', KEYS[6]) }
+touch_for_write(now_ms(), s, fields, {}, 0)
 return version + 1

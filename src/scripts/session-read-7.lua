@@ -15,7 +15,7 @@
 ]]
 --- @include "session"
 
-if not touch_for_read() then return { 0 } end
+if not open_for_read() then return { 0 } end
 local messages = {}
 if ARGV[5] ~= '' then messages = redis.call('LRANGE', KEYS[1], ARGV[5], ARGV[6]) end
 local meta, pttl, state, tools, pending = {}, -1, {}, {}, {}

@@ -11,9 +11,13 @@
 ]]
 --- @include "session"
 
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[5], ARGV[6]) end
+local s = open_for_write()
+local fields = {}
+if ARGV[5] ~= '' and redis.call('HSET', KEYS[4], ARGV[5], ARGV[6]) == 1 then
+  fields = { 'n_tools', s.n_tools + 1 }
+end
 local n = tonumber(ARGV[7])
-for i = 1, n do redis.call('HSET', KEYS[2], 'm:' .. ARGV[6 + 2 * i], ARGV[7 + 2 * i]) end
+for i = 1, n do table.insert(fields, 'm:' .. ARGV[6 + 2 * i]); table.insert(fields, ARGV[7 + 2 * i]) end
 for i = 8 + 2 * n, #ARGV do redis.call('HDEL', KEYS[2], 'm:' .. ARGV[i]) end
-touch_for_write(now_ms(), { 4 }, 0)
+touch_for_write(now_ms(), s, fields, { 4 }, 0)
 return 1

@@ -14,6 +14,7 @@
 ]]
 --- @include "session"
 
+local s = open_for_write()
 local version = tonumber(redis.call('HGET', KEYS[2], 'state_v') or '0')
 if ARGV[6] ~= '' and tonumber(ARGV[6]) ~= version then
   return redis.error_reply('AM_CONFLICT the state is at version ' .. version .. ', not ' .. ARGV[6] .. '; reload it and retry')
@@ -21,7 +22,7 @@ end
 
 local n = tonumber(ARGV[8])
 local replace = ARGV[5] == 'replace'
-local bytes = replace and 0 or tonumber(redis.call('HGET', KEYS[2], 'state_bytes') or '0')
+local bytes = replace and 0 or s.state_bytes
 local function size_of(field)
   local len = redis.call('HSTRLEN', KEYS[3], field)
   if len == 0 and redis.call('HEXISTS', KEYS[3], field) == 0 then return 0 end
@@ -42,6 +43,5 @@ end
 if replace then redis.call('DEL', KEYS[3]) end
 for i = 1, n do redis.call('HSET', KEYS[3], ARGV[7 + 2 * i], ARGV[8 + 2 * i]) end
 for i = 9 + 2 * n, #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]) end
-redis.call('HSET', KEYS[2], 'state_v', version + 1, 'state_bytes', bytes)
-touch_for_write(now_ms(), { 3 }, 0)
+touch_for_write(now_ms(), s, { 'state_v', version + 1, 'state_bytes', bytes }, { 3 }, 0)
 return version + 1

@@ -3,8 +3,9 @@
 // LangChain adapter translates, this file only stores.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { jsonRecordSchema } from '../validate.js';
 
-const JsonObjectSchema = z.record(z.string(), z.json());
+const JsonObjectSchema = jsonRecordSchema(z.string());
 
 /** A part of a multimodal message, e.g. `{ type: 'text', text }` or `{ type: 'image_url', image_url }`. */
 const ContentPartSchema = JsonObjectSchema.refine((part) => typeof part.type === 'string', {

@@ -38,5 +38,6 @@ export type ResolvedSessionStoreOptions = z.output<typeof SessionStoreOptionsSch
 
 /** `[mode, milliseconds]` as the session scripts take them. */
 export function ttlArgs(policy: TtlPolicy): [string, string] {
-  return [policy.mode, policy.mode === 'none' ? '0' : String(Math.round(policy.seconds * 1000))];
+  // A positive TTL never rounds to 0 ms (which would mean expiring at once, or forever elsewhere).
+  return [policy.mode, policy.mode === 'none' ? '0' : String(Math.max(1, Math.ceil(policy.seconds * 1000)))];
 }

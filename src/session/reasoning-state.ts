@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ConflictError } from '../errors.js';
 import { script } from '../scripts/index.js';
-import { checkSize, encodeJson, parseInput } from '../validate.js';
+import { checkSize, encodeJson, JsonValueSchema, jsonRecordSchema, parseInput } from '../validate.js';
 import type { SessionContext } from './session.js';
 
 type Json = z.core.util.JSONType;
@@ -12,8 +12,8 @@ export type StateObject = Record<string, Json>;
 
 const WRITE_STATE = script('session-write-state-7');
 const FieldName = z.string().min(1).max(256);
-const StateSchema = z.record(FieldName, z.json());
-const PatchSchema = z.record(FieldName, z.union([z.json(), z.undefined()]));
+const StateSchema = jsonRecordSchema(FieldName);
+const PatchSchema = jsonRecordSchema(FieldName, z.union([JsonValueSchema, z.undefined()]));
 const WriteOptionsSchema = z
   .object({
     /** Write only if the state is still at this version; else ConflictError and nothing is written. */
@@ -21,6 +21,7 @@ const WriteOptionsSchema = z
   })
   .strict();
 type WriteOptions = z.input<typeof WriteOptionsSchema>;
+const UpdateOptionsSchema = z.object({ maxAttempts: z.number().int().min(1).max(10_000).default(100) }).strict();
 
 export class ReasoningState {
   readonly #ctx: SessionContext;
@@ -34,8 +35,7 @@ export class ReasoningState {
   async get(): Promise<{ value: StateObject; version: number }> {
     const reply = await this.#ctx.read({ meta: true, state: true });
     if (!reply) return { value: {}, version: 0 };
-    const value: StateObject = {};
-    for (const [field, json] of reply.state) value[field] = JSON.parse(json) as Json;
+    const value: StateObject = Object.fromEntries([...reply.state].map(([field, json]) => [field, JSON.parse(json) as Json]));
     return { value, version: Number(reply.meta.get('state_v') ?? 0) };
   }
 
@@ -59,7 +59,8 @@ export class ReasoningState {
    * returns the new one (it may run more than once).
    */
   async update(fn: (current: StateObject) => StateObject | Promise<StateObject>, options: { maxAttempts?: number } = {}): Promise<{ value: StateObject; version: number }> {
-    const maxAttempts = options.maxAttempts ?? 100;
+    parseInput(z.custom((f) => typeof f === 'function', 'must be a function'), fn, 'state update function');
+    const { maxAttempts } = parseInput(UpdateOptionsSchema, options, 'state update options');
     for (let attempt = 1; ; attempt++) {
       const current = await this.get();
       const next = await fn(current.value);

@@ -3,10 +3,10 @@
 // the only extra work, and only after a trim. It must never write anything when validation fails.
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, InvalidArgumentError } from '../errors.js';
 import { SESSION_KEY_SUFFIXES, type SessionKeys } from '../keys.js';
 import { runScript, script, type LuaScript } from '../scripts/index.js';
-import { checkSize, encodeJson, parseInput } from '../validate.js';
+import { checkSize, encodeJson, JsonValueSchema, jsonRecordSchema, parseInput } from '../validate.js';
 import {
   MessageInputSchema,
   completeMessage,
@@ -89,8 +89,7 @@ const AppendOptionsSchema = z
   .strict();
 
 const ToolCallIdSchema = z.string().min(1).max(256);
-const JsonSchema = z.json();
-const MetadataPatchSchema = z.record(z.string().min(1).max(256), z.union([z.json(), z.undefined()]));
+const MetadataPatchSchema = jsonRecordSchema(z.string().min(1).max(256), z.union([JsonValueSchema, z.undefined()]));
 
 /** The plumbing every part of a session shares: its keys in script order and the common ARGV. */
 export class SessionContext {
@@ -149,8 +148,8 @@ function pairs(flat: string[]): Map<string, string> {
 
 /** Builds {@link SessionInfo} from a session's metadata hash. */
 export function sessionInfo(sessionId: string, meta: Map<string, string>, messageCount: number, pttl: number): SessionInfo {
-  const metadata: Record<string, Json> = {};
-  for (const [field, value] of meta) if (field.startsWith('m:')) metadata[field.slice(2)] = JSON.parse(value) as Json;
+  // fromEntries defines properties: a `__proto__` field stays a field.
+  const metadata = Object.fromEntries([...meta].filter(([field]) => field.startsWith('m:')).map(([field, value]) => [field.slice(2), JSON.parse(value) as Json]));
   const mode = (meta.get('ttl_mode') ?? 'none') as TtlPolicy['mode'];
   const ttlMs = Number(meta.get('ttl_ms') ?? 0);
   return {
@@ -290,7 +289,7 @@ export class Session {
       const reply = await this.#ctx.read({ meta: true, pending: true });
       if (!reply || reply.pending.length === 0) return;
       const text = await summarizer({ summary: reply.meta.get('summary') ?? null, messages: reply.pending.map(decodeMessage) });
-      if (typeof text !== 'string') throw new TypeError('the summarizer must return a string');
+      if (typeof text !== 'string') throw new InvalidArgumentError('summary', [{ path: '', message: `the summarizer returned a ${typeof text}, not a string; the pending messages wait for the next summarize()` }]);
       try {
         await this.#ctx.run(SCRIPTS.commitSummary, [reply.meta.get('summary_v') ?? '0', String(reply.pending.length), text]);
         return;
@@ -304,7 +303,7 @@ export class Session {
   /** Stores the result of a tool call (any JSON value). */
   async setToolResult(toolCallId: string, result: Json): Promise<void> {
     const id = parseInput(ToolCallIdSchema, toolCallId, 'tool call id');
-    const json = encodeJson(parseInput(JsonSchema, result, 'tool result'), 'tool result');
+    const json = encodeJson(parseInput(JsonValueSchema, result, 'tool result'), 'tool result');
     checkSize(json, this.#ctx.options.maxToolResultBytes, 'tool result');
     await this.#ctx.run(SCRIPTS.write, [id, json, '0']);
   }

@@ -1,15 +1,18 @@
 // The session store: hands out Session objects for (tenant, user, session), lists a user's
-// sessions by activity, and forgets a user. Holds no data; every call is one script, one round trip.
+// sessions by activity, and forgets a user. Holds no data; every call is one script, one round
+// trip, except a listing whose index eviction took (rebuilt by a SCAN) and forgetUser (a SCAN).
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
-import { SESSION_KEY_SUFFIXES, type Keyspace, type UserScope } from '../keys.js';
+import { unlinkUserKeys } from '../forget.js';
+import { type Keyspace, type UserScope } from '../keys.js';
+import { escapeGlob } from '../migrate/foreign-keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { parseInput } from '../validate.js';
 import { SessionStoreOptionsSchema, TtlPolicySchema, type ResolvedSessionStoreOptions, type SessionStoreOptions, type TtlPolicy } from './options.js';
 import { Session, SessionContext, sessionInfo, type SessionInfo, type SessionRef } from './session.js';
 
 const LIST = script('session-list-1');
-const FORGET_USER = script('session-forget-user-1');
+const REBUILD_INDEX = script('session-index-rebuild-1');
 
 const ListOptionsSchema = z
   .object({
@@ -43,13 +46,22 @@ export class SessionStore {
     return new Session(new SessionContext(this.#connection, frozen, keys, user.sessions, this.options, ttl ?? this.options.ttl, ttl !== undefined));
   }
 
-  /** A user's sessions, most recently written first, a page at a time. */
+  /**
+   * A user's live sessions, most recently written first, a page at a time; `total` counts the
+   * live ones. Costs O(sessions of the user) on the server. When the index is missing (a user who
+   * never listed, or an index eviction took) it is rebuilt first from a SCAN of the keyspace.
+   */
   async list(user: UserScope, options: { offset?: number; limit?: number } = {}): Promise<{ total: number; sessions: SessionInfo[] }> {
     const keys = this.#keys.user(user);
     const { offset, limit } = parseInput(ListOptionsSchema, options, 'list options');
-    const [total, ...rows] = await runScript<[number, ...[string, string[], number, number][]]>(
-      this.#connection, LIST, [keys.sessions], [keys.sessionPrefix, String(offset), String(limit)],
-    );
+    const page = () =>
+      runScript<[number, ...[string, string[], number, number][]]>(this.#connection, LIST, [keys.sessions], [keys.sessionPrefix, String(offset), String(limit)]);
+    let reply = await page();
+    if (reply[0] === -1) {
+      await this.#rebuildIndex(user);
+      reply = await page();
+    }
+    const [total, ...rows] = reply;
     const sessions = rows.map(([id, meta, length, pttl]) => {
       const fields = new Map<string, string>();
       for (let i = 0; i + 1 < meta.length; i += 2) fields.set(meta[i]!, meta[i + 1]!);
@@ -58,9 +70,34 @@ export class SessionStore {
     return { total, sessions };
   }
 
-  /** Deletes every session of a user, with all their keys. Returns how many sessions there were. */
-  async forgetUser(user: UserScope): Promise<number> {
+  /** Finds the user's sessions by their meta keys and indexes them. */
+  async #rebuildIndex(user: UserScope): Promise<void> {
     const keys = this.#keys.user(user);
-    return runScript<number>(this.#connection, FORGET_USER, [keys.sessions], [keys.sessionPrefix, ...Object.values(SESSION_KEY_SUFFIXES)]);
+    const ids = new Set<string>();
+    for await (const batch of this.#connection.scan(`${escapeGlob(keys.sessionPrefix)}*:meta`)) {
+      for (const key of batch) ids.add(key.slice(keys.sessionPrefix.length, -':meta'.length));
+    }
+    const emptyTtlMs = this.options.ttl.mode === 'none' ? 86_400_000 : Math.ceil(this.options.ttl.seconds * 1000);
+    await runScript(this.#connection, REBUILD_INDEX, [keys.sessions], [keys.sessionPrefix, String(emptyTtlMs), ...ids]);
   }
+
+  /**
+   * Deletes every key the user has under their own prefix: each session with all its keys, and
+   * the index. Found by SCAN (one pass over each master), so an evicted index hides nothing.
+   * Returns how many sessions there were.
+   */
+  async forgetUser(user: UserScope): Promise<number> {
+    return countSessions(this.#keys.user(user).sessionPrefix, await unlinkUserKeys(this.#connection, this.#keys, user));
+  }
+}
+
+/** How many distinct sessions the deleted `keys` belonged to. */
+export function countSessions(sessionPrefix: string, keys: readonly string[]): number {
+  const ids = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(sessionPrefix)) continue;
+    const rest = key.slice(sessionPrefix.length);
+    ids.add(rest.slice(0, rest.lastIndexOf(':')));
+  }
+  return ids.size;
 }

@@ -3,17 +3,65 @@
 --       5 idempotency (sorted set), 6 pending summary (list), 7 the user's session index (sorted set)
 -- ARGV: 1 session id, 2 TTL mode (sliding | fixed | none), 3 TTL in ms,
 --       4 '1' when the caller sets the TTL policy explicitly (else the stored one wins)
--- Every key of a session shares one deadline, kept in meta. A sliding deadline moves only when it
--- would move by at least min(1% of the TTL, 1 s): a busy session skips re-expiring its keys, and
--- no key of a session outlives another by more than that.
+--
+-- Every key of a session shares one deadline: meta's own expiry (PTTL), the one place it is kept,
+-- so a read moves it with PEXPIREAT alone and never needs memory. A sliding deadline moves only
+-- when it would move by at least min(1% of the TTL, 1 s): a busy session skips re-expiring its keys.
+--
+-- Whole or gone: Redis evicts key by key, so meta counts what the other keys must hold (n_msgs,
+-- n_pending, n_tools, state_bytes, idem). A session whose meta is missing, or whose meta expects a
+-- key that is missing, is gone: reads see nothing, and a write deletes the leftovers first and
+-- starts it anew. A session never mixes leftovers with new data.
+
+--- @include "oom"
 
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+local META_FIELDS = { 'ttl_mode', 'ttl_ms', 'created', 'total', 'n_msgs', 'n_pending', 'n_tools', 'state_bytes', 'idem' }
+
+-- meta as a table (nil when the session is gone), after checking every key meta expects exists.
+local function load_session()
+  local v = redis.call('HMGET', KEYS[2], unpack(META_FIELDS))
+  if not v[1] then return nil end
+  local s = { mode = v[1], ttl = tonumber(v[2]), created = v[3], total = tonumber(v[4]) or 0,
+              n_msgs = tonumber(v[5]) or 0, n_pending = tonumber(v[6]) or 0, n_tools = tonumber(v[7]) or 0,
+              state_bytes = tonumber(v[8]) or 0, idem = v[9] == '1' }
+  local expected = {}
+  if s.n_msgs > 0 then expected[#expected + 1] = KEYS[1] end
+  if s.state_bytes > 0 then expected[#expected + 1] = KEYS[3] end
+  if s.n_tools > 0 then expected[#expected + 1] = KEYS[4] end
+  if s.idem then expected[#expected + 1] = KEYS[5] end
+  if s.n_pending > 0 then expected[#expected + 1] = KEYS[6] end
+  if #expected > 0 and redis.call('EXISTS', unpack(expected)) < #expected then return nil end
+  return s
+end
+
+local function drop_session_keys()
+  redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+end
+
+-- For writes: refuses at maxmemory before anything is written, then the session (a new one, with
+-- any leftovers of a broken one deleted, when it is gone).
+local function open_for_write()
+  refuse_if_oom(KEYS[2])
+  local s = load_session()
+  if s then return s end
+  drop_session_keys()
+  return { fresh = true, total = 0, n_msgs = 0, n_pending = 0, n_tools = 0, state_bytes = 0, idem = false }
+end
+
 local function expire_at(key, deadline)
   if deadline then redis.call('PEXPIREAT', key, deadline) else redis.call('PERSIST', key) end
+end
+
+-- meta's deadline in ms, or nil when it has none.
+local function current_deadline(now)
+  local pttl = redis.call('PTTL', KEYS[2])
+  if pttl >= 0 then return now + pttl end
+  return nil
 end
 
 -- Gives every key of the session `deadline` (nil: no expiry). The index only ever extends its
@@ -33,36 +81,36 @@ local function sliding_moves(ttl, deadline, now)
   return not deadline or now + ttl - deadline >= math.min(ttl / 100, 1000)
 end
 
--- For writes: resolves the TTL policy (the stored one, or the caller's when explicit or when the
--- session is new), records activity and counters in meta, and sets the deadline: on every key
--- when it moves, else on the keys this call wrote (`written`: indexes into KEYS), which may be new.
--- `added` is how many messages this call appended. Returns the deadline.
-local function touch_for_write(now, written, added)
-  local stored = redis.call('HMGET', KEYS[2], 'ttl_mode', 'ttl_ms', 'deadline', 'created', 'total')
-  local mode, ttl, deadline = stored[1], tonumber(stored[2]), tonumber(stored[3])
-  local fields = { 'updated', now }
+-- For writes, with `s` from open_for_write and `fields` the meta fields this call changes (flat
+-- list, counters included): resolves the TTL policy (the stored one, or the caller's when explicit
+-- or when the session is new), records activity, and sets the deadline: on every key when the
+-- policy changed or the deadline moves, else on the keys this call wrote (`written`: indexes into
+-- KEYS), which may be new. `added` is how many messages this call appended. Returns the deadline.
+local function touch_for_write(now, s, fields, written, added)
+  local mode, ttl = s.mode, s.ttl
+  local changed = s.fresh == true
+  table.insert(fields, 'updated'); table.insert(fields, now)
   if ARGV[4] == '1' or not mode then
-    if mode ~= ARGV[2] or ttl ~= tonumber(ARGV[3]) then deadline = nil end
+    if mode ~= ARGV[2] or ttl ~= tonumber(ARGV[3]) then changed = true end
     mode, ttl = ARGV[2], tonumber(ARGV[3])
     table.insert(fields, 'ttl_mode'); table.insert(fields, mode)
     table.insert(fields, 'ttl_ms'); table.insert(fields, ttl)
   end
-  if not stored[4] then table.insert(fields, 'created'); table.insert(fields, now) end
-  if added > 0 then table.insert(fields, 'total'); table.insert(fields, (tonumber(stored[5]) or 0) + added) end
+  if not s.created then table.insert(fields, 'created'); table.insert(fields, now) end
+  if added > 0 then table.insert(fields, 'total'); table.insert(fields, s.total + added) end
 
+  local deadline = (not changed) and current_deadline(now) or nil
   local next_deadline = deadline
   if mode == 'sliding' then
-    if sliding_moves(ttl, deadline, now) then next_deadline = now + ttl end
+    if changed or sliding_moves(ttl, deadline, now) then next_deadline = now + ttl end
   elseif mode == 'fixed' then
-    if not deadline then next_deadline = now + ttl end
+    if changed or not deadline then next_deadline = now + ttl end
   else
     next_deadline = nil
   end
-  if next_deadline then table.insert(fields, 'deadline'); table.insert(fields, next_deadline) end
   redis.call('HSET', KEYS[2], unpack(fields))
   local index_is_new = redis.call('ZADD', KEYS[7], now, ARGV[1]) == 1 and redis.call('ZCARD', KEYS[7]) == 1
-  if next_deadline ~= deadline or not stored[1] or index_is_new then
-    if not next_deadline and stored[3] then redis.call('HDEL', KEYS[2], 'deadline') end
+  if changed or next_deadline ~= deadline or index_is_new then
     expire_session(next_deadline, now, index_is_new)
   elseif next_deadline then
     for _, i in ipairs(written) do redis.call('PEXPIREAT', KEYS[i], next_deadline) end
@@ -70,20 +118,21 @@ local function touch_for_write(now, written, added)
   return next_deadline
 end
 
--- For reads: false when the session does not exist (expired or never written; nothing is
--- created). A sliding session's deadline moves, on every key, when it is due. The hot path asks
--- PTTL instead of TIME: meta's remaining TTL is the deadline minus now.
-local function touch_for_read()
-  local stored = redis.call('HMGET', KEYS[2], 'ttl_mode', 'ttl_ms')
-  if not stored[1] then return false end
-  if stored[1] == 'sliding' then
-    local ttl = tonumber(stored[2])
+-- For reads: meta as from load_session, or nil when the session is gone (its leftovers, if any,
+-- are deleted; nothing is created). A sliding session's deadline moves, on every key, when it is
+-- due: PEXPIREAT needs no memory, so a read works at maxmemory too.
+local function open_for_read()
+  local s = load_session()
+  if not s then
+    if redis.call('EXISTS', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) > 0 then drop_session_keys() end
+    return nil
+  end
+  if s.mode == 'sliding' then
     local remaining = redis.call('PTTL', KEYS[2])
-    if remaining < 0 or ttl - remaining >= math.min(ttl / 100, 1000) then
+    if remaining < 0 or s.ttl - remaining >= math.min(s.ttl / 100, 1000) then
       local now = now_ms()
-      redis.call('HSET', KEYS[2], 'deadline', now + ttl)
-      expire_session(now + ttl, now, false)
+      expire_session(now + s.ttl, now, false)
     end
   end
-  return true
+  return s
 end

@@ -74,8 +74,8 @@ export class TimeoutError extends AgentMemoryError {
 
 /** A compare-and-set lost a race: reload and retry. */
 export class ConflictError extends AgentMemoryError {
-  constructor(message: string) {
-    super('CONFLICT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFLICT', message, options);
   }
 }
 
@@ -118,8 +118,9 @@ export class OutOfMemoryError extends AgentMemoryError {
 }
 
 /**
- * The server is up but cannot serve yet (LOADING its data set, CLUSTERDOWN, TRYAGAIN, MASTERDOWN)
- * and did not recover within the command deadline; the library already retried until then.
+ * The server is up but cannot serve yet (LOADING its data set, BUSY running a script, CLUSTERDOWN,
+ * TRYAGAIN, MASTERDOWN) and did not recover within the command deadline; the library already
+ * retried until then. The command was not executed.
  */
 export class ServerUnavailableError extends AgentMemoryError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -2,13 +2,9 @@
 // RedisConnection: send a command routed by key, duplicate for pub/sub, close. Every failure leaves
 // here as an AgentMemoryError; nothing keeps running after close() or a failed connect.
 import {
-  ClientClosedError,
-  ClientOfflineError,
   ErrorReply,
   RESP_TYPES,
   ReconnectStrategyError,
-  SocketClosedUnexpectedlyError,
-  TimeoutError as NodeRedisTimeoutError,
   createClient,
   createCluster,
   type RedisArgument,
@@ -24,6 +20,7 @@ import {
   RedisCommandError,
   TimeoutError,
 } from '../errors.js';
+import { backoffDelay } from './backoff.js';
 import { definedOnly } from '../defined.js';
 import { parseInput } from '../validate.js';
 import {
@@ -34,14 +31,27 @@ import {
 } from './config.js';
 import { SharedCredentials, type ProviderView } from './credentials.js';
 import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
+import {
+  isCredentialsFailure,
+  isTlsFailure,
+  isUnavailableReply,
+  translateError,
+  unavailableError,
+} from './failures.js';
 
 type SingleClient = RedisClientType;
 type ClusterClient = RedisClusterType;
 
+/** One command (all its attempts) waiting for its reply, due by `at`. */
 interface Deadline {
   at: number;
   command: string;
   reject: (error: Error) => void;
+  /** An attempt is on its way to the server (false while waiting to retry). */
+  inFlight: boolean;
+  /** The last unavailable reply (LOADING, BUSY…) an attempt got, if any. */
+  unavailable: ErrorReply | undefined;
+  attempts: number;
 }
 
 /** Where a command goes on a cluster: the node owning `key`; any node when there is no key. */
@@ -91,35 +101,86 @@ export class RedisConnection {
   /**
    * Sends one command. On a cluster it goes to the node that owns `route.key`. Errors come back
    * as AgentMemoryErrors: TimeoutError after `commandTimeoutMs`, ConnectionError when the server
-   * cannot be reached, RedisCommandError when Redis rejects the command.
+   * cannot be reached, OutOfMemoryError at maxmemory, RedisCommandError when Redis rejects the
+   * command. A reply that says the server cannot serve yet (LOADING, BUSY, CLUSTERDOWN, TRYAGAIN,
+   * MASTERDOWN) is retried within the same deadline, then is a ServerUnavailableError.
    */
   send<T = unknown>(args: readonly RedisArgument[], route: CommandRoute = {}): Promise<T> {
     const failure = this.#internals.state.credentialsFailure;
     if (failure && this.mode === 'single' && !(this.#client as SingleClient).isReady) return Promise.reject(failure);
-    const options = route.buffers ? AS_BUFFERS : undefined;
-    const pending =
-      this.mode === 'cluster'
+    const typeMapping = route.buffers ? AS_BUFFERS : {};
+    return this.#run(commandName(args), (remainingMs) => {
+      // node-redis drops a command still queued at `timeout`: an attempt is never sent after its deadline.
+      const options = { ...typeMapping, timeout: remainingMs };
+      return this.mode === 'cluster'
         ? (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[], options)
-        : (this.#client as SingleClient).sendCommand<T>(args, options);
-    return this.#withDeadline(pending, commandName(args));
+        : (this.#client as SingleClient).sendCommand<T>(args as RedisArgument[], options);
+    });
   }
 
-  /** `pending`, or a TimeoutError after commandTimeoutMs; failures translated. */
-  #withDeadline<T>(pending: Promise<T>, command: string): Promise<T> {
+  /**
+   * Runs `attempt` until it succeeds or fails for good, within one deadline of commandTimeoutMs.
+   * An unavailable reply (LOADING, BUSY…) means the command was not executed, so sending it again
+   * cannot apply it twice: it is retried after a short backoff, as a reconnect would be. Every
+   * failure leaves translated; `names` are a transaction's commands, for its error message.
+   */
+  #run<T>(command: string, attempt: (remainingMs: number) => Promise<T>, names?: readonly string[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline: Deadline = { at: Date.now() + this.config.commandTimeoutMs, command, reject };
+      const deadline: Deadline = {
+        at: Date.now() + this.config.commandTimeoutMs,
+        command,
+        reject,
+        inFlight: false,
+        unavailable: undefined,
+        attempts: 0,
+      };
+      // Once the sweeper has answered for a deadline, later outcomes of its attempt are dropped.
+      const pending = (): boolean => this.#deadlines.has(deadline);
+      const fail = (error: Error): void => {
+        this.#deadlines.delete(deadline);
+        reject(error);
+      };
+      const once = (): void => {
+        deadline.attempts++;
+        deadline.inFlight = true;
+        attempt(Math.max(1, deadline.at - Date.now())).then(
+          (reply) => {
+            if (!pending()) return;
+            this.#deadlines.delete(deadline);
+            resolve(reply);
+          },
+          (error: unknown) => {
+            deadline.inFlight = false;
+            if (!pending()) return;
+            if (!isUnavailableReply(error)) return fail(translateError(error, command, names ? { commands: names } : {}));
+            deadline.unavailable = error as ErrorReply;
+            const left = deadline.at - Date.now();
+            if (left <= 0 || this.#closed) return fail(this.#unavailable(deadline));
+            setTimeout(() => {
+              if (!pending()) return;
+              if (Date.now() >= deadline.at) return fail(this.#unavailable(deadline));
+              once();
+            }, Math.min(left, this.#retryDelay(deadline.attempts - 1)));
+          },
+        );
+      };
       this.#deadlines.add(deadline);
       this.#sweep();
-      pending.then(
-        (reply) => {
-          this.#deadlines.delete(deadline);
-          resolve(reply);
-        },
-        (error: unknown) => {
-          this.#deadlines.delete(deadline);
-          reject(translateError(error, command));
-        },
-      );
+      once();
+    });
+  }
+
+  /** The wait before a retry: the reconnect backoff, capped so that about ten attempts fit one deadline. */
+  #retryDelay(retries: number): number {
+    const { initialDelayMs, maxDelayMs } = this.config.reconnect;
+    return backoffDelay(retries, initialDelayMs, Math.min(maxDelayMs, Math.max(1, this.config.commandTimeoutMs / 10)));
+  }
+
+  /** The failure of a command whose deadline ran out on unavailable replies. */
+  #unavailable(deadline: Deadline): Error {
+    return unavailableError(deadline.unavailable!, deadline.command, {
+      waitedMs: this.config.commandTimeoutMs,
+      attempts: deadline.attempts,
     });
   }
 
@@ -142,10 +203,18 @@ export class RedisConnection {
       for (const d of this.#deadlines) {
         if (d.at > now) continue;
         this.#deadlines.delete(d);
+        // Waiting to retry after LOADING or the like: nothing is in flight, nothing ran.
+        if (d.unavailable && !d.inFlight) {
+          d.reject(this.#unavailable(d));
+          continue;
+        }
         // While reconnecting fails on credentials, that is why there was no reply.
         d.reject(
           this.#internals.state.credentialsFailure ??
-            new TimeoutError(`${d.command} got no reply within ${this.config.commandTimeoutMs} ms`),
+            new TimeoutError(
+              `${d.command} got no reply within ${this.config.commandTimeoutMs} ms` +
+                (d.unavailable ? ` (earlier attempts got ${d.unavailable.message.split(' ')[0]})` : ''),
+            ),
         );
       }
     }, every);
@@ -157,27 +226,35 @@ export class RedisConnection {
    * slot (the library's keys of one user or scope do). Returns each command's reply.
    */
   transaction(commands: readonly (readonly RedisArgument[])[], key: string): Promise<unknown[]> {
-    let exec: Promise<unknown[]>;
-    if (this.mode === 'cluster') {
-      const multi = (this.#client as ClusterClient).multi(key);
-      for (const command of commands) multi.addCommand(key, false, command as RedisArgument[]);
-      exec = multi.exec() as Promise<unknown[]>;
-    } else {
-      const multi = (this.#client as SingleClient).multi();
-      for (const command of commands) multi.addCommand(command as RedisArgument[]);
-      exec = multi.exec() as Promise<unknown[]>;
-    }
-    return this.#withDeadline(exec, 'MULTI');
+    // A LOADING or BUSY reply to a queued command aborts the whole EXEC: it is retried as a whole.
+    return this.#run(
+      'MULTI',
+      () => {
+        if (this.mode === 'cluster') {
+          const multi = (this.#client as ClusterClient).multi(key);
+          for (const command of commands) multi.addCommand(key, false, command as RedisArgument[]);
+          return multi.exec() as Promise<unknown[]>;
+        }
+        const multi = (this.#client as SingleClient).multi();
+        for (const command of commands) multi.addCommand(command as RedisArgument[]);
+        return multi.exec() as Promise<unknown[]>;
+      },
+      commands.map(commandName),
+    );
   }
 
   /** Every key matching `pattern`, in batches, from every master (the server, or each cluster node). */
   async *scan(pattern: string, count = 1000): AsyncIterable<string[]> {
-    const clients =
-      this.mode === 'cluster'
-        ? await Promise.all((this.#client as ClusterClient).masters.map((m) => (this.#client as ClusterClient).nodeClient(m)))
-        : [this.#client as SingleClient];
-    for (const client of clients) {
-      for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: count })) if (keys.length > 0) yield keys;
+    try {
+      const clients =
+        this.mode === 'cluster'
+          ? await Promise.all((this.#client as ClusterClient).masters.map((m) => (this.#client as ClusterClient).nodeClient(m)))
+          : [this.#client as SingleClient];
+      for (const client of clients) {
+        for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: count })) if (keys.length > 0) yield keys;
+      }
+    } catch (error) {
+      throw translateError(error, 'SCAN');
     }
   }
 
@@ -280,13 +357,14 @@ async function open(config: ResolvedConnectionConfig, shared: SharedCredentials 
     lastError: undefined,
     credentialsFailure: undefined,
     endpoint: describeEndpoint(endpoint),
+    database: endpoint.database,
   };
   const client = endpoint.cluster
     ? createClusterClient(config, endpoint, view, state)
     : createSingleClient(config, endpoint, view, state);
   client.on('error', (error: Error): void => {
     state.lastError = error;
-    config.onError?.(error);
+    config.onError?.(translateConnectError(error, state, error));
   });
   // A connection that is back has authenticated again: any credentials failure is over.
   client.on('ready', () => (state.credentialsFailure = undefined));
@@ -338,6 +416,8 @@ interface ConnectState {
   credentialsFailure: CredentialsError | undefined;
   /** `redis[s]://host:port`, safe to log. */
   endpoint: string;
+  /** The database selected at connect, if any. */
+  database: number | undefined;
 }
 
 function socketOptions(config: ResolvedConnectionConfig, endpoint: Endpoint, state: ConnectState) {
@@ -357,7 +437,10 @@ function reconnectStrategy(config: ResolvedConnectionConfig, state: ConnectState
       // meanwhile its commands fail at once with this error instead of waiting for a timeout.
       if (!state.ready) return failure;
       state.credentialsFailure = failure;
-    } else if (!state.ready && isTlsFailure(cause)) {
+    } else if (!state.ready && (isTlsFailure(cause) || (cause instanceof ErrorReply && !isUnavailableReply(cause)))) {
+      // An untrusted certificate, or a handshake the server refused (SELECT of a database it does
+      // not have, HELLO it does not know…): the same again would fail the same way. A server still
+      // loading or busy may pass: that is retried until the deadline.
       return translateConnectError(cause, state, cause);
     }
     if (!state.ready && Date.now() >= state.deadline) return translateConnectError(cause, state, cause);
@@ -366,10 +449,7 @@ function reconnectStrategy(config: ResolvedConnectionConfig, state: ConnectState
         `Lost the connection to ${state.endpoint} and gave up after ${maxAttempts} attempts` + lastErrorSuffix(cause),
       );
     }
-    // Exponential backoff with "equal jitter": half the delay fixed, half random, so that many
-    // clients dropped together do not reconnect in lockstep.
-    const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(retries, 20));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    return backoffDelay(retries, initialDelayMs, maxDelayMs);
   };
 }
 
@@ -426,37 +506,15 @@ function commandName(args: readonly RedisArgument[]): string {
   return typeof first === 'string' ? first.toUpperCase() : 'command';
 }
 
-function isCredentialsFailure(error: unknown): boolean {
-  return (
-    error instanceof CredentialsError ||
-    (error instanceof ErrorReply && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message))
-  );
-}
-
-/** Node's codes for a server certificate it does not trust or that names another host. */
-const TLS_TRUST_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-function isTlsFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && TLS_TRUST_CODES.has(code);
-}
-
 function lastErrorSuffix(error: unknown): string {
   return error instanceof Error ? ` (last error: ${error.message})` : '';
 }
 
+/** Why a connection could not be made (or, for onError, was lost), as the library's error. */
 function translateConnectError(error: unknown, state: ConnectState, lastError: unknown): AgentMemoryError {
   if (error instanceof AgentMemoryError) return error;
+  // The reconnect strategy gave up with one of these errors: that one says why.
+  if (error instanceof ReconnectStrategyError && error.originalError instanceof AgentMemoryError) return error.originalError;
   if (lastError instanceof CredentialsError) return lastError;
   const endpoint = state.endpoint;
   if (isCredentialsFailure(error) || isCredentialsFailure(lastError)) {
@@ -477,37 +535,25 @@ function translateConnectError(error: unknown, state: ConnectState, lastError: u
       { cause: tls },
     );
   }
-  return new ConnectionError(`Could not connect to ${endpoint}${lastErrorSuffix(lastError ?? error)}`, {
-    cause: error,
-  });
-}
-
-/** Maps a node-redis failure of one command onto the library's errors. */
-export function translateError(error: unknown, command: string): Error {
-  if (error instanceof AgentMemoryError) return error;
-  if (error instanceof NodeRedisTimeoutError) {
-    return new TimeoutError(`${command} timed out in the client's queue`, { cause: error });
+  const refusal = error instanceof ErrorReply ? error : lastError instanceof ErrorReply ? lastError : undefined;
+  if (refusal && /^ERR DB index is out of range/.test(refusal.message)) {
+    return new InvalidArgumentError('connection config', [
+      {
+        path: 'database',
+        message:
+          `${endpoint} has no database ${state.database} (${refusal.message}). Pick one below its \`databases\` ` +
+          'setting; Azure Managed Redis and Redis Cluster have only database 0',
+      },
+    ]);
   }
-  if (error instanceof ClientClosedError) {
-    return new ConnectionError('The connection is closed; create a new one', { cause: error });
-  }
-  if (
-    error instanceof ClientOfflineError ||
-    error instanceof SocketClosedUnexpectedlyError ||
-    error instanceof ReconnectStrategyError
-  ) {
-    return new ConnectionError(`${command} failed: the connection to Redis is down (${error.message})`, {
-      cause: error,
+  if (refusal && !isUnavailableReply(refusal)) {
+    return new RedisCommandError(`Could not connect to ${endpoint}: the server refused the handshake (${refusal.message})`, {
+      cause: refusal,
     });
   }
-  if (isCredentialsFailure(error)) {
-    return new CredentialsError(
-      `Redis refused ${command}: ${(error as Error).message}. Check the user's ACL rules or access policy.`,
-      { cause: error },
-    );
-  }
-  if (error instanceof ErrorReply) {
-    return new RedisCommandError(`Redis rejected ${command}: ${error.message}`, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
+  // A live connection that dropped (reported through onError) reconnects by itself.
+  const what = state.ready ? `Lost the connection to ${endpoint}` : `Could not connect to ${endpoint}`;
+  return new ConnectionError(`${what}${lastErrorSuffix(lastError ?? error)}${state.ready ? '; reconnecting' : ''}`, {
+    cause: error,
+  });
 }

@@ -14,7 +14,7 @@ import { InvalidArgumentError } from './errors.js';
 import { unlinkUserKeys } from './forget.js';
 import type { CacheOptions } from './cache/options.js';
 import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
-import type { EmbeddingsLike as Embedder } from './embeddings/embedder.js';
+import { embedTexts, type EmbeddingsLike as Embedder } from './embeddings/embedder.js';
 import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
 import { createVectorIndex, type EngineChoice } from './vector/create.js';
 import { IndexDefinitionSchema, type IndexDefinition } from './vector/types.js';
@@ -101,7 +101,7 @@ export type SemanticCacheOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & 
 };
 
 async function dimensionsOf(embedder: Embedder, dim: number | undefined): Promise<number> {
-  return dim ?? (await embedder.embedQuery('dimension probe')).length;
+  return dim ?? (await embedTexts(embedder, ['dimension probe'], 'query'))[0]!.length;
 }
 
 /**

@@ -4,7 +4,7 @@
 // can narrow a recall, never widen it to another user.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { EmbeddingsLike } from '../embeddings/embedder.js';
+import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
 import { KeyPartSchema, vectorScope, type Keyspace, type MemoryScopeRef } from '../keys.js';
 import { SecondsSchema } from '../ttl.js';
@@ -126,6 +126,9 @@ export interface RememberResult {
   status: 'inserted' | 'merged';
 }
 
+/** What `forget` takes: ids, or a filter (checked against the index's fields when used). */
+const ForgetTargetSchema = z.union([z.object({ ids: z.array(KeyPartSchema).max(10_000) }).strict(), z.object({ filter: z.unknown() }).strict()]);
+
 export class LongTermMemory {
   readonly options: z.output<typeof LongTermMemoryOptionsSchema>;
 
@@ -168,10 +171,17 @@ export class LongTermMemory {
     const written: { vector: number[]; item: VectorItem; memory: Memory }[] = [];
     for (const [i, input] of parsed.entries()) {
       const vector = vectors[i]!;
-      // A near-copy of one written earlier in this batch, or of a stored one, is merged into it.
-      const inBatch = threshold < 1 ? written.find((w) => similarity(this.index.definition.metric, Float32Array.from(w.vector), Float32Array.from(vector)) >= threshold) : undefined;
+      // A near-copy of one written earlier in this batch, or of a stored one, is merged into it,
+      // unless the caller gave its own id: a memory with its own id is written under that id,
+      // never merged away (the same id twice in one batch: the later one wins).
+      const inBatch =
+        input.id !== undefined
+          ? written.find((w) => w.memory.id === input.id)
+          : threshold < 1
+            ? written.find((w) => similarity(this.index.definition.metric, Float32Array.from(w.vector), Float32Array.from(vector)) >= threshold)
+            : undefined;
       const stored = nearest[i]![0];
-      let base: Memory | undefined = inBatch?.memory;
+      let base: Memory | undefined = input.id === undefined ? inBatch?.memory : undefined;
       if (!base && input.id === undefined && stored && stored.score >= threshold) base = decodeMemory(stored.id, stored.payload);
       const id = input.id ?? base?.id ?? randomUUID();
       const memory: Memory = {
@@ -285,7 +295,8 @@ export class LongTermMemory {
   /** Forgets memories by id, or every memory matching a filter. Returns how many. */
   async forget(scope: MemoryScopeRef, which: { ids: string[] } | { filter: Filter }): Promise<number> {
     const s = this.#scope(scope);
-    const ids = 'ids' in which ? parseInput(z.array(KeyPartSchema), which.ids, 'memory ids') : await this.index.ids(s, this.#filter(which.filter));
+    const target = parseInput(ForgetTargetSchema, which, 'forget target');
+    const ids = 'ids' in target ? target.ids : await this.index.ids(s, this.#filter(target.filter as Filter));
     return this.index.delete(s, ids);
   }
 
@@ -360,8 +371,7 @@ export class LongTermMemory {
   }
 
   async #embed(texts: string[], kind: 'query' | 'document'): Promise<number[][]> {
-    const vectors = kind === 'query' ? [await this.embedder.embedQuery(texts[0]!)] : await this.embedder.embedDocuments(texts);
-    return this.#checkDimensions(vectors, 'the embedder returns');
+    return embedTexts(this.embedder, texts, kind, this.index.definition.dim);
   }
 
   #checkDimensions(vectors: readonly (readonly number[])[], what = 'the caller gave'): number[][] {

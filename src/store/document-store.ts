@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ServerCapabilities } from '../connection/capabilities.js';
 import type { RedisConnection } from '../connection/connect.js';
-import type { EmbeddingsLike } from '../embeddings/embedder.js';
+import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { InvalidArgumentError } from '../errors.js';
 import { DocumentStoreNameSchema, vectorScope, type DocumentNamespaceKeys, type DocumentStoreKeys, type Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
@@ -225,7 +225,7 @@ export class DocumentStore {
     if (latest.size === 0) return;
     const all = [...latest.values()];
     const unique = [...new Set(all.flatMap((e) => e.texts))];
-    const vectors = unique.length > 0 ? await this.options.index!.embedder.embedDocuments(unique) : [];
+    const vectors = unique.length > 0 ? await embedTexts(this.options.index!.embedder, unique, 'document') : [];
     if (vectors.length !== unique.length) throw new InvalidArgumentError('embedder', [{ path: '', message: `returned ${vectors.length} vectors for ${unique.length} texts` }]);
     const vectorOf = new Map(unique.map((t, i) => [t, vectors[i]!]));
     const byNamespace = new Map<string, typeof all>();
@@ -345,7 +345,7 @@ export class DocumentStore {
     if (!ranked) {
       found = await this.#walk(namespaces, 'documents', keep, o.offset, o.limit);
     } else {
-      const vector = await this.options.index!.embedder.embedQuery(o.query!);
+      const vector = (await embedTexts(this.options.index!.embedder, [o.query!], 'query'))[0]!;
       const need = o.offset + o.limit;
       const perNamespace = await Promise.all(namespaces.map((ns) => this.#nearest(ns, vector, keep, need)));
       const scored = perNamespace.flat().sort((a, b) => b.score! - a.score! || compareNamespaces(a.namespace, b.namespace));

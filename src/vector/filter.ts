@@ -74,12 +74,24 @@ export function parseFilter(input: unknown, fields: FieldSchema): Filter {
 /** Hex of the UTF-8 bytes: how tag values are stored in an index and compared in a query. */
 export const encodeTag = (value: string): string => Buffer.from(value, 'utf8').toString('hex');
 
-/** A number as plain decimal digits (no exponent, no '+'), as both query languages parse it. */
+/**
+ * A number as plain decimal digits (no exponent, no '+'), as both query languages parse it, and
+ * exact: the shortest digits that read back as the same double (JavaScript's own), only moved
+ * about the decimal point, so 1e-25 stays 1e-25 and no digit is lost.
+ */
 export function formatNumber(n: number): string {
   if (n === Infinity) return '+inf';
   if (n === -Infinity) return '-inf';
   if (Object.is(n, -0)) return '0';
-  return n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
+  const shortest = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(shortest);
+  if (!m) return shortest;
+  const [, sign, lead, fraction = '', exponent] = m as unknown as [string, string, string, string | undefined, string];
+  const digits = lead + fraction;
+  const point = 1 + Number(exponent);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /** Storage names: tags `t_<field>`, numbers `n_<field>` (and, in vector sets, presence `h_<field>`). */

@@ -30,6 +30,21 @@ describe('filter compilers (exact output)', () => {
     expect([1e21, 1e-7, -0, 123.456, -2e22].map(formatNumber)).toEqual(['1000000000000000000000', '0.0000001', '0', '123.456', '-20000000000000000000000']);
   });
 
+  it('prints every number exactly: its digits read back as the same double', () => {
+    expect(formatNumber(1e-25)).toBe('0.0000000000000000000000001');
+    expect(formatNumber(1.2345678901234568e-15)).toBe('0.0000000000000012345678901234568');
+    expect(formatNumber(-5e-324)).toBe(`-0.${'0'.repeat(323)}5`);
+    expect(formatNumber(1.7976931348623157e308)).toBe(`17976931348623157${'0'.repeat(292)}`);
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        const printed = formatNumber(n);
+        expect(printed).toMatch(/^-?\d+(\.\d+)?$/);
+        expect(Number(printed)).toBe(Object.is(n, -0) ? 0 : n);
+      }),
+      { seed: 13, numRuns: 2000 },
+    );
+  });
+
   it('validates filters against the declared fields', () => {
     expect(() => parseFilter({ field: 'lang', eq: 'en', extra: 1 }, FIELDS)).toThrow(/Invalid filter/);
     expect(() => parseFilter({ field: 'la ng', eq: 'en' }, FIELDS)).toThrow('Invalid filter: field: must start with a letter');

@@ -2,23 +2,68 @@
 // ranges only; turning a config into a client is connect.ts's job. Never echo a value: it may be secret.
 import { z } from 'zod';
 
-const isRedisUrl = (value: string): boolean => {
+const parseRedisUrl = (value: string): URL | undefined => {
   try {
-    const { protocol, hostname } = new URL(value);
-    return (protocol === 'redis:' || protocol === 'rediss:') && hostname.length > 0;
+    const url = new URL(value);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname.length > 0 ? url : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const isRedisUrl = (value: string): boolean => parseRedisUrl(value) !== undefined;
+
+/** The highest database `database` and a URL's path accept (Redis's default `databases 16`). */
+const MAX_DATABASE = 15;
+
+const decodes = (part: string): boolean => {
+  try {
+    decodeURIComponent(part);
+    return true;
   } catch {
     return false;
   }
 };
 
-const RedisUrlSchema = z
-  .string()
-  .refine(isRedisUrl, 'must be a URL of the form redis[s]://[[user][:password]@]host[:port][/db]');
+/** The database a URL's path names (`/3` → 3), undefined without one, NaN for anything else. */
+const databaseOf = (url: URL): number | undefined => {
+  const path = url.pathname.replace(/^\//, '');
+  if (path === '') return undefined;
+  return /^\d{1,9}$/.test(path) ? Number(path) : Number.NaN;
+};
+
+/**
+ * What is wrong with a Redis URL, if anything, without repeating any part of it (the user name and
+ * password are credentials). `cluster`: a cluster's seed, whose database can only be 0.
+ */
+function urlProblems(value: string, cluster: boolean): string[] {
+  const url = parseRedisUrl(value);
+  if (!url) return ['must be a URL of the form redis[s]://[[user][:password]@]host[:port][/db]'];
+  const problems: string[] = [];
+  const escaping = 'is not validly %-encoded (a % must start an escape such as %25 for a literal %)';
+  if (!decodes(url.username)) problems.push(`the user name ${escaping}`);
+  if (!decodes(url.password)) problems.push(`the password ${escaping}`);
+  const database = databaseOf(url);
+  if (database !== undefined) {
+    if (cluster && database !== 0) problems.push('the database (the path after the port) must be 0 on a Redis Cluster');
+    else if (!(database >= 0 && database <= MAX_DATABASE)) {
+      problems.push(`the database (the path after the port) must be an integer from 0 to ${MAX_DATABASE}`);
+    }
+  }
+  return problems;
+}
+
+const redisUrlSchema = (cluster: boolean) =>
+  z.string().superRefine((value, ctx) => {
+    for (const message of urlProblems(value, cluster)) ctx.addIssue({ code: 'custom', message });
+  });
+
+const RedisUrlSchema = redisUrlSchema(false);
 
 const PortSchema = z.number().int().min(1).max(65535);
 
 const NodeSchema = z.union([
-  RedisUrlSchema,
+  redisUrlSchema(true),
   z.object({ host: z.string().min(1), port: PortSchema }).strict(),
 ]);
 
@@ -144,8 +189,8 @@ export const ConnectionConfigSchema = z
     password: z.string().min(1).optional(),
     /** How to authenticate: Microsoft Entra ID, an access key, or a user and password. */
     auth: AuthConfigSchema.optional(),
-    /** Logical database (single server only). Default 0. */
-    database: z.number().int().min(0).max(15).optional(),
+    /** Logical database (single server only), as a URL's path may also give it. Default 0. */
+    database: z.number().int().min(0).max(MAX_DATABASE).optional(),
     /**
      * `true` for TLS with Node's trusted CAs, or TLS settings. Implied by a `rediss://` URL and by
      * an Azure Managed Redis host name.
@@ -193,6 +238,14 @@ export const ConnectionConfigSchema = z
     }
     if (config.database !== undefined && (config.nodes || config.clusterPolicy === 'oss')) {
       ctx.addIssue({ code: 'custom', path: ['database'], message: 'a Redis Cluster has only database 0' });
+    }
+    const givenUrl = config.url === undefined ? undefined : parseRedisUrl(config.url);
+    if (config.clusterPolicy === 'oss' && givenUrl && (databaseOf(givenUrl) ?? 0) !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'the database (the path after the port) must be 0 on a Redis Cluster',
+      });
     }
     const urls = [config.url, ...(config.nodes ?? [])].filter((u): u is string => typeof u === 'string');
     const urlHasPassword = urls.some((u) => isRedisUrl(u) && new URL(u).password !== '');

@@ -48,7 +48,7 @@ export function resolveEndpoint(config: ResolvedConnectionConfig): Endpoint {
     if (url.protocol === 'rediss:') tls ??= { rejectUnauthorized: true };
     seeds = [{ host: unbracket(url.hostname), port: url.port ? Number(url.port) : 6379 }];
     const path = url.pathname.replace(/^\//, '');
-    if (path !== '') database ??= Number(path);
+    if (path !== '') database ??= Number(path); // checked by the schema: an integer from 0 to 15
     urlCredentials = credentialsOf(url);
   } else if (config.host !== undefined) {
     const azure = isAzureManagedRedisHost(config.host);
@@ -73,6 +73,7 @@ export function describeEndpoint(endpoint: Endpoint): string {
   return `${endpoint.tls ? 'rediss' : 'redis'}://${host}:${first?.port}${endpoint.cluster ? ' (cluster)' : ''}`;
 }
 
+// The schema has checked that both parts decode, so decodeURIComponent cannot throw here.
 function credentialsOf(url: URL): Endpoint['urlCredentials'] {
   if (!url.password) return undefined;
   return url.username

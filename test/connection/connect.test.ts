@@ -181,6 +181,8 @@ describe('connect failures', () => {
     ['negative timeout', { host: 'h', connectTimeoutMs: -1 }, 'connectTimeoutMs: Too small'],
     ['unknown option', { host: 'h', hots: 'x' }, 'Unrecognized key: "hots"'],
     ['database on a cluster', { nodes: ['redis://a:1'], database: 1 }, 'database: a Redis Cluster has only database 0'],
+    ['a malformed %-escape in the URL', { url: 'redis://u:%zz@h' }, 'url: the password is not validly %-encoded'],
+    ['a database path that is not a number', { url: 'redis://h:6379/abc' }, 'url: the database (the path after the port) must be'],
   ])('a bad config (%s) is an InvalidArgumentError before anything is sent', async (_, config, expected) => {
     const error = await connect(config as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidArgumentError);

@@ -11,6 +11,17 @@ import { parseInput } from '../../src/validate.js';
 
 const resolve = (config: ConnectionConfig) => resolveEndpoint(parseInput(ConnectionConfigSchema, config, 'connection config'));
 
+const parse = (config: object) => parseInput(ConnectionConfigSchema, config, 'connection config');
+const refusal = (config: object) => {
+  try {
+    parse(config);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    return (error as Error).message;
+  }
+  throw new Error('accepted');
+};
+
 describe('resolveEndpoint', () => {
   it.each([
     ['an AMR host alone', { host: 'cache1.westeurope.redis.azure.net' }, 'rediss://cache1.westeurope.redis.azure.net:10000'],
@@ -40,17 +51,6 @@ describe('resolveEndpoint', () => {
 });
 
 describe('connection config: auth', () => {
-  const parse = (config: object) => parseInput(ConnectionConfigSchema, config, 'connection config');
-  const refusal = (config: object) => {
-    try {
-      parse(config);
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidArgumentError);
-      return (error as Error).message;
-    }
-    throw new Error('accepted');
-  };
-
   it('fills the Entra ID defaults: scope, refresh at 75% of the lifetime, retry 1 s to 30 s', () => {
     expect(parse({ host: 'h', auth: { type: 'entra' } }).auth).toEqual({
       type: 'entra',
@@ -76,6 +76,34 @@ describe('connection config: auth', () => {
   it('never echoes a key or password it refuses', () => {
     const message = refusal({ url: 'redis://u:hunter2-pw@h', auth: { type: 'accessKey', key: 'sekrit-key' } });
     expect(message).not.toMatch(/hunter2|sekrit/);
+  });
+});
+
+describe('connection config: URLs', () => {
+  it.each([
+    ['a malformed %-escape in the password', 'redis://user:pa%zzss-Word@h:6379', 'url: the password is not validly %-encoded'],
+    ['a malformed %-escape in the user name', 'redis://us%e0er:pass-Word@h:6379', 'url: the user name is not validly %-encoded'],
+    ['a database that is not a number', 'redis://h:6379/abc', 'url: the database (the path after the port) must be an integer from 0 to 15'],
+    ['a negative database', 'redis://h:6379/-1', 'url: the database (the path after the port) must be an integer from 0 to 15'],
+    ['a fractional database', 'redis://h:6379/1.5', 'url: the database (the path after the port) must be an integer from 0 to 15'],
+    ['a database out of range', 'redis://h:6379/99', 'url: the database (the path after the port) must be an integer from 0 to 15'],
+    ['a database in a cluster seed URL', ['redis://h:7000/3'], 'nodes.0: the database (the path after the port) must be 0 on a Redis Cluster'],
+  ])('refuses a URL with %s, never echoing its credentials', (_, url, expected) => {
+    const message = refusal(Array.isArray(url) ? { nodes: url } : { url });
+    expect(message).toContain(expected);
+    expect(message).not.toMatch(/pa%zzss|pass-Word|us%e0er/);
+  });
+
+  it('a database in a URL with clusterPolicy oss is refused as in a seed URL; database 0 is fine', () => {
+    expect(refusal({ url: 'redis://h:7000/2', clusterPolicy: 'oss' })).toContain('url: the database (the path after the port) must be 0 on a Redis Cluster');
+    expect(resolve({ url: 'redis://h:7000/0', clusterPolicy: 'oss' }).cluster).toBe(true);
+  });
+
+  it('accepts database paths 0 to 15, and none', () => {
+    expect(resolve({ url: 'redis://h/0' }).database).toBe(0);
+    expect(resolve({ url: 'redis://h:1/15' }).database).toBe(15);
+    expect(resolve({ url: 'redis://h:1/' }).database).toBeUndefined();
+    expect(resolve({ url: 'redis://h:1' }).database).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 // Starts throwaway Redis servers on free loopback ports for the tests, the benchmarks and the demo:
-// Redis 8 (built once by provision-redis.sh), Redis 7 (Debian's package) and a local Redis Cluster,
-// and a throwaway CA and server certificate (openssl) for a TLS port.
+// Redis 8 (built once by provision-redis.sh), Redis 7 (Debian's package) and a local Redis Cluster
+// (with replicas, for failovers), and a throwaway CA and server certificate (openssl) for a TLS port.
+// A server can be killed (kill -9) and restarted on its port and data folder, for the fault suite.
 // Development tooling, not part of the library. It never touches the machine's own Redis on 6379.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,14 +18,51 @@ export interface LocalRedis {
   tlsPort?: number;
   /** e.g. `8.0.2`, as the binary reports it. */
   version: string;
+  /** The server's data folder (AOF, RDB, nodes.conf): kept across kill() and restart(), removed by stop(). */
+  dir: string;
+  /** The running process's id; undefined after kill() until restart(). */
+  readonly pid: number | undefined;
+  /** Sends `signal` (default SIGKILL) to the server and waits until it has exited; the data folder stays. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts the server again with the same binary, arguments, port and data folder (after kill()),
+   * and resolves once it answers PING, that is once it has loaded its data.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** One node of a {@link LocalCluster}: its role when the cluster was formed, and its process. */
+export interface LocalClusterNode {
+  host: string;
+  port: number;
+  /** The node id (CLUSTER MYID). */
+  id: string;
+  role: 'master' | 'replica';
+  /** For a replica, the port of the master it was made to replicate. */
+  masterPort?: number;
+  server: LocalRedis;
+}
+
 export interface LocalCluster {
+  /** Every node, masters first: seeds for a cluster client. */
   nodes: { host: string; port: number }[];
+  /** Every node with its id, role and process (kill a master with `server.kill()` to fail it over). */
+  members: LocalClusterNode[];
   version: string;
   stop(): Promise<void>;
 }
+
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  /** Replicas per master. Default 0. */
+  replicas?: number;
+  /** `cluster-node-timeout`, in ms: how long a node may be unreachable before it counts as failing. Default 5000. */
+  nodeTimeoutMs?: number;
+}
+
+/** Persistence of {@link startRedis}: none (the default), or an append-only file fsynced `always` or `everysec`. */
+export type Persistence = 'none' | 'aof-always' | 'aof-everysec';
 
 const HOST = '127.0.0.1';
 const running = new Set<ChildProcess>();
@@ -141,16 +179,20 @@ async function waitUntilReady(port: number, child: ChildProcess, output: () => s
 }
 
 /**
- * Starts a redis-server on a free loopback port with no persistence. `args` are extra config
- * directives, e.g. `['--maxmemory-policy', 'allkeys-lru']`.
+ * Starts a redis-server on a free loopback port, with no persistence unless `persistence` asks
+ * for an append-only file. `args` are extra config directives, e.g. `['--maxmemory-policy', 'allkeys-lru']`.
  */
 export async function startRedis(
   binary: string,
   args: string[] = [],
-  options: { busPort?: boolean; tls?: TestCertificates } = {},
+  options: { busPort?: boolean; tls?: TestCertificates; persistence?: Persistence } = {},
 ): Promise<LocalRedis> {
   const version = binaryVersion(binary);
   if (!version) throw new Error(`cannot run ${binary}`);
+  const persistence =
+    options.persistence && options.persistence !== 'none'
+      ? ['--appendonly', 'yes', '--appendfsync', options.persistence === 'aof-always' ? 'always' : 'everysec']
+      : [];
   for (let attempt = 1; ; attempt++) {
     const port = await freePort(options.busPort ? 10_000 : 0);
     const tlsPort = options.tls ? await freePort() : undefined;
@@ -159,35 +201,80 @@ export async function startRedis(
           options.tls.serverKeyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no']
       : [];
     const dir = mkdtempSync(join(tmpdir(), 'am-redis-'));
-    const child = spawn(
-      binary,
-      ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
-        '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '', ...tlsArgs, ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    running.add(child);
+    const argv = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '', ...tlsArgs, ...persistence, ...args];
+    let current: Launched | undefined = launch(binary, argv);
+    const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+      const launched = current;
+      current = undefined;
+      if (launched) await launched.end(signal);
+    };
     const stop = async (): Promise<void> => {
-      running.delete(child);
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     };
+    const restart = async (): Promise<void> => {
+      if (current) throw new Error(`redis-server on port ${port} is still running: kill() it first`);
+      const launched = launch(binary, argv);
+      current = launched;
+      try {
+        await waitUntilReady(port, launched.child, launched.output);
+      } catch (error) {
+        await kill();
+        throw error;
+      }
+    };
     try {
-      await waitUntilReady(port, child, () => output);
-      return { url: `redis://${HOST}:${port}`, host: HOST, port, version, stop, ...(tlsPort ? { tlsPort } : {}) };
+      await waitUntilReady(port, current.child, current.output);
+      return {
+        url: `redis://${HOST}:${port}`,
+        host: HOST,
+        port,
+        version,
+        dir,
+        get pid() {
+          return current?.child.pid;
+        },
+        kill,
+        restart,
+        stop,
+        ...(tlsPort ? { tlsPort } : {}),
+      };
     } catch (error) {
+      const output = current?.output() ?? '';
       await stop();
       if (attempt >= 3 || !/in use/i.test(output)) throw error;
     }
   }
+}
+
+interface Launched {
+  child: ChildProcess;
+  output(): string;
+  /** Sends `signal` (SIGTERM: SIGKILL after 3 s) and waits for the exit. */
+  end(signal: NodeJS.Signals): Promise<void>;
+}
+
+function launch(binary: string, argv: string[]): Launched {
+  const child = spawn(binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  running.add(child);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    output: () => output,
+    end: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(child);
+    },
+  };
 }
 
 /** A throwaway CA and a server certificate it signed, for 127.0.0.1 and localhost. */
@@ -226,42 +313,88 @@ export function makeTestCertificates(): TestCertificates {
 }
 
 /**
- * Starts a local Redis Cluster of `masters` nodes (no replicas) and waits until every node
- * agrees the cluster is up and knows every slot's owner.
+ * Starts a local Redis Cluster of `masters` nodes, each with `options.replicas` replicas (default
+ * none), and waits until every node agrees the cluster is up, knows every slot's owner and every
+ * replica's master, and every replica's link to its master is up.
  */
-export async function startCluster(binary: string, masters = 3): Promise<LocalCluster> {
+export async function startCluster(binary: string, masters = 3, options: ClusterOptions = {}): Promise<LocalCluster> {
+  const { replicas = 0, nodeTimeoutMs = 5000 } = options;
   const servers: LocalRedis[] = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
   };
+  // A replica's first sync starts at once (diskless, no 5 s wait for other replicas to join it).
+  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+    ...(replicas > 0 ? ['--repl-diskless-sync-delay', '0'] : [])];
   try {
-    for (let i = 0; i < masters; i++) {
-      servers.push(
-        await startRedis(
-          binary,
-          ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'],
-          { busPort: true },
-        ),
-      );
-    }
+    for (let i = 0; i < masters * (1 + replicas); i++) servers.push(await startRedis(binary, args, { busPort: true }));
+    const ids = await Promise.all(servers.map(async (s) => bulkText(await rawCommand(s.port, 'CLUSTER MYID'))));
     const per = Math.floor(16384 / masters);
     await Promise.all(
-      servers.map((s, i) => {
+      servers.slice(0, masters).map((s, i) => {
         const last = i === masters - 1 ? 16383 : (i + 1) * per - 1;
         return rawCommand(s.port, `CLUSTER ADDSLOTSRANGE ${i * per} ${last}`);
       }),
     );
     for (const s of servers.slice(1)) await rawCommand(servers[0]!.port, `CLUSTER MEET ${HOST} ${s.port}`);
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const infos = await Promise.all(servers.map((s) => rawCommand(s.port, 'CLUSTER INFO')));
-      if (infos.every((i) => i.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${masters}`))) break;
-      if (Date.now() > deadline) throw new Error(`cluster did not form:\n${infos.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
+    // Replica j of master i is server masters + i * replicas + j.
+    const masterOf = (index: number): number | undefined => (index < masters ? undefined : Math.floor((index - masters) / replicas));
+    const deadline = Date.now() + 30_000;
+    const waitFor = async (what: string, ok: () => Promise<boolean>, detail: () => Promise<string>) => {
+      while (!(await ok())) {
+        if (Date.now() > deadline) throw new Error(`cluster did not form (${what}):\n${await detail()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const views = () => Promise.all(servers.map(async (s) => bulkText(await rawCommand(s.port, 'CLUSTER NODES'))));
+    if (replicas > 0) {
+      // A replica can only be told to follow a master it already knows.
+      await waitFor('replicas know their masters', async () => (await views()).every((v, i) => {
+        const m = masterOf(i);
+        return m === undefined || v.includes(ids[m]!);
+      }), async () => (await views()).join('\n'));
+      for (let i = masters; i < servers.length; i++) {
+        const reply = await rawCommand(servers[i]!.port, `CLUSTER REPLICATE ${ids[masterOf(i)!]}`);
+        if (!reply.startsWith('+OK')) throw new Error(`CLUSTER REPLICATE on port ${servers[i]!.port}: ${reply.trim()}`);
+      }
     }
-    return { nodes: servers.map((s) => ({ host: s.host, port: s.port })), version: servers[0]!.version, stop };
+    const formed = async (): Promise<boolean> => {
+      const infos = await Promise.all(servers.map((s) => rawCommand(s.port, 'CLUSTER INFO')));
+      if (!infos.every((i) => i.includes('cluster_state:ok') && i.includes(`cluster_known_nodes:${servers.length}`))) return false;
+      if (replicas === 0) return true;
+      // Every node sees every replica following its master (a failover needs the masters' votes),
+      // and every replica has synced.
+      const seen = await views();
+      const follows = seen.every((view) => servers.every((_, i) => {
+        const m = masterOf(i);
+        return m === undefined || view.split('\n').some((line) => line.startsWith(`${ids[i]} `) && line.includes(` ${ids[m]} `) && /\bslave\b/.test(line));
+      }));
+      if (!follows) return false;
+      const links = await Promise.all(servers.slice(masters).map(async (s) => bulkText(await rawCommand(s.port, 'INFO replication'))));
+      return links.every((l) => l.includes('master_link_status:up'));
+    };
+    await waitFor('state ok on every node', formed, async () => (await views()).join('\n'));
+    const members: LocalClusterNode[] = servers.map((s, i) => {
+      const m = masterOf(i);
+      return {
+        host: s.host,
+        port: s.port,
+        id: ids[i]!,
+        role: m === undefined ? ('master' as const) : ('replica' as const),
+        ...(m === undefined ? {} : { masterPort: servers[m]!.port }),
+        server: s,
+      };
+    });
+    return { nodes: servers.map((s) => ({ host: s.host, port: s.port })), members, version: servers[0]!.version, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The text of a bulk-string reply as rawCommand returns it (`$<length>\r\n<text>\r\n`). */
+function bulkText(reply: string): string {
+  if (!reply.startsWith('$')) throw new Error(`expected a bulk reply, got ${reply.trim()}`);
+  const start = reply.indexOf('\r\n') + 2;
+  return reply.slice(start, start + Number.parseInt(reply.slice(1), 10));
 }

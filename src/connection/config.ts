@@ -141,6 +141,12 @@ export const EntraAuthSchema = z
       })
       .strict()
       .default({ initialDelayMs: 1_000, maxDelayMs: 30_000 }),
+    /**
+     * Time allowed for one token request (loading DefaultAzureCredential and its `getToken`), in
+     * ms. A request still unanswered then fails with a CredentialsError naming the credential (a
+     * refresh is then retried, as any failed one). Default 10000.
+     */
+    tokenTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
   })
   .strict();
 

@@ -379,6 +379,9 @@ async function open(config: ResolvedConnectionConfig, shared: SharedCredentials 
   try {
     const outcome = await Promise.race([connecting, timedOut]);
     if (outcome === 'timeout') {
+      // Still waiting for an Entra ID token: the network is not the problem, the identity is.
+      const tokenPending = credentials?.pendingFailure('connectTimeoutMs', config.connectTimeoutMs);
+      if (tokenPending) throw tokenPending;
       // Refused or reset connections make a ConnectionError; a server that never answered, a TimeoutError.
       const Failure = state.lastError ? ConnectionError : TimeoutError;
       throw new Failure(

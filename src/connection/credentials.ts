@@ -58,6 +58,14 @@ export class SharedCredentials {
     return this.#static!;
   }
 
+  /**
+   * For Entra ID with a token request still unanswered: the error that says so, for a caller whose
+   * own limit (named `limit`, of `waitedMs`) ran out first. Undefined otherwise.
+   */
+  pendingFailure(limit: string, waitedMs: number): CredentialsError | undefined {
+    return this.#entra?.pendingFailure(limit, waitedMs);
+  }
+
   /** The user name of a password or access key (undefined: `default`; for Entra ID: none). */
   get staticUsername(): string | undefined {
     return this.#static?.username;

@@ -1,7 +1,9 @@
 // Microsoft Entra ID tokens for Redis: fetched from a TokenCredential (DefaultAzureCredential,
-// loaded only when no credential is given), refreshed at a fraction of their lifetime with retries
-// and backoff. A failure becomes a CredentialsError that says what to check; never a token.
+// loaded only when no credential is given) within auth.tokenTimeoutMs, refreshed at a fraction of
+// their lifetime with retries and backoff. A failure becomes a CredentialsError that says what to
+// check and names the credential; never a token.
 import { CredentialsError } from '../errors.js';
+import { backoffDelay } from './backoff.js';
 import { ENTRA_REDIS_SCOPE, type AccessTokenLike, type ResolvedEntraAuth, type TokenCredentialLike } from './config.js';
 import type { BasicCredentials } from './credentials.js';
 
@@ -76,12 +78,19 @@ export class EntraTokens {
       this.#failures++;
       if (!this.#stopped) this.#report(error as CredentialsError);
       const { initialDelayMs, maxDelayMs } = this.#auth.retry;
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.#failures - 1, 20));
-      next = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      next = backoffDelay(this.#failures - 1, initialDelayMs, maxDelayMs);
     } finally {
       this.#refreshing = false;
     }
     if (!this.#stopped && !this.#timer) this.#timer = this.#schedule(next);
+  }
+
+  /**
+   * The error to give when a token request is still unanswered after `waitedMs` (the limit named
+   * `limit` ran out first, e.g. connectTimeoutMs); undefined when no request is pending.
+   */
+  pendingFailure(limit: string, waitedMs: number): CredentialsError | undefined {
+    return this.#fetching ? this.#unanswered(limit, waitedMs) : undefined;
   }
 
   /** One token request at a time; concurrent callers share it. */
@@ -92,14 +101,50 @@ export class EntraTokens {
     return this.#fetching;
   }
 
+  /** `DefaultAzureCredential` when none was given, else the credential's class name: never its contents. */
+  #credentialName(): string {
+    if (!this.#auth.credential) return 'DefaultAzureCredential';
+    const name = (this.#auth.credential as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'the given credential';
+  }
+
+  #unanswered(limit: string, waitedMs: number): CredentialsError {
+    const identity = this.#auth.objectId ? ` for object id ${this.#auth.objectId}` : '';
+    return new CredentialsError(
+      `The Microsoft Entra ID token request to ${this.#credentialName()}${identity} got no answer within ` +
+        `${waitedMs} ms (${limit}). Check that the identity can get a token here (the managed identity ` +
+        'endpoint on Azure, AZURE_CLIENT_ID for a user-assigned identity, `az login` for development); ' +
+        'if it is only slow, raise auth.tokenTimeoutMs.',
+    );
+  }
+
+  /** Asks the credential for a token, giving up after tokenTimeoutMs (a late answer is dropped). */
+  async #ask(scopes: string[]): Promise<AccessTokenLike | null> {
+    const limitMs = this.#auth.tokenTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.#unanswered('auth.tokenTimeoutMs', limitMs)), limitMs);
+      timer.unref();
+    });
+    const asking = (async () => {
+      this.#credential ??= await defaultCredential();
+      return this.#credential.getToken(scopes);
+    })();
+    try {
+      return await Promise.race([asking, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #request(): Promise<Held> {
     const scopes = this.#auth.scopes;
     let token: AccessTokenLike | null;
     const issuedAt = Date.now();
     try {
-      this.#credential ??= await defaultCredential();
-      token = await this.#credential.getToken(scopes);
+      token = await this.#ask(scopes);
     } catch (error) {
+      if (error instanceof CredentialsError) throw error;
       throw new CredentialsError(
         `Could not get a Microsoft Entra ID token for ${scopes.join(' ')}${describeCause(error)}. ` +
           'Check that the identity is available here (managed identity enabled on this resource, ' +

@@ -51,12 +51,13 @@ describe('resolveEndpoint', () => {
 });
 
 describe('connection config: auth', () => {
-  it('fills the Entra ID defaults: scope, refresh at 75% of the lifetime, retry 1 s to 30 s', () => {
+  it('fills the Entra ID defaults: scope, refresh at 75% of the lifetime, retry 1 s to 30 s, 10 s per token request', () => {
     expect(parse({ host: 'h', auth: { type: 'entra' } }).auth).toEqual({
       type: 'entra',
       scopes: ['https://redis.azure.com/.default'],
       refreshAt: 0.75,
       retry: { initialDelayMs: 1000, maxDelayMs: 30000 },
+      tokenTimeoutMs: 10000,
     });
   });
 
@@ -68,6 +69,7 @@ describe('connection config: auth', () => {
     ['an unknown auth type', { host: 'h', auth: { type: 'kerberos' } }, 'auth.type'],
     ['a credential without getToken', { host: 'h', auth: { type: 'entra', credential: {} } }, 'auth.credential: must be a TokenCredential'],
     ['refreshAt of 1', { host: 'h', auth: { type: 'entra', refreshAt: 1 } }, 'auth.refreshAt: Too big'],
+    ['a token timeout of 0', { host: 'h', auth: { type: 'entra', tokenTimeoutMs: 0 } }, 'auth.tokenTimeoutMs: Too small'],
     ['retry delays reversed', { host: 'h', auth: { type: 'entra', retry: { initialDelayMs: 5000, maxDelayMs: 10 } } }, 'auth.retry.maxDelayMs: must be at least initialDelayMs'],
   ])('refuses %s', (_, config, expected) => {
     expect(refusal(config)).toContain(expected);

@@ -188,6 +188,71 @@ describe('Entra ID failures', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('a credential that never answers: a CredentialsError naming it after auth.tokenTimeoutMs, not a network timeout', async () => {
+    class StuckManagedIdentityCredential {
+      getToken(): Promise<never> {
+        return new Promise(() => undefined);
+      }
+    }
+    const started = Date.now();
+    const error = await connect({
+      url: target.url,
+      connectTimeoutMs: 5000,
+      auth: { type: 'entra', credential: new StuckManagedIdentityCredential(), tokenTimeoutMs: 300 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as Error).message).toContain('StuckManagedIdentityCredential');
+    expect((error as Error).message).toContain('no answer within 300 ms');
+    expect((error as Error).message).toContain('auth.tokenTimeoutMs');
+    expect((error as Error).message).not.toContain('host, port');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('a token request still pending when connectTimeoutMs runs out is a CredentialsError, not a TimeoutError', async () => {
+    const started = Date.now();
+    const error = await connect({
+      url: target.url,
+      connectTimeoutMs: 600,
+      auth: { type: 'entra', credential: { getToken: () => new Promise<never>(() => undefined) }, objectId: 'oid-of-app' },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as Error).message).toContain('Microsoft Entra ID token');
+    expect((error as Error).message).toContain('oid-of-app');
+    expect((error as Error).message).toContain('600 ms');
+    expect((error as Error).message).not.toContain('host, port');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('a refresh that hangs is given up after tokenTimeoutMs, reported, and retried until a token comes', async () => {
+    const entra = new FakeEntra({ nodes: nodesOf(target), lifetimeMs: 1000 });
+    await entra.start();
+    opened.push({ close: () => entra.stop() });
+    let hanging = false;
+    let asked = 0;
+    const credential = {
+      getToken: (scopes: string | string[]) => {
+        asked++;
+        return hanging ? new Promise<never>(() => undefined) : entra.credential.getToken(scopes);
+      },
+    };
+    const reported: Error[] = [];
+    const conn = await connect({
+      ...endpointOf(target),
+      auth: { type: 'entra', credential, refreshAt: 0.3, tokenTimeoutMs: 150, retry: { initialDelayMs: 50, maxDelayMs: 100 } },
+      onError: (e) => reported.push(e),
+    });
+    opened.push(conn);
+    hanging = true;
+    const before = asked;
+    await expect.poll(() => reported.filter((e) => e instanceof CredentialsError).length, { timeout: 3000 }).toBeGreaterThan(1);
+    expect(asked).toBeGreaterThan(before + 1); // not stuck on the first hung request
+    expect(reported.find((e) => e instanceof CredentialsError)!.message).toContain('no answer within 150 ms');
+    hanging = false;
+    await expect.poll(() => conn.send(['PING']).catch((e: unknown) => e), { timeout: 5000, interval: 50 }).toBe('PONG');
+    const minted = entra.minted.length;
+    await expect.poll(() => entra.minted.length, { timeout: 3000 }).toBeGreaterThan(minted); // refreshing again
+  });
+
   it('a token the server refuses says to check the access policy, and carries no token', async () => {
     const oid = randomUUID();
     const token = `e30.${Buffer.from(JSON.stringify({ oid })).toString('base64url')}.${SIGNATURE_MARK}refused`;

@@ -1,6 +1,7 @@
 // The connection options: one zod schema, defaults documented here once. It validates shape and
 // ranges only; turning a config into a client is connect.ts's job. Never echo a value: it may be secret.
 import { z } from 'zod';
+import { authView, connectionView, printsAs, tlsView } from './redact.js';
 
 const parseRedisUrl = (value: string): URL | undefined => {
   try {
@@ -273,6 +274,13 @@ export const ConnectionConfigSchema = z
     if (config.reconnect.maxDelayMs < config.reconnect.initialDelayMs) {
       ctx.addIssue({ code: 'custom', path: ['reconnect', 'maxDelayMs'], message: 'must be at least initialDelayMs' });
     }
+  })
+  // The resolved config is what RedisConnection.config (and so `memory.connection`) exposes: it, its
+  // auth and its TLS settings print with their secrets redacted, wherever they are inspected.
+  .transform((config) => {
+    if (config.auth) printsAs(config.auth, authView);
+    if (typeof config.tls === 'object') printsAs(config.tls, tlsView);
+    return printsAs(config, connectionView);
   });
 
 export type ConnectionConfig = z.input<typeof ConnectionConfigSchema>;

@@ -22,6 +22,8 @@ export interface DoctorReport {
   endpoint: string;
   /** Which vector engine `engine: 'auto'` would pick on this server. */
   vectorEngine: 'redisearch' | 'vectorset' | 'flat';
+  /** What the eviction policy can take when memory fills, and what that costs the library's entities. */
+  eviction: { evicts: 'nothing' | 'keys with a TTL' | 'any key' | 'unknown'; cost: string };
   server: ServerCapabilities;
   findings: Finding[];
 }
@@ -30,6 +32,16 @@ export interface DoctorReport {
 export const MIN_REDIS_VERSION = { major: 6, minor: 2 } as const;
 
 const EVICTS_ANY_KEY = new Set(['allkeys-lru', 'allkeys-lfu', 'allkeys-random']);
+const EVICTS_KEYS_WITH_TTL = new Set(['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl']);
+
+/**
+ * What eviction costs the library's entities, whichever policy: Redis evicts key by key, and
+ * each entity is built to stay correct when any one of its keys goes (see the README).
+ */
+const PIECEWISE_EVICTION =
+  'Redis evicts one key at a time, so it can take one piece of an entity: a session that loses any of its keys reads as gone (never half), ' +
+  'a cache entry or its tag set is dropped (an invalidated tag is still never served), a user’s session index is rebuilt by a SCAN on the next list(), ' +
+  'and forgetUser still finds every key by SCAN.';
 
 /** Examines a server's capabilities. Pure; the order of findings is most severe first. */
 export function diagnose(
@@ -65,7 +77,7 @@ export function diagnose(
     add({
       code: 'EVICTION_ALLKEYS',
       severity: 'warning',
-      message: `maxmemory-policy is ${policy}: when memory fills, Redis may evict any key, including long-term memories and sessions that have no TTL.`,
+      message: `maxmemory-policy is ${policy}: when memory fills, Redis may evict any key, including long-term memories and sessions that have no TTL. ${PIECEWISE_EVICTION}`,
       recommendation:
         'Use volatile-lru or volatile-ttl when permanent data and TTL-bound caches share this instance, so only keys with a TTL are evicted; or keep caches on their own instance.',
     });
@@ -73,7 +85,7 @@ export function diagnose(
     add({
       code: 'EVICTION_NOEVICTION',
       severity: 'warning',
-      message: 'maxmemory-policy is noeviction: once maxmemory is reached every write fails with OOM, caches included.',
+      message: 'maxmemory-policy is noeviction: once maxmemory is reached every write fails with an OutOfMemoryError (OUT_OF_MEMORY, nothing half-written), caches included; reads keep working.',
       recommendation: 'Use volatile-lru or volatile-ttl so expiring cache entries make room, or size maxmemory with headroom.',
     });
   }
@@ -128,9 +140,19 @@ export function diagnose(
     ok: !findings.some((f) => f.severity === 'error'),
     endpoint: context.endpoint,
     vectorEngine,
+    eviction: evictionOf(policy),
     server,
     findings,
   };
+}
+
+function evictionOf(policy: string | null): DoctorReport['eviction'] {
+  if (policy === null) return { evicts: 'unknown', cost: 'The policy could not be read (CONFIG is hidden); assume keys with a TTL may be evicted. ' + PIECEWISE_EVICTION };
+  if (EVICTS_ANY_KEY.has(policy)) return { evicts: 'any key', cost: 'Long-term memories and sessions without a TTL can be evicted too. ' + PIECEWISE_EVICTION };
+  if (EVICTS_KEYS_WITH_TTL.has(policy)) {
+    return { evicts: 'keys with a TTL', cost: 'Caches, sessions with a TTL and expiring memories can be evicted; keys without a TTL stay. ' + PIECEWISE_EVICTION };
+  }
+  return { evicts: 'nothing', cost: 'Nothing is evicted: at maxmemory every write fails with OUT_OF_MEMORY and writes nothing; reads keep working.' };
 }
 
 /** A doctor report as a few lines of text, for a terminal or a log. */
@@ -141,6 +163,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     `  modules: ${server.modules.map((m) => m.name).join(', ') || 'none'}; vector engine: ${report.vectorEngine}`,
     `  maxmemory: ${server.maxmemory ?? 'unknown'}; policy: ${server.maxmemoryPolicy ?? 'unknown'}; ` +
       `persistence: rdb ${server.persistence.rdb ?? 'unknown'}, aof ${server.persistence.aof ?? 'unknown'}`,
+    `  eviction takes ${report.eviction.evicts}: ${report.eviction.cost}`,
   ];
   for (const f of report.findings) {
     lines.push(`  [${f.severity}] ${f.code}: ${f.message}`);

@@ -12,7 +12,13 @@
   the vector count the document had before (0 when it did not exist) }
 ]]
 --- @include "store"
+--- @include "oom"
 
+-- A write that adds documents is refused at maxmemory before anything changes; deletes alone
+-- free memory and go through.
+for i = 3, #ARGV, 6 do
+  if ARGV[i] == 'put' then refuse_if_oom(KEYS[4]); break end
+end
 local now = now_ms()
 purge_expired(now)
 local was_empty = redis.call('ZCARD', KEYS[1]) == 0 and 1 or 0

@@ -43,8 +43,11 @@ describe.runIf(harness().binaries.redis7)('doctor() against servers started with
     expect(finding?.recommendation).toMatch(/volatile-lru or volatile-ttl/);
   });
 
-  it('volatile-lru: no eviction finding', async () => {
+  it('volatile-lru: no eviction finding; the report says what eviction can take and what it costs', async () => {
     const report = await doctorOf(servers.volatile!);
+    expect(report.eviction.evicts).toBe('keys with a TTL');
+    expect(report.eviction.cost).toMatch(/a session that loses any of its keys reads as gone \(never half\)/);
+    expect(formatDoctorReport(report)).toMatch(/eviction takes keys with a TTL: /);
     expect(codes(report)).not.toContain('EVICTION_ALLKEYS');
     expect(codes(report)).not.toContain('EVICTION_NOEVICTION');
     // Redis 7 without modules: vector search falls back to the flat engine; no persistence.
@@ -89,6 +92,7 @@ describe('diagnose (pure rules)', () => {
 
   it.each(['allkeys-lru', 'allkeys-lfu', 'allkeys-random'])('%s is an eviction warning', (policy) => {
     expect(codes(diagnose({ ...base, maxmemoryPolicy: policy }, context))).toEqual(['EVICTION_ALLKEYS']);
+    expect(diagnose({ ...base, maxmemoryPolicy: policy }, context).eviction.evicts).toBe('any key');
   });
 
   it('an old server and a cluster reached by a single client are errors, listed first', () => {

@@ -30,7 +30,10 @@ export interface ChatMigrationMemory {
  * Copies a conversation written by @langchain/redis's `RedisChatMessageHistory` into a session.
  * `key` is the list it wrote: in LangChain JS the `sessionId` you gave it, as is (LangChain
  * Python's writes `message_store:<session id>`). Every message type round-trips; the source is
- * left as it was. Importing the same list again writes nothing twice.
+ * left as it was. Importing the same list again writes nothing twice, also after it grew: each
+ * message is deduplicated by its own id, or by one derived from its position (from the oldest)
+ * and content, so only the new ones are appended — while the session remembers the ids
+ * (`idempotencyWindow`, default the last 1000 messages).
  *
  * @example await importRedisChatMessageHistory(memory, { key: 'chat-42', into: { userId: 'alice', sessionId: 'chat-42' } });
  */
@@ -44,10 +47,13 @@ export async function importRedisChatMessageHistory(memory: ChatMigrationMemory,
   } catch {
     throw new InvalidArgumentError('chat history list', [{ path: options.key, message: 'holds an element that is not JSON: not a RedisChatMessageHistory list' }]);
   }
-  const messages = mapStoredMessagesToChatMessages(stored).map(toMessageInput);
-  // One idempotency key per list content: a retried import (a lost reply, a second run) appends nothing.
-  const idempotencyKey = `lc-redis-import:${createHash('sha256').update(options.key).update('\u0000').update(raw.join('\u0000')).digest('base64url')}`;
-  const result = await session.append(messages, { idempotencyKey });
+  const oldestFirst = [...raw].reverse();
+  const messages = mapStoredMessagesToChatMessages(stored).map((message, i) => {
+    const input = toMessageInput(message);
+    // A LangChain list only grows at its newest end, so (position from the oldest, content) names a message for good.
+    return { ...input, id: input.id ?? `lc-redis-import:${createHash('sha256').update(options.key).update(`\u0000${i}\u0000`).update(oldestFirst[i]!).digest('base64url')}` };
+  });
+  const result = await session.append(messages);
   return { read: raw.length, appended: result.appended };
 }
 

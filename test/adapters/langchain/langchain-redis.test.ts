@@ -71,6 +71,12 @@ describe('migration from and to @langchain/redis RedisChatMessageHistory', () =>
     expect(ours.map(shape)).toEqual(conversation().map(shape));
     expect(ours[1]!.id).toBe('h1');
     expect((await source.getMessages()).length).toBe(5); // the source is left as it was
+    // The source grows: a re-run appends only what is new.
+    await source.addMessage(new HumanMessage('one more thing'));
+    expect(await importRedisChatMessageHistory(memory, { key: `lc-${prefix}-chat-1`, into })).toEqual({ read: 6, appended: 1 });
+    const after = (await memory.sessions.session(into).messages()).map((m) => m.content);
+    expect(after).toHaveLength(6);
+    expect(after.at(-1)).toBe('one more thing');
     expect(await importRedisChatMessageHistory(memory, { key: `lc-${prefix}-absent`, into: { userId: 'alice', sessionId: 'empty' } })).toEqual({ read: 0, appended: 0 });
   });
 

@@ -108,6 +108,11 @@ export interface CacheKeys {
   lock(id: string): string;
   /** Set of entry keys carrying `tagId`, in `shard`. */
   tag(tagId: string, shard: number): string;
+  /**
+   * String: the current generation of `tagId` in `shard` (entries record it; invalidation deletes
+   * it). With `tagId` '' this (like `tag`) is the prefix a cache script completes with a tag id.
+   */
+  tagGeneration(tagId: string, shard: number): string;
   /** A SCAN pattern for every key of this cache. */
   pattern: string;
   /** A SCAN pattern for the entries of this cache only (no locks, no tag sets). */
@@ -209,6 +214,7 @@ export class Keyspace {
       entry: (id) => `${shardTag(shardOf(id))}:e:${id}`,
       lock: (id) => `${shardTag(shardOf(id))}:l:${id}`,
       tag: (tagId, shard) => `${shardTag(shard)}:t:${tagId}`,
+      tagGeneration: (tagId, shard) => `${shardTag(shard)}:g:${tagId}`,
       pattern: `${base}{${cache}:*`,
       entryPattern: `${base}{${cache}:*}:e:*`,
     };

@@ -1,7 +1,9 @@
 // A cache's pub/sub channel: fills and failures wake the callers waiting on a stampede lock in
-// other processes, and deletions and tag invalidations keep their near caches consistent. One
-// subscriber connection per cache, opened on first need. A waiter registers before the lock check,
-// so no fill can be missed; a slow poll behind it covers a lost message.
+// other processes, and every write, deletion and tag invalidation (published by the scripts that
+// make them, whoever writes) keeps their near caches consistent. One subscriber connection per
+// cache: opened on creation by a cache with a near cache, else by its first lock wait. A waiter
+// registers before the lock check, so no fill can be missed; a slow poll behind it covers a lost
+// message.
 import type { RedisConnection } from '../connection/connect.js';
 
 export type CacheEvent =

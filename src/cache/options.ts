@@ -79,3 +79,17 @@ export type WriteOptions = z.input<typeof WriteOptionsSchema>;
 
 export const CacheKeySchema = z.string().min(1, 'must not be empty').max(8192, 'must be at most 8192 characters');
 export { TagSchema };
+
+/** Many keys (`getMany`). */
+export const CacheKeysSchema = z.array(CacheKeySchema);
+
+/** Many entries (`setMany`). */
+export const CacheEntriesSchema = z.array(z.object({ key: CacheKeySchema, value: z.unknown(), options: WriteOptionsSchema.optional() }).strict());
+
+/**
+ * A TTL in whole milliseconds, as Redis takes it; 0 stands for none. A positive TTL is never
+ * rounded to 0 (that would keep the entry forever): under a millisecond it becomes 1 ms.
+ */
+export function ttlMilliseconds(seconds: number): number {
+  return seconds > 0 ? Math.max(1, Math.round(seconds * 1000)) : 0;
+}

@@ -68,6 +68,20 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     expect(await cache.get('short')).toBeUndefined();
   });
 
+  it('a positive TTL under a millisecond is 1 ms, never "no TTL"', async () => {
+    const fixed = f.cache({ name: 'tiny-ttl' });
+    await fixed.set('k', 1, { ttlSeconds: 0.0004 });
+    await fixed.set('tagged', 1, { ttlSeconds: 0.0004, tags: ['t'] });
+    await fixed.getOrCompute('computed', () => 1, { ttlSeconds: 0.0004 });
+    const sliding = f.cache({ name: 'tiny-sliding', ttl: { mode: 'sliding', seconds: 0.0004 } });
+    await sliding.set('k', 1);
+    await sleep(20);
+    for (const [cache, key] of [[fixed, 'k'], [fixed, 'tagged'], [fixed, 'computed'], [sliding, 'k']] as const) {
+      expect(await pttlOf(cache, key), key).toBe(-2); // expired, not kept forever
+      expect(await cache.get(key), key).toBeUndefined();
+    }
+  });
+
   it('sliding TTL: a hit refreshes the TTL in the same command', async () => {
     const cache = f.cache({ name: 'sliding', ttl: { mode: 'sliding', seconds: 3 } });
     await cache.set('k', 1);
@@ -155,6 +169,33 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     }
   });
 
+  it('a computed value that cannot be stored releases the lock and fails a waiter in another instance at once', async () => {
+    const options = { name: 'unstorable', maxValueBytes: 64, stampede: { lockTtlMs: 20_000, pollIntervalMs: 10_000 } };
+    const computing = f.cache(options);
+    const waiting = new Cache(f.connection, f.keyspace, options); // as in another process
+    const cases: [string, unknown][] = [['undefined', undefined], ['too large', 'x'.repeat(100)], ['a BigInt', 1n], ['NaN', Number.NaN], ['Infinity inside', { score: Infinity }]];
+    try {
+      for (const [what, value] of cases) {
+        const key = `k-${what}`;
+        const first = computing.getOrCompute(key, async () => {
+          await sleep(200);
+          return value;
+        });
+        await sleep(50);
+        const started = Date.now();
+        const [a, b] = await Promise.allSettled([first, waiting.getOrCompute(key, () => 'never')]);
+        expect(a.status === 'rejected' ? a.reason : a.value, what).toBeInstanceOf(InvalidArgumentError);
+        expect(b.status === 'rejected' ? b.reason : b.value, what).toBeInstanceOf(ComputeFailedError);
+        expect(Date.now() - started, what).toBeLessThan(2000);
+        const lock = f.keyspace.cache('unstorable', 16).lock(Cache.id(key));
+        expect(await f.connection.send(['EXISTS', lock], { key: lock }), what).toBe(0);
+        expect(await computing.get(key), what).toBeUndefined();
+      }
+    } finally {
+      await waiting.close();
+    }
+  });
+
   it('stale-while-revalidate serves the expired value at once and refreshes it in the background', async () => {
     const cache = f.cache({ name: 'swr', ttl: { mode: 'fixed', seconds: 0.3 }, staleWhileRevalidateSeconds: 10 });
     let version = 0;
@@ -199,6 +240,15 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
       ['empty key', () => cache.set('', 1), /cache key: must not be empty/],
       ['too large', () => cache.set('k', 'x'.repeat(100)), /over the limit of 64/],
       ['not JSON', () => cache.set('k', { n: 1n }), /cannot be stored as JSON/],
+      ['NaN', () => cache.set('k', Number.NaN), /NaN, which JSON cannot hold/],
+      ['Infinity inside', () => cache.set('k', { a: [1, -Infinity] }), /-Infinity, which JSON cannot hold/],
+      ['NaN computed', () => cache.getOrCompute('k', () => Number.NaN), /NaN, which JSON cannot hold/],
+      ['undefined computed', () => cache.getOrCompute('k', () => undefined), /cannot be stored as JSON/],
+      ['getMany of a string', () => cache.getMany('k' as never), /cache keys/],
+      ['getMany with a bad key', () => cache.getMany(['k', ''] as never), /cache keys: 1: must not be empty/],
+      ['setMany of a string', () => cache.setMany('k' as never), /cache entries/],
+      ['setMany with one bad value', () => cache.setMany([{ key: 'good', value: 1 }, { key: 'good2', value: 2, options: { tags: ['t'] } }, { key: 'bad', value: Number.NaN }]), /2\.value|NaN/],
+      ['setMany with one bad option', () => cache.setMany([{ key: 'good', value: 1 }, { key: 'bad', value: 1, options: { ttl: 5 } as never }]), /Unrecognized key/],
       ['bytes that are not', () => cache.set('k', 'text', { encoding: 'bytes' }), /takes a Buffer/],
       ['bad tag', () => cache.set('k', 1, { tags: [''] }), /tags\.0/],
       ['unknown option', () => cache.set('k', 1, { ttl: 5 } as never), /Unrecognized key/],

@@ -61,7 +61,7 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     await new EmbeddingCache(new CountingEmbeddings(), cache, { model: 'm' }).embedQuery('x');
     const entries = await f.keys('c:{emb-size:*}:e:*');
     expect(entries).toHaveLength(1);
-    expect(await f.connection.send<number>(['STRLEN', entries[0]!], { key: entries[0] })).toBe(13 + 3 * 4);
+    expect(await f.connection.send<number>(['STRLEN', entries[0]!], { key: entries[0] })).toBe(13 + 1 + 4 + 3 * 4); // header, no tags, no key, the vector
   });
 
   it('refuses vectors of the wrong shape with a typed error, caching none of them', async () => {

@@ -1,6 +1,7 @@
 // Stampede protection and near-cache consistency across real processes, on Redis 8 and the cluster.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/cache.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
 import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 import { startWorker, type Worker } from './worker.js';
@@ -13,9 +14,9 @@ afterEach(() => {
 const stampedeTargets = targetsWithCluster().filter((t) => t.name !== 'redis7');
 
 describe.each(stampedeTargets.map((t) => [t.name, t] as const))('across processes (%s)', (_, target) => {
-  const setup = (cache: Record<string, unknown>) => {
+  const setup = (cache: Record<string, unknown>, { listen = true } = {}) => {
     const prefix = uniquePrefix('p');
-    const config = { redis: target.nodes ? { nodes: target.nodes } : { url: target.url }, prefix, cache, key: 'hot-key', counter: `${prefix}:computes` };
+    const config = { redis: target.nodes ? { nodes: target.nodes } : { url: target.url }, prefix, cache, key: 'hot-key', counter: `${prefix}:computes`, listen };
     const spawn = (n: number) => {
       const started = Array.from({ length: n }, () => startWorker(config));
       workers.push(...started);
@@ -104,5 +105,72 @@ describe.each(stampedeTargets.map((t) => [t.name, t] as const))('across processe
       await computes();
     }
   });
-});
 
+  it('a computed value that cannot be stored fails a waiter in another process at once, not after lockTtlMs', async () => {
+    const stampede = { lockTtlMs: 20_000, pollIntervalMs: 10_000 };
+    const { spawn, computes, prefix } = setup({ stampede });
+    const [waiter] = spawn(1);
+    await waiter!.next('ready');
+    const conn = await connectTo(target);
+    const cache = new Cache(conn, new Keyspace(prefix), { name: 'shared', stampede });
+    try {
+      const computing = cache
+        .getOrCompute('hot-key', async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          return undefined; // JSON cannot hold it
+        })
+        .then(() => null, (e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 50));
+      waiter!.send({ op: 'fetch', key: 'hot-key' });
+      const fetched = await waiter!.next('fetched', 10_000);
+      expect(fetched).toMatchObject({ code: 'COMPUTE_FAILED' });
+      expect(fetched.ms).toBeLessThan(2000);
+      expect(await computing).toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await cache.close();
+      await conn.close();
+      await computes();
+    }
+  });
+
+  it('a near cache hears every writer from its first operation on, writers without a near cache too', async () => {
+    const { spawn, computes, prefix } = setup({ nearCache: { maxEntries: 100, ttlSeconds: 60 } }, { listen: false });
+    const [a] = spawn(1);
+    await a!.next('ready');
+    const ask = async (key: string) => {
+      a!.send({ op: 'get', key });
+      return (await a!.next('value')) as { value: unknown; stats: Record<string, number> };
+    };
+    const conn = await connectTo(target);
+    const writer = new Cache(conn, new Keyspace(prefix), { name: 'shared' }); // no near cache, never listens
+    try {
+      await writer.set('k', 'v1');
+      await new Promise((r) => setTimeout(r, 100)); // its event would drop a copy made before it arrives
+      expect((await ask('k')).value).toBe('v1'); // the worker's first operation
+      expect((await ask('k')).stats.nearHits).toBe(1);
+      await writer.set('k', 'v2');
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await ask('k')).value).toBe('v2');
+      await writer.delete('k');
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await ask('k')).value).toBeNull();
+      await writer.set('k2', 'tagged', { tags: ['doc:1'] });
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await ask('k2')).value).toBe('tagged');
+      expect((await ask('k2')).stats.nearHits).toBe(2);
+      await writer.invalidateTag('doc:1');
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await ask('k2')).value).toBeNull();
+      await writer.getOrCompute('k3', () => 'computed');
+      expect((await ask('k3')).value).toBe('computed');
+      await writer.delete('k3');
+      await writer.getOrCompute('k3', () => 'recomputed');
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await ask('k3')).value).toBe('recomputed');
+    } finally {
+      await writer.close();
+      await conn.close();
+      await computes();
+    }
+  });
+});

@@ -8,20 +8,36 @@
   ARGV[1]  the key prefix of the user's sessions, e.g. 'am:{t:u}:s:' (same hash tag as KEYS[1])
   ARGV[2]  offset
   ARGV[3]  limit
+  ARGV[4..] optional: the session ids to list instead of the index's (what a SCAN found, when
+           the index cannot be rebuilt at maxmemory); read-only then
 
   Returns { -1 } when the index is missing or not known complete (it was evicted, or never
   rebuilt): the caller rebuilds it and asks again. Else
   { total, { session id, meta (flat hash), message count, remaining TTL ms }, ... }
 ]]
 
-if not redis.call('ZSCORE', KEYS[1], '') then return { -1 } end
+local given = #ARGV > 3
+local ids
+if given then
+  local found = {}
+  for i = 4, #ARGV do
+    local updated = redis.call('HGET', ARGV[1] .. ARGV[i] .. ':meta', 'updated')
+    if updated then found[#found + 1] = { ARGV[i], tonumber(updated) } end
+  end
+  table.sort(found, function(a, b) return a[2] > b[2] or (a[2] == b[2] and a[1] > b[1]) end)
+  ids = {}
+  for i, f in ipairs(found) do ids[i] = f[1] end
+else
+  if not redis.call('ZSCORE', KEYS[1], '') then return { -1 } end
+  ids = redis.call('ZREVRANGE', KEYS[1], 0, -1)
+end
 local offset, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 local out, live = { 0 }, 0
-for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, -1)) do
+for _, id in ipairs(ids) do
   if id ~= '' then
     local meta_key = ARGV[1] .. id .. ':meta'
     if redis.call('EXISTS', meta_key) == 0 then
-      redis.call('ZREM', KEYS[1], id)
+      if not given then redis.call('ZREM', KEYS[1], id) end
     else
       live = live + 1
       if live > offset and live <= offset + limit then

@@ -3,6 +3,7 @@
 // trip, except a listing whose index eviction took (rebuilt by a SCAN) and forgetUser (a SCAN).
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
+import { OutOfMemoryError } from '../errors.js';
 import { unlinkUserKeys } from '../forget.js';
 import { type Keyspace, type UserScope } from '../keys.js';
 import { escapeGlob } from '../migrate/foreign-keys.js';
@@ -54,12 +55,19 @@ export class SessionStore {
   async list(user: UserScope, options: { offset?: number; limit?: number } = {}): Promise<{ total: number; sessions: SessionInfo[] }> {
     const keys = this.#keys.user(user);
     const { offset, limit } = parseInput(ListOptionsSchema, options, 'list options');
-    const page = () =>
-      runScript<[number, ...[string, string[], number, number][]]>(this.#connection, LIST, [keys.sessions], [keys.sessionPrefix, String(offset), String(limit)]);
+    const page = (ids: string[] = []) =>
+      runScript<[number, ...[string, string[], number, number][]]>(this.#connection, LIST, [keys.sessions], [keys.sessionPrefix, String(offset), String(limit), ...ids]);
     let reply = await page();
     if (reply[0] === -1) {
-      await this.#rebuildIndex(user);
-      reply = await page();
+      const ids = await this.#scanSessionIds(user);
+      try {
+        await runScript(this.#connection, REBUILD_INDEX, [keys.sessions], [keys.sessionPrefix, String(this.#emptyIndexTtlMs()), ...ids]);
+        reply = await page();
+      } catch (error) {
+        // At maxmemory the index cannot be written; a listing is a read, so it lists what the SCAN found.
+        if (!(error instanceof OutOfMemoryError)) throw error;
+        reply = await page(ids.length > 0 ? ids : ['']);
+      }
     }
     const [total, ...rows] = reply;
     const sessions = rows.map(([id, meta, length, pttl]) => {
@@ -70,15 +78,19 @@ export class SessionStore {
     return { total, sessions };
   }
 
-  /** Finds the user's sessions by their meta keys and indexes them. */
-  async #rebuildIndex(user: UserScope): Promise<void> {
+  /** The ids of the user's sessions, found by their meta keys (one SCAN pass over each master). */
+  async #scanSessionIds(user: UserScope): Promise<string[]> {
     const keys = this.#keys.user(user);
     const ids = new Set<string>();
     for await (const batch of this.#connection.scan(`${escapeGlob(keys.sessionPrefix)}*:meta`)) {
       for (const key of batch) ids.add(key.slice(keys.sessionPrefix.length, -':meta'.length));
     }
-    const emptyTtlMs = this.options.ttl.mode === 'none' ? 86_400_000 : Math.ceil(this.options.ttl.seconds * 1000);
-    await runScript(this.#connection, REBUILD_INDEX, [keys.sessions], [keys.sessionPrefix, String(emptyTtlMs), ...ids]);
+    return [...ids];
+  }
+
+  /** How long an index with no session is kept: the store's TTL, or a day. */
+  #emptyIndexTtlMs(): number {
+    return this.options.ttl.mode === 'none' ? 86_400_000 : Math.ceil(this.options.ttl.seconds * 1000);
   }
 
   /**

@@ -7,7 +7,7 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
-import { AgentMemoryError, ConnectionError, InvalidArgumentError, OutOfMemoryError, TimeoutError } from '../errors.js';
+import { AgentMemoryError, InvalidArgumentError, OutOfMemoryError, TimeoutError } from '../errors.js';
 import type { CacheKeys, Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { parseInput } from '../validate.js';
@@ -509,7 +509,8 @@ export class Cache {
   }
 
   #failsOpen(error: unknown): boolean {
-    return this.options.failOpen && (error instanceof ConnectionError || error instanceof TimeoutError);
+    // Any failure that may pass by itself (unreachable, slow, loading or failing over, at maxmemory).
+    return this.options.failOpen && error instanceof AgentMemoryError && error.transient;
   }
 
   async #failOpenOr<T>(error: unknown, compute: () => T | Promise<T>): Promise<T> {

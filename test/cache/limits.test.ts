@@ -125,6 +125,12 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
       expect(error, what).toMatchObject({ code: 'OUT_OF_MEMORY', transient: true });
     }
     expect(await snapshot()).toEqual(before); // no entry, tag set, generation or lock was written
+    // failOpen: at the limit a miss is computed without the cache, as when Redis is unreachable.
+    const lenient = new Cache(connection, keyspace, { name: 'fixed', failOpen: true });
+    expect(await lenient.getOrCompute('lenient-miss', () => 'computed')).toBe('computed');
+    expect(lenient.stats().failOpen).toBe(1);
+    await lenient.close();
+    expect(await snapshot()).toEqual(before);
 
     expect(await fixed.get('hit')).toBe('v');
     expect(await fixed.getMany(['hit', 'other', 'miss'])).toEqual(['v', 'o', undefined]);

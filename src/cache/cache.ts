@@ -7,7 +7,7 @@
 import { hash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
-import { AgentMemoryError, InvalidArgumentError, OutOfMemoryError, TimeoutError } from '../errors.js';
+import { AgentMemoryError, ConnectionError, InvalidArgumentError, OutOfMemoryError, TimeoutError } from '../errors.js';
 import type { CacheKeys, Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { parseInput } from '../validate.js';

@@ -501,8 +501,14 @@ function createClusterClient(
     },
     RESP: 3,
     commandOptions: { timeout: config.commandTimeoutMs },
+    // A node that stays unreachable is usually a master being failed over: ask the cluster for its
+    // slots again one second after the first reconnect attempt (node-redis waits five), so its
+    // users are served by the promoted replica as soon as the cluster has one.
+    topologyRefreshOnReconnectionAttemptStrategy: CLUSTER_TOPOLOGY_REFRESH_MS,
   }) as unknown as ClusterClient;
 }
+
+const CLUSTER_TOPOLOGY_REFRESH_MS = 1000;
 
 function commandName(args: readonly RedisArgument[]): string {
   const first = args[0];

@@ -1,7 +1,8 @@
 --[[
   One page of a user's sessions, most recently active first, with each one's metadata. Index
-  entries whose session is gone (meta expired or evicted) are removed first, so a page holds only
-  live sessions and `total` counts only them: O(sessions of the user).
+  entries whose session is gone (expired, or missing any of its keys: see includes/session.lua)
+  are removed first, so a page holds only whole sessions and `total` counts only them:
+  O(sessions of the user).
 
   KEYS[1]  the user's session index (sorted set: session id -> last activity ms; the member ''
            marks an index known to be complete, see session-index-rebuild-1.lua)
@@ -15,6 +16,13 @@
   rebuilt): the caller rebuilds it and asks again. Else
   { total, { session id, meta (flat hash), message count, remaining TTL ms }, ... }
 ]]
+--- @include "session"
+
+-- A session's keys, in script order (the suffixes of keys.ts SESSION_KEY_SUFFIXES).
+local function keys_of(id)
+  local s = ARGV[1] .. id
+  return { s .. ':msgs', s .. ':meta', s .. ':state', s .. ':tools', s .. ':idem', s .. ':pending' }
+end
 
 local given = #ARGV > 3
 local ids
@@ -36,7 +44,7 @@ local out, live = { 0 }, 0
 for _, id in ipairs(ids) do
   if id ~= '' then
     local meta_key = ARGV[1] .. id .. ':meta'
-    if redis.call('EXISTS', meta_key) == 0 then
+    if not load_session(keys_of(id)) then
       if not given then redis.call('ZREM', KEYS[1], id) end
     else
       live = live + 1

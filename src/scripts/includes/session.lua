@@ -23,18 +23,20 @@ end
 local META_FIELDS = { 'ttl_mode', 'ttl_ms', 'created', 'total', 'n_msgs', 'n_pending', 'n_tools', 'state_bytes', 'idem' }
 
 -- meta as a table (nil when the session is gone), after checking every key meta expects exists.
-local function load_session()
-  local v = redis.call('HMGET', KEYS[2], unpack(META_FIELDS))
+-- `k`: the session's keys in the order of KEYS (default: this script's KEYS).
+local function load_session(k)
+  k = k or KEYS
+  local v = redis.call('HMGET', k[2], unpack(META_FIELDS))
   if not v[1] then return nil end
   local s = { mode = v[1], ttl = tonumber(v[2]), created = v[3], total = tonumber(v[4]) or 0,
               n_msgs = tonumber(v[5]) or 0, n_pending = tonumber(v[6]) or 0, n_tools = tonumber(v[7]) or 0,
               state_bytes = tonumber(v[8]) or 0, idem = v[9] == '1' }
   local expected = {}
-  if s.n_msgs > 0 then expected[#expected + 1] = KEYS[1] end
-  if s.state_bytes > 0 then expected[#expected + 1] = KEYS[3] end
-  if s.n_tools > 0 then expected[#expected + 1] = KEYS[4] end
-  if s.idem then expected[#expected + 1] = KEYS[5] end
-  if s.n_pending > 0 then expected[#expected + 1] = KEYS[6] end
+  if s.n_msgs > 0 then expected[#expected + 1] = k[1] end
+  if s.state_bytes > 0 then expected[#expected + 1] = k[3] end
+  if s.n_tools > 0 then expected[#expected + 1] = k[4] end
+  if s.idem then expected[#expected + 1] = k[5] end
+  if s.n_pending > 0 then expected[#expected + 1] = k[6] end
   if #expected > 0 and redis.call('EXISTS', unpack(expected)) < #expected then return nil end
   return s
 end

@@ -90,10 +90,10 @@ export interface UserKeys {
    * (or of one of their agents) in one of `namespaces`.
    */
   owns(key: string, namespaces: readonly string[]): boolean;
+  /** Whether `key` is a long-term memory key of this user or one of their agents in `namespaces`. */
+  ownsMemory(key: string, namespaces: readonly string[]): boolean;
   /** What every session key of this user starts with: `<prefix>:{t:u}:s:`. */
   sessionPrefix: string;
-  /** Set of the agent ids with long-term memories of this user (their scopes have other hash tags). */
-  memoryAgents: string;
   session(sessionId: string): SessionKeys;
 }
 
@@ -186,6 +186,9 @@ export interface DocumentStoreKeys {
 
 /** A document store's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */
 export const DocumentStoreNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'may contain only letters, digits, _ and - (1 to 48)');
+
+/** `text` with Redis's glob characters escaped, for a SCAN MATCH pattern that must match it literally. */
+export const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
 /** A vector scope from its hash tag: the tag, and the tag as a query-safe token (hex). */
 export const vectorScope = (tag: string): { tag: string; token: string } => ({ tag, token: Buffer.from(tag, 'utf8').toString('hex') });
@@ -287,8 +290,8 @@ export class Keyspace {
       pattern: `${base}:*`,
       anyTagPattern: `${this.prefix}:*${stem}[}:]*`,
       owns: (key, namespaces) => key.startsWith(`${base}:`) || namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p))),
+      ownsMemory: (key, namespaces) => namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p))),
       sessionPrefix,
-      memoryAgents: `${base}:ltm-agents`,
       session: (sessionId: string): SessionKeys => {
         const s = sessionPrefix + parseInput(KeyPartSchema, sessionId, 'session id');
         const S = SESSION_KEY_SUFFIXES;

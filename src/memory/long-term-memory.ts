@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
-import { KeyPartSchema, vectorScope, type Keyspace, type MemoryScopeRef } from '../keys.js';
+import { unlinkMatching } from '../forget.js';
+import { escapeGlob, KeyPartSchema, vectorScope, type Keyspace, type MemoryScopeRef } from '../keys.js';
 import { SecondsSchema } from '../ttl.js';
 import { jsonRecordSchema, parseInput } from '../validate.js';
 import { parseFilter, type Filter } from '../vector/filter.js';
@@ -205,27 +206,27 @@ export class LongTermMemory {
       }
       results.push({ id, status: base ? 'merged' : 'inserted' });
     }
-    await Promise.all([this.index.upsert(s, items), this.#registerAgent(scope)]);
+    await this.index.upsert(s, items);
     return results;
   }
 
-  /** An agent-scoped memory lives under another hash tag: the user keeps a list, for forgetUser. */
-  async #registerAgent(scope: MemoryScopeRef): Promise<void> {
-    if (scope.agentId === undefined) return;
-    const key = this.keyspace.user(scope).memoryAgents;
-    await this.index.connection.send(['SADD', key, scope.agentId], { key });
-  }
-
-  /** Forgets every memory of a user in this namespace, agent-scoped ones included. Returns how many. */
+  /**
+   * Forgets every memory of a user in this namespace, agent-scoped ones included (their scopes
+   * have hash tags of their own). The scopes are found by a SCAN of the namespace's keys, so an
+   * index eviction took hides none; keys the engine's own drop leaves behind go too. Returns how many.
+   */
   async forgetUser(user: { tenant?: string | undefined; userId: string }): Promise<number> {
-    const key = this.keyspace.user(user).memoryAgents;
-    const agents = await this.index.connection.send<string[]>(['SMEMBERS', key], { key });
-    const counts = await Promise.all([this.forgetScope(user), ...agents.map((agentId) => this.forgetScope({ ...user, agentId }))]);
-    if (agents.length > 0) {
-      // Other namespaces may still use the list; only an empty user drops it.
-      const remaining = await Promise.all(agents.map((agentId) => this.index.count(this.#scope({ ...user, agentId }))));
-      if (remaining.every((n) => n === 0)) await this.index.connection.send(['UNLINK', key], { key });
-    }
+    const keys = this.keyspace.user(user);
+    const namespace = this.index.definition.namespace;
+    const scopes = await this.#scopes(`${keys.tag.slice(0, -1)}[}:]*`);
+    const counts = await Promise.all(
+      scopes.map(async (s) => {
+        const n = await this.index.count(s);
+        await this.index.dropScope(s);
+        return n;
+      }),
+    );
+    await unlinkMatching(this.index.connection, keys.anyTagPattern, (key) => keys.ownsMemory(key, [namespace]));
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -337,17 +338,20 @@ export class LongTermMemory {
     return deleted;
   }
 
-  /** Every scope that holds items in this namespace, found by their id sets. */
-  async #scopes(): Promise<Scope[]> {
+  /**
+   * Every scope with a key in this namespace (matching `pattern` after the namespace prefix), found
+   * by a SCAN of all its keys, so a scope whose id set eviction took is still found.
+   */
+  async #scopes(pattern = '{*'): Promise<Scope[]> {
     const prefix = this.keyspace.vector(this.index.definition.namespace).namespacePrefix;
-    const scopes: Scope[] = [];
-    for await (const keys of this.index.connection.scan(`${prefix}*:ids`)) {
+    const tags = new Set<string>();
+    for await (const keys of this.index.connection.scan(`${escapeGlob(prefix)}${pattern}`)) {
       for (const key of keys) {
-        const tag = key.slice(prefix.length, -':ids'.length);
-        scopes.push(vectorScope(tag));
+        const tag = /^\{[^{}]*\}/.exec(key.slice(prefix.length))?.[0];
+        if (tag) tags.add(tag);
       }
     }
-    return scopes;
+    return [...tags].map(vectorScope);
   }
 
   /** Writes memories as they are (no dedupe), embedded by this memory's embedder. */

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { InvalidArgumentError } from '../errors.js';
+import { escapeGlob } from '../keys.js';
 import { SecondsSchema } from '../ttl.js';
 import { parseInput } from '../validate.js';
 
@@ -18,8 +19,8 @@ function foreignKey(key: string, ownPrefix: string, what: string): string {
   return valid;
 }
 
-/** `text` with the glob characters of SCAN MATCH escaped, so that it matches only itself. */
-export const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+/** Glob escaping lives with the key scheme; re-exported here where migrations used to find it. */
+export { escapeGlob };
 
 /**
  * Every element of a list key, from head to tail; an absent key is an empty list.

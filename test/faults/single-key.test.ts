@@ -304,8 +304,8 @@ describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8)', () => 
 // ——— long-term memory ———
 
 const LTM_ENGINES = [
-  ...(redis8 ? [{ engine: 'vectorset' as const, server: 'redis8', kinds: ['item hash', 'vector set', 'ids set', 'ltm-agents set', 'definition'] }] : []),
-  ...(redis7 ? [{ engine: 'flat' as const, server: 'redis7', kinds: ['item hash', 'ids set', 'ltm-agents set', 'definition'] }] : []),
+  ...(redis8 ? [{ engine: 'vectorset' as const, server: 'redis8', kinds: ['item hash', 'vector set', 'ids set', 'agent ids set', 'definition'] }] : []),
+  ...(redis7 ? [{ engine: 'flat' as const, server: 'redis7', kinds: ['item hash', 'ids set', 'agent ids set', 'definition'] }] : []),
 ];
 const LTM_CASES = LTM_ENGINES.flatMap((e) => e.kinds.map((kind) => ({ ...e, kind })));
 
@@ -331,7 +331,7 @@ describe.skipIf(LTM_CASES.length === 0)('faults: single-key deletion, long-term 
         case 'item hash': return k.endsWith(`:ltm:${namespace}:${tag}:i:f0`);
         case 'vector set': return k.endsWith(`:ltm:${namespace}:${tag}:vs`);
         case 'ids set': return k.endsWith(`:ltm:${namespace}:${tag}:ids`);
-        case 'ltm-agents set': return k === `${prefix}:${tag}:ltm-agents`;
+        case 'agent ids set': return k.endsWith(`:ltm:${namespace}:{${TENANT}:${userId}:helper}:ids`);
         default: return k === `${prefix}:ltm-def:${namespace}`;
       }
     }, kind);

@@ -181,6 +181,8 @@ export interface DocumentStoreKeys {
   generations: string;
   /** The vector index namespace holding the store's vectors. */
   vectorNamespace: string;
+  /** A SCAN pattern for the meta key (it holds the path) of every namespace of this store. */
+  namespaceMetaPattern: string;
   namespace(encodedPath: string): DocumentNamespaceKeys;
 }
 
@@ -267,6 +269,7 @@ export class Keyspace {
       registry: `${base}:{${store}}:namespaces`,
       generations: `${base}:{${store}}:generations`,
       vectorNamespace: `ds-${store}`,
+      namespaceMetaPattern: `${base}:{ds:*}:meta`,
       namespace: (encodedPath) => {
         const digest = createHash('sha256').update(encodedPath, 'utf8').digest('base64url').slice(0, 22);
         const tag = `{ds:${digest}}`;

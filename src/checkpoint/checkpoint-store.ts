@@ -3,6 +3,7 @@
 // tasks. Values are opaque typed bytes: serialization is the caller's; this file never parses them.
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
+import { OutOfMemoryError } from '../errors.js';
 import { KeyPartSchema, type CheckpointThreadKeys, type Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
@@ -169,7 +170,15 @@ export class CheckpointStore {
     }
     const first = await runScript<number>(this.#connection, PUT, keys, args);
     if (first === 1) {
-      await this.#connection.send(['ZADD', this.#registry, 'NX', String(Date.now()), threadId], { key: this.#registry });
+      try {
+        await this.#connection.send(['ZADD', this.#registry, 'NX', String(Date.now()), threadId], { key: this.#registry });
+      } catch (error) {
+        // The registry lives in another slot, so it cannot share the script. A new thread that
+        // cannot be registered (maxmemory) would never be listed: undo it, so the failed put
+        // leaves nothing behind, as its OutOfMemoryError says.
+        if (error instanceof OutOfMemoryError) await this.#connection.send(['UNLINK', ...keys], { key: keys[0] });
+        throw error;
+      }
     }
   }
 

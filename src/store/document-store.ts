@@ -8,8 +8,9 @@ import { z } from 'zod';
 import type { ServerCapabilities } from '../connection/capabilities.js';
 import type { RedisConnection } from '../connection/connect.js';
 import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
-import { InvalidArgumentError } from '../errors.js';
-import { DocumentStoreNameSchema, vectorScope, type DocumentNamespaceKeys, type DocumentStoreKeys, type Keyspace } from '../keys.js';
+import { ConflictError, InvalidArgumentError } from '../errors.js';
+import { unlinkMatching } from '../forget.js';
+import { DocumentStoreNameSchema, escapeGlob, vectorScope, type DocumentNamespaceKeys, type DocumentStoreKeys, type Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { SecondsSchema } from '../ttl.js';
 import { checkSize, encodeJson, parseInput } from '../validate.js';
@@ -164,6 +165,7 @@ interface Row {
 export class DocumentStore {
   readonly options: z.output<typeof DocumentStoreOptionsSchema>;
   readonly #keys: DocumentStoreKeys;
+  readonly #keyspace: Keyspace;
 
   private constructor(
     readonly connection: RedisConnection,
@@ -174,6 +176,7 @@ export class DocumentStore {
   ) {
     this.options = options;
     this.#keys = keyspace.documentStore(options.name);
+    this.#keyspace = keyspace;
   }
 
   /** Opens a store, creating (or checking) its vector index when it has one. */
@@ -434,13 +437,36 @@ export class DocumentStore {
     let previous = '';
     for (;;) {
       const page = await this.search(path, { limit: 500, refreshTtl: false });
-      if (page.length === 0) return deleted;
+      if (page.length === 0) return deleted + (await this.#sweepNamespaces(path));
       const first = JSON.stringify([page[0]!.namespace, page[0]!.key]);
-      if (first === previous) throw new Error(`deleteNamespaces: ${first} is still there after its deletion`);
+      if (first === previous) throw new ConflictError(`deleteNamespaces: ${first} is still there after its deletion (written again meanwhile?); call it again`);
       previous = first;
       await this.write(page.map((d) => ({ namespace: d.namespace, key: d.key, value: null })));
       deleted += page.length;
     }
+  }
+
+  /**
+   * Whatever the registry or a namespace's document set no longer lists (eviction takes them key
+   * by key): every namespace under `path`, found by a SCAN of the store's namespace meta keys,
+   * loses all its keys and its vectors. Returns how many documents went.
+   */
+  async #sweepNamespaces(path: readonly string[]): Promise<number> {
+    const namespaceKeys = new Set<string>();
+    for await (const batch of this.connection.scan(this.#keys.namespaceMetaPattern)) for (const key of batch) namespaceKeys.add(key);
+    let documents = 0;
+    for (const metaKey of namespaceKeys) {
+      const stored = await this.connection.send<string | null>(['HGET', metaKey, 'path'], { key: metaKey });
+      const nsPath = stored === null ? null : (JSON.parse(stored) as string[]);
+      if (!nsPath || !isUnder(nsPath, path)) continue;
+      const ns = this.#namespace(nsPath);
+      const vectorPrefix = this.vectors ? `${this.#keyspace.vector(this.vectors.definition.namespace).namespacePrefix}${ns.keys.tag}:` : null;
+      const gone = await unlinkMatching(this.connection, `${escapeGlob(metaKey.slice(0, -':meta'.length))}:*`, () => true);
+      if (vectorPrefix) await unlinkMatching(this.connection, `${escapeGlob(vectorPrefix)}*`, () => true);
+      documents += gone.filter((k) => k.startsWith(ns.keys.documentPrefix)).length;
+      await this.connection.send(['ZREM', this.#keys.registry, ns.encoded], { key: this.#keys.registry });
+    }
+    return documents;
   }
 
   /**

@@ -49,7 +49,16 @@ export class ScopeStore {
     if (ids.length === 0) return;
     const keys = this.keysOf(scope);
     const commands = ids.map((id) => (expiresAt === null ? ['PERSIST', keys.item(id)] : ['PEXPIREAT', keys.item(id), String(Math.floor(expiresAt))]));
-    await this.connection.transaction(commands, keys.ids);
+    await this.#sendEach(commands, keys.ids);
+  }
+
+  /**
+   * Commands that stay correct if only some of them run (deletions, which scans tidy up after;
+   * TTL moves): pipelined, one round trip, but not in a MULTI, which Redis 7.0 refuses whole at
+   * maxmemory even when it only frees memory. Replies in order.
+   */
+  #sendEach(commands: readonly RedisArgument[][], key: string): Promise<unknown[]> {
+    return Promise.all(commands.map((command) => this.connection.send(command, { key })));
   }
 
   /** Counts an access to each item that still exists (access count, last-access time). */
@@ -97,7 +106,7 @@ export class ScopeStore {
     const keys = this.keysOf(scope);
     const commands: RedisArgument[][] = [];
     for (const id of ids) commands.push(['UNLINK', keys.item(id)], ['SREM', keys.ids, id], ...extra(id, keys));
-    const replies = await this.connection.transaction(commands, keys.ids);
+    const replies = await this.#sendEach(commands, keys.ids);
     return replies.filter((_, i) => commands[i]![0] === 'UNLINK').reduce((n: number, r) => n + Number(r), 0);
   }
 

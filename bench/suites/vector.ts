@@ -20,23 +20,12 @@ import { IndexDefinitionSchema, type Scope, type VectorIndex } from '../../src/v
 import { compare, measure } from '../lib/measure.js';
 import { figure, sampleFigures, type Figure, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
+import { seededRandom } from '../../scripts/seeded-random.js';
 
 const CLUSTERS = 200;
 const QUERIES = 200;
 const K = 10;
 const FLAT_SCOPE = 5_000;
-
-/** mulberry32: a small seeded PRNG, so the data set is the same in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -48,9 +37,9 @@ function gaussian(rand: () => number): number {
  * from `pointSeed`: queries are new points of the same clusters, as a question lands near memories.
  */
 export function clustered(n: number, dim: number, centreSeed: number, pointSeed: number): Float32Array[] {
-  const centresRand = prng(centreSeed);
+  const centresRand = seededRandom(centreSeed);
   const centres = Array.from({ length: CLUSTERS }, () => ({ at: Float32Array.from({ length: dim }, () => gaussian(centresRand)), spread: 0.1 + 0.4 * centresRand() }));
-  const rand = prng(pointSeed);
+  const rand = seededRandom(pointSeed);
   return Array.from({ length: n }, () => {
     const c = centres[Math.floor(rand() * CLUSTERS)]!;
     const v = Float32Array.from(c.at, (x) => x + c.spread * gaussian(rand));

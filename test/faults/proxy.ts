@@ -3,6 +3,7 @@
 // before its reply came back: the server's next bytes are dropped and both sockets destroyed, with a
 // FIN (`close`) or a TCP reset (`reset`). Test harness only; it never listens beyond 127.0.0.1.
 import net from 'node:net';
+import { seededRandom } from '../../scripts/seeded-random.js';
 
 /** How a cut ends the client's socket: an orderly FIN, or a TCP RST (ECONNRESET on the client). */
 export type CutStyle = 'close' | 'reset';
@@ -29,18 +30,6 @@ export interface ProxyStats {
 interface Pair {
   client: net.Socket;
   server: net.Socket;
-}
-
-/** A small seeded generator (mulberry32): numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultProxy {

@@ -72,7 +72,9 @@ describe.each(binaries())('server replies (%s)', (_, binary) => {
       ]);
       const elapsed = Date.now() - started;
       for (const error of [sent, tx]) {
-        expect(error).toBeInstanceOf(ServerUnavailableError);
+        // A retry still in flight when the deadline passes may yet run, so that one is a
+        // TimeoutError (naming the LOADING replies before it): on a loaded machine it happens.
+        expect([ServerUnavailableError, TimeoutError].some((Class) => error instanceof Class), String(error)).toBe(true);
         expect((error as ServerUnavailableError).transient).toBe(true);
         expect((error as Error).message).toContain('LOADING');
         expect((error as Error).message).toContain('400 ms');

@@ -287,13 +287,14 @@ export class Keyspace {
     const sessionPrefix = `${base}:s:`;
     const stem = `{${tenant}:${userId}`; // a key part holds no glob character, `:` or braces
     const memoryPrefixes = (ns: string) => [`${this.prefix}:ltm:${ns}:${tag}:`, `${this.prefix}:ltm:${ns}:${stem}:`];
+    const ownsMemory = (key: string, namespaces: readonly string[]) => namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p)));
     return {
       tag,
       sessions: `${base}:sessions`,
       pattern: `${base}:*`,
       anyTagPattern: `${this.prefix}:*${stem}[}:]*`,
-      owns: (key, namespaces) => key.startsWith(`${base}:`) || namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p))),
-      ownsMemory: (key, namespaces) => namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p))),
+      owns: (key, namespaces) => key.startsWith(`${base}:`) || ownsMemory(key, namespaces),
+      ownsMemory,
       sessionPrefix,
       session: (sessionId: string): SessionKeys => {
         const s = sessionPrefix + parseInput(KeyPartSchema, sessionId, 'session id');

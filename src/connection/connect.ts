@@ -34,6 +34,7 @@ import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js'
 import {
   isCredentialsFailure,
   isTlsFailure,
+  isReplicaReply,
   isUnavailableReply,
   translateError,
   unavailableError,
@@ -154,6 +155,7 @@ export class RedisConnection {
             if (!pending()) return;
             if (!isUnavailableReply(error)) return fail(translateError(error, command, names ? { commands: names } : {}));
             deadline.unavailable = error as ErrorReply;
+            if (isReplicaReply(error)) this.#leaveReplica();
             const left = deadline.at - Date.now();
             if (left <= 0 || this.#closed) return fail(this.#unavailable(deadline));
             setTimeout(() => {
@@ -169,6 +171,27 @@ export class RedisConnection {
       once();
     });
   }
+
+  /**
+   * After a failover behind one address (a DNS name or a virtual IP that now names the new
+   * primary), this connection still talks to the old primary, now a replica, which refuses every
+   * write with READONLY. Only a new connection reaches the new primary, and node-redis opens one
+   * by itself when its socket drops: so the connection drops itself (CLIENT KILL of its own id) and
+   * the refused commands are retried within their deadline. Once at a time; a server that refuses
+   * CLIENT KILL leaves only the retries.
+   */
+  #leaveReplica(): void {
+    if (this.mode !== 'single' || this.#leaving || this.#closed) return;
+    const client = this.#client as SingleClient;
+    this.#leaving = (async () => {
+      const id = await client.sendCommand<number>(['CLIENT', 'ID']);
+      await client.sendCommand(['CLIENT', 'KILL', 'ID', String(id), 'SKIPME', 'no']);
+    })()
+      .catch(() => undefined) // the reply to our own kill is lost with the connection; a refusal leaves the retries
+      .finally(() => (this.#leaving = undefined));
+  }
+
+  #leaving: Promise<void> | undefined;
 
   /** The wait before a retry: the reconnect backoff, capped so that about ten attempts fit one deadline. */
   #retryDelay(retries: number): number {

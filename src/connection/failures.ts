@@ -34,7 +34,7 @@ import {
  * runs (while loading, during a failover or slot migration, while a script holds the server), so a
  * retry can never apply a write twice. `BUSYKEY` and `BUSYGROUP` are other replies: `\b` keeps them out.
  */
-const UNAVAILABLE = /^(LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN)\b/;
+const UNAVAILABLE = /^(LOADING|BUSY|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY)\b/;
 
 /** What each unavailable reply means, and when it passes. */
 const UNAVAILABLE_ADVICE: Record<string, string> = {
@@ -43,6 +43,9 @@ const UNAVAILABLE_ADVICE: Record<string, string> = {
   CLUSTERDOWN: 'The cluster has slots without a reachable master (a failover in progress, or a node down).',
   TRYAGAIN: 'The keys are on a slot being migrated between nodes.',
   MASTERDOWN: 'The replica lost the link to its master.',
+  READONLY:
+    'The connection reached a replica: the endpoint failed over (its address now names the new primary) or it is a replica\'s address. ' +
+    'The library reconnects (to re-resolve the address) and retries; if this persists, point it at the primary.',
 };
 
 const OOM = /^OOM\b/;
@@ -52,11 +55,17 @@ const replyOf = (error: ErrorReply): string => error.message.replace(/^EXECABORT
 
 /**
  * True for an error reply that means "not now, and nothing was done" (LOADING, BUSY, CLUSTERDOWN,
- * TRYAGAIN, MASTERDOWN): the command may be sent again unchanged. Never true for the failures of
+ * TRYAGAIN, MASTERDOWN, and READONLY: a write refused by a replica, before it ran, a script's too
+ * since its first write is the one refused): the command may be sent again unchanged. Never true for the failures of
  * commands inside an EXEC that ran (MultiErrorReply): their neighbours did run.
  */
 export function isUnavailableReply(error: unknown): boolean {
   return error instanceof ErrorReply && !(error instanceof MultiErrorReply) && UNAVAILABLE.test(replyOf(error));
+}
+
+/** True for a write refused by a replica (READONLY): this connection is on a node that is no longer the primary. */
+export function isReplicaReply(error: unknown): boolean {
+  return error instanceof ErrorReply && !(error instanceof MultiErrorReply) && /^READONLY\b/.test(replyOf(error));
 }
 
 /** True for a refusal of the credentials or of a permission (WRONGPASS, NOAUTH, NOPERM). */

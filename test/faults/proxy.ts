@@ -36,7 +36,7 @@ export class FaultProxy {
   readonly host = '127.0.0.1';
   readonly stats: ProxyStats = { connections: 0, cuts: 0, cutAt: [], droppedBytes: 0 };
   readonly #server: net.Server;
-  readonly #target: { host: string; port: number };
+  #target: { host: string; port: number };
   readonly #pairs = new Set<Pair>();
   #armed: { style: CutStyle; done: () => void }[] = [];
   #random: { probability: number; next: () => number; style: CutStyle | 'mixed' } | undefined;
@@ -84,6 +84,14 @@ export class FaultProxy {
     this.#random = options
       ? { probability: options.probability, next: seededRandom(options.seed), style: options.style ?? 'mixed' }
       : undefined;
+  }
+
+  /**
+   * Sends connections accepted from now on to `target`, keeping those open where they are: what a
+   * DNS name or virtual IP does in a failover.
+   */
+  retarget(target: { host: string; port: number }): void {
+    this.#target = target;
   }
 
   /** Stops listening and destroys every connection. */

@@ -77,6 +77,8 @@ describe('translateError', () => {
     ['CLUSTERDOWN The cluster is down', ServerUnavailableError, true],
     ['TRYAGAIN Multiple keys request during rehashing of slot', ServerUnavailableError, true],
     ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.', ServerUnavailableError, true],
+    ["READONLY You can't write against a read only replica.", ServerUnavailableError, true],
+    ["EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.", ServerUnavailableError, true],
     ['WRONGPASS invalid username-password pair or user is disabled.', CredentialsError, false],
     ['NOPERM User x has no permissions to run the \'flushall\' command', CredentialsError, false],
     ['BUSYKEY Target key name already exists.', RedisCommandError, false],

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache/cache.js';
 import { createAgentMemory } from '../../../src/index.js';
 import { keysMatching } from '../invariants.js';
-import { computing, pick, Probe, redis8, TENANT, useServers } from './shared.js';
+import { computing, pick, Probe, redis8, TENANT, useServers, WORLDS } from './shared.js';
 
 const s = useServers('fkc');
 
@@ -15,7 +15,7 @@ const s = useServers('fkc');
 const CACHE_KINDS = { entry: 'e', 'tag set': 't', 'tag generation': 'g', lock: 'l' } as const;
 const cacheKind = (key: string): string => /\}:([a-z]+):/.exec(key)?.[1] ?? '?';
 
-describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8)', () => {
+describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8 and the cluster)', () => {
   it('a populated cache has no key kind beyond those this table covers', async () => {
     const cache = s.memory8.cache({ name: 'kinds', keepKeys: true });
     await cache.set('k1', 1, { tags: ['doc:1'] });
@@ -29,12 +29,14 @@ describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8)', () => 
     expect([...kinds].filter((k) => !(Object.values(CACHE_KINDS) as string[]).includes(k))).toEqual([]);
   });
 
-  it.each(Object.keys(CACHE_KINDS) as (keyof typeof CACHE_KINDS)[])('a cache that loses a %s: entries served are their own, invalidateTag never serves a tagged entry after it returns', async (kind) => {
+  const cases = WORLDS.flatMap((world) => (Object.keys(CACHE_KINDS) as (keyof typeof CACHE_KINDS)[]).map((kind) => ({ world, kind })));
+  it.each(cases)('$world: a cache that loses a $kind: entries served are their own, invalidateTag never serves a tagged entry after it returns', async ({ world, kind }) => {
+    const { memory, admin, redis } = s.worlds.get(world)!;
     const probe = new Probe();
     const name = `c-${kind.replace(' ', '-')}`;
     const user = { tenant: TENANT, userId: `c-${kind.replace(' ', '-')}` };
-    const cache = s.memory8.cache({ name, keepKeys: true, ttl: { mode: 'sliding', seconds: 600 } });
-    const userTag = s.memory8.userTag(user);
+    const cache = memory.cache({ name, keepKeys: true, ttl: { mode: 'sliding', seconds: 600 } });
+    const userTag = memory.userTag(user);
     const written: Record<string, { value: string; tags: string[] }> = {
       k1: { value: 'v1', tags: ['doc:1', userTag] },
       k2: { value: 'v2', tags: ['doc:1', 'doc:2'] },
@@ -43,16 +45,16 @@ describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8)', () => 
     };
     for (const [key, { value, tags }] of Object.entries(written)) await cache.set(key, value, { tags });
     const shards = cache.options.shards;
-    const keys = s.memory8.keys.cache(name, shards);
+    const keys = memory.keys.cache(name, shards);
     const shard = keys.shardOf(Cache.id('k1'));
     // A lock held by a computation in flight (the lock case deletes it from under the holder).
     let release!: () => void;
     const slow = cache.getOrCompute('slow', () => new Promise<string>((r) => (release = () => r('from the first holder'))), { tags: ['doc:1'] });
     await computing(() => release);
-    const found = await keysMatching(s.admin8, `${s.prefix}:c:{${name}:*`);
+    const found = await keysMatching(admin, `${s.prefix}:c:{${name}:*`);
     const letter = CACHE_KINDS[kind];
     const victim = pick(found, (k) => cacheKind(k) === letter && (letter === 'l' || k.startsWith(`${s.prefix}:c:{${name}:${shard}}:`)) && (letter === 'e' || letter === 'l' || k.endsWith(Cache.id('doc:1'))), kind);
-    await s.admin8.send(['UNLINK', victim]);
+    await admin.send(['UNLINK', victim], { key: victim });
 
     // A value served must be the one written under that key (or nothing).
     const check = (key: string, value: unknown, allowed: unknown[]) => {
@@ -67,7 +69,7 @@ describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8)', () => 
     many?.forEach((v, i) => check(Object.keys(written)[i]!, v, [written[Object.keys(written)[i]!]!.value]));
     // A second process's cache (another connection). With its lock lost, the holder is still
     // computing and the other process takes over; else the holder finishes first and the other reads.
-    const other = await createAgentMemory({ redis: { url: redis8!.url }, prefix: s.prefix });
+    const other = await createAgentMemory({ redis, prefix: s.prefix });
     try {
       const otherCache = other.cache({ name, keepKeys: true, ttl: { mode: 'sliding', seconds: 600 } });
       let first: unknown;
@@ -111,11 +113,11 @@ describe.skipIf(!redis8)('faults: single-key deletion, caches (Redis 8)', () => 
     if ((await cache.get('k3')) !== undefined) probe.problems.push('k3 served after invalidateTag(doc:2)');
     // forgetUser invalidates the user's tag in every cache made through memory.cache.
     await probe.call('set k6 (user)', () => cache.set('k6', 'v6', { tags: [userTag] }));
-    await probe.call('forgetUser', () => s.memory8.forgetUser(user));
+    await probe.call('forgetUser', () => memory.forgetUser(user));
     if ((await cache.get('k6')) !== undefined) probe.problems.push('k6 (tagged with the user) served after forgetUser');
     probe.notes.unshift(`deleted ${victim.slice(s.prefix.length)}; reads k1–k4: ${Object.values(served).map((v) => (v === undefined ? 'miss' : 'hit')).join(' ')}; invalidateTag(doc:1) counted ${invalidated}`);
 
-    console.log(probe.line('cache', kind));
+    console.log(probe.line(`cache (${world})`, kind));
     probe.expectClean();
   });
 });

@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../../../src/session/session.js';
 import { keysMatching, userKeys } from '../invariants.js';
-import { pick, Probe, redis8, TENANT, useServers } from './shared.js';
+import { pick, Probe, TENANT, useServers, WORLDS } from './shared.js';
 
 /** The summarizer fails while this is set: trimmed messages then wait in the pending list. */
 let summariesFail = false;
@@ -34,9 +34,11 @@ async function sessionView(s: Session) {
 type SessionView = Awaited<ReturnType<typeof sessionView>>;
 const isGone = (v: SessionView) => v.info === null && v.messages.length === 0 && v.state.version === 0 && Object.keys(v.state.value).length === 0 && Object.keys(v.tools).length === 0 && v.summary === null;
 
-describe.skipIf(!redis8)('faults: single-key deletion, sessions (Redis 8)', () => {
-  it.each(SESSION_KINDS)('a session that loses its %s key reads whole or gone, never mixed; list() exact; forgetUser leaves 0 keys', async (kind) => {
-    const memory = s.memory8;
+const CASES = WORLDS.flatMap((world) => SESSION_KINDS.map((kind) => ({ world, kind })));
+
+describe.skipIf(CASES.length === 0)('faults: single-key deletion, sessions (Redis 8 and the cluster)', () => {
+  it.each(CASES)('$world: a session that loses its $kind key reads whole or gone, never mixed; list() exact; forgetUser leaves 0 keys', async ({ world, kind }) => {
+    const { memory, admin } = s.worlds.get(world)!;
     const probe = new Probe();
     const user = { tenant: TENANT, userId: `s-${kind.replace(' ', '-')}` };
     const a = memory.sessions.session({ ...user, sessionId: 'a' });
@@ -52,11 +54,11 @@ describe.skipIf(!redis8)('faults: single-key deletion, sessions (Redis 8)', () =
     await a.setMetadata({ topic: 'orders' });
     await b.append({ role: 'user', content: 'other' });
     const before = await sessionView(a);
-    const keys = await keysMatching(s.admin8, `${s.prefix}:{${TENANT}:${user.userId}}:*`);
+    const keys = await keysMatching(admin, `${s.prefix}:{${TENANT}:${user.userId}}:*`);
     const suffix = kind === 'sessions index' ? ':sessions' : `:s:a:${kind}`;
     expect(keys.filter((k) => k.endsWith(':s:a:pending')).length, 'a pending list to lose').toBe(1);
     const victim = pick(keys, (k) => k.endsWith(suffix), kind);
-    await s.admin8.send(['UNLINK', victim]);
+    await admin.send(['UNLINK', victim], { key: victim });
 
     // list() first, before any read of the session could tidy its leftovers: it lists exactly the live sessions.
     const listedFirst = await probe.call('list', () => memory.sessions.list(user));
@@ -105,11 +107,11 @@ describe.skipIf(!redis8)('faults: single-key deletion, sessions (Redis 8)', () =
     await probe.call('delete', () => a.delete());
     if ((await a.info()) !== null) probe.problems.push('delete() left the session');
     await probe.call('forgetUser', () => memory.forgetUser(user));
-    const left = await userKeys(s.admin8, s.prefix, TENANT, user.userId);
+    const left = await userKeys(admin, s.prefix, TENANT, user.userId);
     if (left.length > 0) probe.problems.push(`forgetUser left ${left.join(', ')}`);
     probe.notes.unshift(`read as ${whole ? 'whole' : 'gone'}, then ${fresh ? 'started anew' : 'kept whole'} by writes`);
 
-    console.log(probe.line('session', kind));
+    console.log(probe.line(`session (${world})`, kind));
     probe.expectClean();
   });
 });

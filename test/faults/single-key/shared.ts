@@ -4,12 +4,25 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { connect, type RedisConnection } from '../../../src/connection/connect.js';
 import { createAgentMemory, type AgentMemory, type AgentMemoryConfig } from '../../../src/index.js';
-import { deletePrefix, targets, uniquePrefix } from '../../harness/index.js';
+import { connectToCluster, deletePrefix, harness, targets, uniquePrefix } from '../../harness/index.js';
 import { attempt, describeError, Tally, type Outcome } from '../invariants.js';
 
 export const TENANT = 'sk';
 export const redis8 = targets().find((t) => t.name === 'redis8');
 export const redis7 = targets().find((t) => t.name === 'redis7');
+const cluster = harness().cluster;
+
+/** A server (or the cluster) a case runs on: an admin connection to delete keys with, and the library on it. */
+export interface World {
+  name: 'redis8' | 'redis7' | 'cluster';
+  admin: RedisConnection;
+  memory: AgentMemory;
+  /** How a second process would connect. */
+  redis: AgentMemoryConfig['redis'];
+}
+
+/** The servers a file's cases run on, by name (resolved once `useServers` has opened them). */
+export const WORLDS = [...(redis8 ? ['redis8' as const] : []), ...(cluster ? ['cluster' as const] : [])];
 
 /** One case's calls and findings. */
 export class Probe {
@@ -58,20 +71,33 @@ export interface Servers {
   admin7: RedisConnection | undefined;
   memory8: AgentMemory;
   memory7: AgentMemory | undefined;
+  /** Redis 8 and the cluster (when the harness started them): the worlds of WORLDS. */
+  worlds: Map<World['name'], World>;
 }
 
 /** Opens an admin connection and an AgentMemory (with `config`) on Redis 8 and Redis 7 for the file's tests; deletes the file's keys after. */
 export function useServers(name: string, config: Partial<AgentMemoryConfig> = {}): Servers {
-  const servers = { prefix: uniquePrefix(name) } as Servers;
+  const servers = { prefix: uniquePrefix(name), worlds: new Map() } as Servers;
   beforeAll(async () => {
+    if (cluster) {
+      const redis = { nodes: cluster.nodes, clusterPolicy: 'oss' as const };
+      servers.worlds.set('cluster', { name: 'cluster', admin: await connectToCluster(), memory: await createAgentMemory({ ...config, redis, prefix: servers.prefix }), redis });
+    }
     servers.admin8 = await connect({ url: redis8!.url });
     servers.memory8 = await createAgentMemory({ ...config, redis: { url: redis8!.url }, prefix: servers.prefix });
     if (redis7) {
       servers.admin7 = await connect({ url: redis7.url });
       servers.memory7 = await createAgentMemory({ ...config, redis: { url: redis7.url }, prefix: servers.prefix });
     }
+    servers.worlds.set('redis8', { name: 'redis8', admin: servers.admin8, memory: servers.memory8, redis: { url: redis8!.url } });
   });
   afterAll(async () => {
+    const onCluster = servers.worlds.get('cluster');
+    if (onCluster) {
+      await onCluster.memory.close();
+      await deletePrefix(onCluster.admin, servers.prefix);
+      await onCluster.admin.close();
+    }
     await servers.memory8?.close();
     await servers.memory7?.close();
     if (servers.admin8) await deletePrefix(servers.admin8, servers.prefix);

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'COMPUTE_FAILED'
   | 'OUT_OF_MEMORY'
   | 'SERVER_UNAVAILABLE'
+  | 'QUERY_TIMEOUT'
+  | 'INDEX_BUILDING'
   | 'REDIS_ERROR';
 
 /**
@@ -25,6 +27,8 @@ const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'TIMEOUT',
   'OUT_OF_MEMORY',
   'SERVER_UNAVAILABLE',
+  'QUERY_TIMEOUT',
+  'INDEX_BUILDING',
 ]);
 
 /** Base class of every error the library throws. */
@@ -125,6 +129,28 @@ export class OutOfMemoryError extends AgentMemoryError {
 export class ServerUnavailableError extends AgentMemoryError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('SERVER_UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * The server's query engine stopped a query at its own time limit (RediSearch `TIMEOUT`, 500 ms by
+ * default) and answered with partial or no results. Nothing is read as a miss or an empty recall:
+ * retry, raise the server's `search-timeout`, or narrow the query (smaller `k`, a filter).
+ */
+export class QueryTimeoutError extends AgentMemoryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QUERY_TIMEOUT', message, options);
+  }
+}
+
+/**
+ * An index is still being built over keys that existed before it (RediSearch background
+ * indexing) and was not complete within the wait the caller allowed. The index keeps building on
+ * the server; the same call succeeds once it is done.
+ */
+export class IndexBuildingError extends AgentMemoryError {
+  constructor(message: string) {
+    super('INDEX_BUILDING', message);
   }
 }
 

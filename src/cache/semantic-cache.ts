@@ -67,11 +67,14 @@ export class SemanticCache {
     this.options = parseInput(SemanticCacheOptionsSchema, options, 'semantic cache options');
   }
 
-  /** The cached answer of the nearest earlier prompt, if it is within the threshold. */
+  /**
+   * The cached answer of the nearest earlier prompt, if it is within the threshold. A lookup the
+   * server's query time limit cut short is a QueryTimeoutError (transient), never read as a miss.
+   */
   async lookup<T = unknown>(prompt: string, options: SemanticCallOptions = {}): Promise<SemanticLookup<T>> {
     const o = parseInput(CallSchema, options, 'semantic cache lookup options');
     const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
-    const [best] = await this.index.query(this.#scope(o.tenant, o.model), vector, { k: 1, filter: this.#filter(o) });
+    const [best] = await this.index.query(this.#scope(o.tenant, o.model), vector, { k: 1, filter: this.#filter(o), allowPartial: false });
     if (!best || best.score < (o.threshold ?? this.options.threshold)) return { hit: false };
     const entry = JSON.parse(best.payload) as Entry;
     return { hit: true, response: entry.response as T, score: best.score, prompt: entry.prompt };

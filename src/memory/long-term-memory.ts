@@ -166,7 +166,9 @@ export class LongTermMemory {
     const vectors = o.vectors ? this.#checkDimensions(o.vectors) : await this.#embed(parsed.map((m) => m.text), 'document');
     const now = Date.now();
     const threshold = o.dedupe ? this.options.dedupeThreshold : 1;
-    const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true }))) : vectors.map(() => []);
+    // Exact and never partial: a near-copy the query missed would be inserted again, so a query the
+    // server cut short fails the remember (QueryTimeoutError) instead of skipping deduplication.
+    const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true, allowPartial: false }))) : vectors.map(() => []);
     const results: RememberResult[] = [];
     const items: VectorItem[] = [];
     const written: { vector: number[]; item: VectorItem; memory: Memory }[] = [];
@@ -331,10 +333,15 @@ export class LongTermMemory {
     return progress;
   }
 
-  /** Deletes every memory of every scope of this namespace. Returns how many. */
+  /**
+   * Deletes every memory of every scope of this namespace, then what the engine created for it
+   * (RediSearch: its index and alias) and its stored definition. Returns how many memories. The
+   * namespace is gone: open it again (`longTerm()`) to use it anew.
+   */
   async dropAll(): Promise<number> {
     let deleted = 0;
     for (const scope of await this.#scopes()) deleted += await this.index.dropScope(scope);
+    await this.index.dropIndex?.();
     return deleted;
   }
 

@@ -29,3 +29,8 @@ export async function ensureDefinition(connection: RedisConnection, key: string,
   }
   return false;
 }
+
+/** Deletes a stored definition (the namespace is being dropped): a new index may then take the name with another one. */
+export async function dropDefinition(connection: RedisConnection, key: string): Promise<void> {
+  await connection.send(['UNLINK', key], { key });
+}

@@ -46,8 +46,18 @@ export interface VectorItem {
 export interface QueryOptions {
   k: number;
   filter?: Filter | undefined;
-  /** Exact search where the engine can (vector sets: TRUTH; RediSearch FLAT is always exact). */
+  /**
+   * Exact search: every item of the scope (that passes the filter) is scored. Vector sets: TRUTH;
+   * RediSearch: FLAT is always exact, HNSW runs the KNN as ad-hoc brute force over the scope; flat
+   * is always exact. Costs a scan of the scope.
+   */
   exact?: boolean | undefined;
+  /**
+   * RediSearch: when the server's query time limit cuts the query short, return what it found
+   * (the array is then marked, see {@link isPartial}) instead of throwing QueryTimeoutError.
+   * Default false. Never set it where a missing hit changes a decision (deduplication, a cache).
+   */
+  allowPartial?: boolean | undefined;
   /** HNSW search effort for this query. */
   ef?: number | undefined;
   /** Return each hit's stored vector too (for maximal marginal relevance and re-ranking). */
@@ -63,6 +73,48 @@ export interface Hit {
   vector?: number[];
 }
 
+const partialAnswers = new WeakSet<readonly Hit[]>();
+
+/** Marks hits as a partial answer (the engine stopped early); returns them. */
+export function markPartial<T extends readonly Hit[]>(hits: T): T {
+  partialAnswers.add(hits);
+  return hits;
+}
+
+/**
+ * True when a query's hits are a partial answer: asked with `allowPartial`, the server's time
+ * limit stopped the query early, so better items may exist than those returned.
+ *
+ * @example const hits = await index.query(scope, v, { k: 5, allowPartial: true }); if (isPartial(hits)) log('partial');
+ */
+export const isPartial = (hits: readonly Hit[]): boolean => partialAnswers.has(hits);
+
+/** How `ensure()` treats an index still being built over existing keys (RediSearch). */
+export interface EnsureOptions {
+  /**
+   * Wait until the index covers the keys that existed before it (FT.INFO `indexing` 0,
+   * `percent_indexed` 1). Default true; false returns at once (read the state with the engine's
+   * `indexingState()`).
+   */
+  waitForIndexing?: boolean | undefined;
+  /** The longest wait, in ms, before IndexBuildingError. Default 60 000. */
+  indexingDeadlineMs?: number | undefined;
+  /** Called with each state read while waiting. */
+  onIndexingProgress?: ((state: IndexingState) => void) | undefined;
+}
+
+/** How far an index is built over the keys that existed before it. */
+export interface IndexingState {
+  /** True while the server is still indexing existing keys. */
+  indexing: boolean;
+  /** 0 to 1; 1 when every existing key is indexed. */
+  percentIndexed: number;
+  /** Documents indexed so far. */
+  numDocs: number;
+  /** Keys the server could not index (a vector of another dimension, for one). */
+  failures: number;
+}
+
 /** Whose items: the library builds it from tenant/user/agent; it is always applied, never optional. */
 export interface Scope {
   /** Hash tag of the scope, e.g. `{acme:alice:support}`. */
@@ -76,8 +128,11 @@ export interface VectorIndex {
   readonly definition: ResolvedIndexDefinition;
   /** The connection the index works on. */
   readonly connection: RedisConnection;
-  /** Creates the index or checks the stored definition; a mismatch is a typed error naming both. */
-  ensure(): Promise<void>;
+  /**
+   * Creates the index or checks the stored definition; a mismatch is a typed error naming both.
+   * RediSearch also waits, by default, until an index built over existing keys covers them.
+   */
+  ensure(options?: EnsureOptions): Promise<void>;
   upsert(scope: Scope, items: readonly VectorItem[]): Promise<void>;
   query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]>;
   /** Payloads of the given ids (null for missing or expired ones). */
@@ -94,6 +149,11 @@ export interface VectorIndex {
   count(scope: Scope): Promise<number>;
   /** Deletes every item of a scope. */
   dropScope(scope: Scope): Promise<number>;
+  /**
+   * Removes what the engine created for the namespace besides items (RediSearch: its alias and
+   * index versions) and the stored definition. Items are not touched: drop their scopes first.
+   */
+  dropIndex?(): Promise<void>;
 }
 
 export type FieldKinds = Record<string, FieldKind>;

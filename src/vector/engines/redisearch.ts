@@ -3,14 +3,14 @@
 import { z } from 'zod';
 import type { RedisArgument } from 'redis';
 import type { RedisConnection } from '../../connection/connect.js';
-import { InvalidArgumentError, RedisCommandError, UnsupportedServerError } from '../../errors.js';
+import { IndexBuildingError, InvalidArgumentError, QueryTimeoutError, RedisCommandError, UnsupportedServerError } from '../../errors.js';
 import type { Keyspace } from '../../keys.js';
 import { parseInput } from '../../validate.js';
-import { ensureDefinition } from '../definition.js';
+import { dropDefinition, ensureDefinition } from '../definition.js';
 import { FilterSchema, compileToRediSearch, formatNumber, numField, parseFilter, tagField, type Filter } from '../filter.js';
 import { TAG_SEPARATOR, bytesToVector, scoreFromDistance, toFloat32, vectorBytes } from '../items.js';
 import { ScopeStoreIndex } from '../scope-store.js';
-import type { Hit, Metric, QueryOptions, ResolvedIndexDefinition, Scope } from '../types.js';
+import { markPartial, type EnsureOptions, type Hit, type IndexingState, type Metric, type QueryOptions, type ResolvedIndexDefinition, type Scope } from '../types.js';
 
 /** The name a query yields the vector distance under (KNN `AS`, range `$YIELD_DISTANCE_AS`). */
 export const DISTANCE_FIELD = '__score';
@@ -18,8 +18,14 @@ export const DISTANCE_FIELD = '__score';
 /** The TAG field holding an item's scope token; every query is ANDed with it. */
 export const SCOPE_FIELD = '_scope';
 
-/** HNSW EF_RUNTIME of an `exact` query: large enough to visit every candidate of a typical scope. */
-export const EXACT_EF_RUNTIME = 4096;
+/**
+ * What an `exact` query on HNSW asks instead of an EF_RUNTIME: the KNN runs as ad-hoc brute force
+ * (HYBRID_POLICY ADHOC_BF), scoring every item that passes the scope and filter, however many.
+ */
+export const EXACT = 'exact';
+
+/** The warning (RESP3 `warning`) or error (ON_TIMEOUT FAIL) of a query the server's time limit stopped. */
+export const TIMEOUT_WARNING = 'Timeout limit was reached';
 
 /** The version suffix of the first physical index behind a namespace's alias. */
 export const FIRST_INDEX_VERSION = 1;
@@ -74,14 +80,15 @@ function scopedFilter(scopeToken: string, filter: Filter | undefined): string {
 
 /**
  * FT.SEARCH arguments for the `k` nearest items of one scope (DIALECT 2, pre-filtered), sorted by
- * distance. `ef` is the HNSW EF_RUNTIME; pass undefined for a FLAT index, which takes none.
+ * distance. `ef` is the HNSW EF_RUNTIME; `'exact'` scores every candidate (HYBRID_POLICY
+ * ADHOC_BF, no EF_RUNTIME); undefined for a FLAT index, which takes neither.
  *
  * @example buildKnnSearchArgs('am:idx:memories', scope.token, { field: 'lang', eq: 'en' }, 5, 200, bytes)
  */
-export function buildKnnSearchArgs(indexName: string, scopeToken: string, filter: Filter | undefined, k: number, ef: number | undefined, vector: Buffer, withVectors = false): RedisArgument[] {
-  const efClause = ef === undefined ? '' : ' EF_RUNTIME $ef';
+export function buildKnnSearchArgs(indexName: string, scopeToken: string, filter: Filter | undefined, k: number, ef: number | typeof EXACT | undefined, vector: Buffer, withVectors = false): RedisArgument[] {
+  const efClause = ef === undefined ? '' : ef === EXACT ? ' HYBRID_POLICY ADHOC_BF' : ' EF_RUNTIME $ef';
   const query = `(${scopedFilter(scopeToken, filter)})=>[KNN $k @v $vec${efClause} AS ${DISTANCE_FIELD}]`;
-  const params: RedisArgument[] = ['k', String(k), 'vec', vector, ...(ef === undefined ? [] : ['ef', String(ef)])];
+  const params: RedisArgument[] = ['k', String(k), 'vec', vector, ...(typeof ef === 'number' ? ['ef', String(ef)] : [])];
   return [
     'FT.SEARCH', indexName, query,
     'PARAMS', String(params.length), ...params,
@@ -121,6 +128,24 @@ export function buildDropIndexArgs(indexName: string): string[] {
   return ['FT.DROPINDEX', indexName];
 }
 
+/** FT.ALIASDEL: the alias goes, the index it named stays. */
+export function buildAliasDelArgs(alias: string): string[] {
+  return ['FT.ALIASDEL', alias];
+}
+
+/**
+ * The commands that remove a namespace's index: its alias, then the physical index the alias
+ * named (`current`, from FT.INFO's `index_name`) and the first version, each once. Only names of
+ * this namespace (`<alias>:v<n>`) are dropped, never another index an alias was pointed at.
+ *
+ * @example buildDropNamespaceCommands(indexNames(new Keyspace('am'), 'm'), 'am:idx:m:v2') // ALIASDEL, DROPINDEX v2, DROPINDEX v1
+ */
+export function buildDropNamespaceCommands(names: RediSearchIndexNames, current: string | null): string[][] {
+  const ours = (name: string) => name.startsWith(`${names.alias}:v`) && /^\d+$/.test(name.slice(names.alias.length + 2));
+  const physical = [...new Set([current, names.version(FIRST_INDEX_VERSION)])].filter((n): n is string => n !== null && ours(n));
+  return [buildAliasDelArgs(names.alias), ...physical.map(buildDropIndexArgs)];
+}
+
 // ——— Replies ———
 
 const text = (value: unknown): string | null => {
@@ -154,6 +179,86 @@ function toHit(key: string | null, fields: [string, unknown][] | null, metric: M
   const vector = fieldOf(fields, 'v');
   if (Buffer.isBuffer(vector)) hit.vector = Array.from(bytesToVector(vector));
   return hit;
+}
+
+/**
+ * What an FT.SEARCH reply says besides its rows: the RESP3 map's `warning` array (RediSearch
+ * reports a query its time limit stopped under the `return` policy as `Timeout limit was reached`
+ * there, with the rows found so far). A RESP2 reply carries no warnings: the library's connections
+ * speak RESP3, and a RESP2 reply reads as complete.
+ *
+ * @example searchWarnings({ total_results: 0, results: [], warning: ['Timeout limit was reached'] }) // ['Timeout limit was reached']
+ */
+export function searchWarnings(reply: unknown): string[] {
+  if (Array.isArray(reply)) return [];
+  const entries = entriesOf(reply);
+  const warning = fieldOf(entries, 'warning') ?? fieldOf(entries, 'warnings');
+  if (!Array.isArray(warning)) return warning === undefined || warning === null ? [] : [String(text(warning))].filter((w) => w !== 'null');
+  return warning.map((w) => text(w)).filter((w): w is string => w !== null && w !== '');
+}
+
+/** True for a reply warning or error message of a query the server's time limit stopped. */
+export const isTimeoutMessage = (message: string): boolean => /timeout limit was reached/i.test(message);
+
+/**
+ * The hits of an FT.SEARCH reply, or QueryTimeoutError when the server's time limit stopped the
+ * query (its rows may be missing better items), unless `allowPartial`: then the hits come back
+ * marked partial (see isPartial).
+ *
+ * @example searchOutcome(reply, 'cosine', { allowPartial: false, index: 'am:idx:memories' })
+ */
+export function searchOutcome(reply: unknown, metric: Metric, options: { allowPartial: boolean; index: string }): Hit[] {
+  const hits = parseSearchReply(reply, metric);
+  const timedOut = searchWarnings(reply).some(isTimeoutMessage);
+  if (!timedOut) return hits;
+  if (options.allowPartial) return markPartial(hits);
+  throw new QueryTimeoutError(
+    `the RediSearch query on ${options.index} reached the server's time limit (search-timeout) and returned ${hits.length === 0 ? 'no results' : `only ${hits.length} result(s) found so far`}: it is not read as an answer. Retry, raise search-timeout, or ask fewer results.`,
+  );
+}
+
+/** FT.INFO's indexing progress, from a RESP2 flat array or a RESP3 map (numbers as numbers or strings). */
+export function parseIndexingState(reply: unknown): IndexingState {
+  const entries = entriesOf(reply);
+  const num = (name: string, fallback: number): number => {
+    const raw = fieldOf(entries, name);
+    const value = typeof raw === 'boolean' ? Number(raw) : Number(text(raw) ?? NaN);
+    return Number.isFinite(value) ? value : fallback;
+  };
+  const indexing = num('indexing', 0) !== 0;
+  return { indexing, percentIndexed: num('percent_indexed', indexing ? 0 : 1), numDocs: num('num_docs', 0), failures: num('hash_indexing_failures', 0) };
+}
+
+/** True when an index covers every key that existed before it: queries see all of them. */
+export const isIndexReady = (state: IndexingState): boolean => !state.indexing && state.percentIndexed >= 1;
+
+/**
+ * Reads the indexing state until the index is ready (returns the last state), calling
+ * `onProgress` with each state read, and throws IndexBuildingError once `deadlineMs` has passed.
+ * Polls every 50 ms at first, backing off to once a second.
+ *
+ * @example await waitForIndexing(() => index.indexingState(), { deadlineMs: 60_000, name: 'am:idx:memories' })
+ */
+export async function waitForIndexing(
+  read: () => Promise<IndexingState>,
+  options: { deadlineMs: number; name: string; first?: IndexingState | undefined; onProgress?: ((state: IndexingState) => void) | undefined; sleep?: (ms: number) => Promise<void>; now?: () => number },
+): Promise<IndexingState> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = now() + options.deadlineMs;
+  let state = options.first ?? (await read());
+  for (let attempt = 0; ; attempt++) {
+    options.onProgress?.(state);
+    if (isIndexReady(state)) return state;
+    const left = deadline - now();
+    if (left <= 0) {
+      throw new IndexBuildingError(
+        `index ${options.name} is still being built over existing keys (${(state.percentIndexed * 100).toFixed(1)}% indexed, ${state.numDocs} documents) after ${options.deadlineMs} ms: queries would miss the rest. It keeps building on the server; retry later, or allow a longer indexingDeadlineMs.`,
+      );
+    }
+    await sleep(Math.min(left, 50 * 2 ** Math.min(attempt, 5), 1000));
+    state = await read();
+  }
 }
 
 /**
@@ -209,11 +314,21 @@ export const RangeQueryOptionsSchema = z
   .strict();
 export type RangeQueryOptions = z.input<typeof RangeQueryOptionsSchema>;
 
+/** Options of {@link RediSearchIndex.ensure} (see EnsureOptions). */
+export const EnsureOptionsSchema = z
+  .object({
+    waitForIndexing: z.boolean().default(true),
+    indexingDeadlineMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    onIndexingProgress: z.custom<(state: IndexingState) => void>((v) => typeof v === 'function', 'must be a function').optional(),
+  })
+  .strict();
+
 // ——— The engine ———
 
 const isUnknownIndex = (error: unknown) => error instanceof RedisCommandError && /unknown index name|no such index/i.test(error.message);
 const isUnknownCommand = (error: unknown) => error instanceof RedisCommandError && /unknown command/i.test(error.message);
 const isAlreadyExists = (error: unknown) => error instanceof RedisCommandError && /already exists/i.test(error.message);
+const isUnknownAlias = (error: unknown) => error instanceof RedisCommandError && /alias does not exist|unknown index name|no such index/i.test(error.message);
 
 /**
  * A VectorIndex on the Redis Query Engine: items are the same hashes as every engine's (see
@@ -235,14 +350,49 @@ export class RediSearchIndex extends ScopeStoreIndex {
     return this.#names.alias;
   }
 
-  async ensure(): Promise<void> {
+  /**
+   * Creates the index (and its alias) or checks the stored definition; then, unless told not to,
+   * waits until an index built over keys that existed before it covers them (FT.INFO), so that
+   * the first queries do not read "nothing" while the server is still indexing.
+   */
+  async ensure(options: EnsureOptions = {}): Promise<void> {
+    const o = parseInput(EnsureOptionsSchema, options, 'ensure options');
     // Probe first, so that a server without the module never gets a definition claiming this engine.
-    const exists = await this.#indexExists();
+    const info = await this.#info();
     await ensureDefinition(this.connection, this.definitionKey, this.definition, this.engine);
-    if (exists) return;
-    const physical = this.#names.version(FIRST_INDEX_VERSION);
-    await this.#sendTolerating(buildCreateIndexArgs(this.definition, physical, this.namespacePrefix), isAlreadyExists);
-    await this.#sendTolerating(buildAliasArgs('add', this.#names.alias, physical), isAlreadyExists);
+    if (info === null) {
+      const physical = this.#names.version(FIRST_INDEX_VERSION);
+      await this.#sendTolerating(buildCreateIndexArgs(this.definition, physical, this.namespacePrefix), isAlreadyExists);
+      await this.#sendTolerating(buildAliasArgs('add', this.#names.alias, physical), isAlreadyExists);
+    }
+    if (!o.waitForIndexing) return;
+    await waitForIndexing(() => this.indexingState(), {
+      deadlineMs: o.indexingDeadlineMs,
+      name: this.#names.alias,
+      first: info === null ? undefined : parseIndexingState(info),
+      onProgress: o.onIndexingProgress,
+    });
+  }
+
+  /** How far the index is built over the keys that existed before it (FT.INFO). */
+  async indexingState(): Promise<IndexingState> {
+    return parseIndexingState(await this.#send(['FT.INFO', this.#names.alias]));
+  }
+
+  /**
+   * Drops the namespace's alias and index (FT.ALIASDEL, FT.DROPINDEX without DD: items are left
+   * for dropScope) and its stored definition. Only names this library gave: the alias and its
+   * `:v<n>` versions. Already gone is fine. On a cluster FT.* go to any node (the coordinator
+   * broadcasts them).
+   */
+  async dropIndex(): Promise<void> {
+    const info = await this.#info().catch((error: unknown) => {
+      if (error instanceof UnsupportedServerError) return null;
+      throw error;
+    });
+    const current = info === null ? null : text(fieldOf(entriesOf(info), 'index_name'));
+    for (const command of buildDropNamespaceCommands(this.#names, current)) await this.#sendTolerating(command, isUnknownAlias);
+    await dropDefinition(this.connection, this.definitionKey);
   }
 
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
@@ -252,7 +402,7 @@ export class RediSearchIndex extends ScopeStoreIndex {
     const withVectors = options.withVectors === true;
     const args = buildKnnSearchArgs(this.#names.alias, scope.token, options.filter, k, this.#efRuntime(k, options), bytes, withVectors);
     // With vectors the reply carries raw float32 bytes: read it as Buffers (parseSearchReply decodes text fields).
-    return parseSearchReply(await this.#send(args, withVectors), this.definition.metric);
+    return this.#search(args, withVectors, options.allowPartial === true);
   }
 
   /**
@@ -268,22 +418,36 @@ export class RediSearchIndex extends ScopeStoreIndex {
     const bytes = vectorBytes(toFloat32(vector, this.definition.dim, 'query vector'));
     if (radius === null) return [];
     const args = buildRangeSearchArgs(this.#names.alias, scope.token, filter, radius, bytes, limit);
-    return parseSearchReply(await this.#send(args), this.definition.metric);
+    return this.#search(args, false, false);
   }
 
-  /** FLAT takes no EF_RUNTIME (it is exact); HNSW gets the query's, or a high one when exact. */
-  #efRuntime(k: number, options: QueryOptions): number | undefined {
+  /** FLAT takes no EF_RUNTIME (it is exact); HNSW gets the query's, or brute force when exact. */
+  #efRuntime(k: number, options: QueryOptions): number | typeof EXACT | undefined {
     if (this.definition.algorithm === 'flat') return undefined;
-    const ef = options.exact ? EXACT_EF_RUNTIME : (options.ef ?? this.definition.efRuntime);
-    return Math.max(ef, k);
+    if (options.exact) return EXACT;
+    return Math.max(options.ef ?? this.definition.efRuntime, k);
   }
 
-  async #indexExists(): Promise<boolean> {
+  /** Runs an FT.SEARCH; a query the server's time limit stopped is QueryTimeoutError (policy `return` or `fail`). */
+  async #search(args: readonly RedisArgument[], buffers: boolean, allowPartial: boolean): Promise<Hit[]> {
+    let reply: unknown;
     try {
-      await this.#send(['FT.INFO', this.#names.alias]);
-      return true;
+      reply = await this.#send(args, buffers);
     } catch (error) {
-      if (isUnknownIndex(error)) return false;
+      if (error instanceof RedisCommandError && isTimeoutMessage(error.message)) {
+        throw new QueryTimeoutError(`the RediSearch query on ${this.#names.alias} reached the server's time limit (search-timeout, policy fail). Retry, raise search-timeout, or ask fewer results.`, { cause: error });
+      }
+      throw error;
+    }
+    return searchOutcome(reply, this.definition.metric, { allowPartial, index: this.#names.alias });
+  }
+
+  /** FT.INFO of the alias; null when there is no such index. */
+  async #info(): Promise<unknown> {
+    try {
+      return (await this.#send(['FT.INFO', this.#names.alias])) ?? {};
+    } catch (error) {
+      if (isUnknownIndex(error)) return null;
       if (isUnknownCommand(error)) {
         throw new UnsupportedServerError(
           `the redisearch engine needs the Redis Query Engine (the search module: Redis Stack, Redis 8 with search, or Azure Managed Redis with RediSearch); ${this.connection.endpoint} does not know FT.INFO. Use the vectorset or flat engine.`,

@@ -14,8 +14,26 @@ export type FieldKind = 'tag' | 'numeric';
 /** The filterable fields of an index: name → kind. */
 export type FieldSchema = Record<string, FieldKind>;
 
-/** A tag value: any non-empty string (an empty tag cannot be indexed by RediSearch, so none can). */
-export const TagValueSchema = z.string().min(1, 'a tag value must not be empty').max(1024);
+/**
+ * The longest tag value, in UTF-8 bytes, on every engine. RediSearch cannot match a TAG value over
+ * 4,096 bytes, and tag values are stored hex-encoded (two characters a byte), so 2,048 bytes is
+ * the most any engine may take; vector sets and flat refuse the same, so that no value is
+ * findable on one engine and silently unfindable on another.
+ */
+export const MAX_TAG_BYTES = 2048;
+
+/** Why a tag value cannot be stored or asked for; null when it can. */
+export function tagValueProblem(value: string): string | null {
+  if (value === '') return 'a tag value must not be empty';
+  const bytes = Buffer.byteLength(value, 'utf8');
+  return bytes > MAX_TAG_BYTES ? `a tag value may be at most ${MAX_TAG_BYTES} UTF-8 bytes; this one is ${bytes}` : null;
+}
+
+/** A tag value: a non-empty string of at most MAX_TAG_BYTES UTF-8 bytes (an empty tag cannot be indexed by RediSearch, so none can). */
+export const TagValueSchema = z.string().superRefine((value, ctx) => {
+  const problem = tagValueProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const Finite = z.number().refine(Number.isFinite, 'must be a finite number');
 

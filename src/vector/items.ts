@@ -2,8 +2,8 @@
 // filterable values (`t_<field>` hex tags joined by '|', `n_<field>` numbers), the scope token
 // (`_scope`, for RediSearch) and the hash's own TTL as the item's expiry. Also the similarity math
 // of the flat engine and the one score scale every engine reports. Pure.
-import { DimensionMismatchError } from '../errors.js';
-import { encodeTag, numField, tagField, hasField, type FilterableValues } from './filter.js';
+import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
+import { encodeTag, numField, tagField, hasField, tagValueProblem, type FilterableValues } from './filter.js';
 import type { Metric, ResolvedIndexDefinition, VectorItem } from './types.js';
 
 export const TAG_SEPARATOR = '|';
@@ -36,8 +36,19 @@ export function itemFields(def: ResolvedIndexDefinition, item: VectorItem, scope
   return fields;
 }
 
-/** An item's values of a tag field; empty strings are not indexed (no filter can ask for one). */
-const tagValues = (item: VectorItem, field: string): readonly string[] => (item.tags?.[field] ?? []).filter((v) => v !== '');
+/**
+ * An item's values of a tag field; empty strings are not indexed (no filter can ask for one). A
+ * value longer than MAX_TAG_BYTES is refused on every engine (RediSearch could never match it),
+ * before anything is sent.
+ */
+function tagValues(item: VectorItem, field: string): readonly string[] {
+  const given = item.tags?.[field] ?? [];
+  given.forEach((value, i) => {
+    const problem = value === '' ? null : tagValueProblem(value);
+    if (problem) throw new InvalidArgumentError(`item ${item.id}`, [{ path: `tags.${field}.${i}`, message: problem }]);
+  });
+  return given.filter((v) => v !== '');
+}
 
 /** The fields a filter reads, as the hash holds them. */
 export function filterFieldNames(def: ResolvedIndexDefinition): string[] {

@@ -1,0 +1,96 @@
+// One tag-value limit on every engine, in UTF-8 bytes (MAX_TAG_BYTES = 2,048: RediSearch cannot
+// match a TAG over 4,096 bytes and values are stored hex-encoded). At the limit a value is stored
+// and matched; one byte over it is refused the same way everywhere (InvalidArgumentError, nothing
+// written), on write and in filters. Runs on every engine this machine has, RediSearch with REDISEARCH_URL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisConnection } from '../../src/connection/connect.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
+import { Keyspace } from '../../src/keys.js';
+import { LongTermMemory } from '../../src/memory/long-term-memory.js';
+import { FlatIndex } from '../../src/vector/engines/flat.js';
+import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
+import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
+import { MAX_TAG_BYTES, parseFilter } from '../../src/vector/filter.js';
+import { IndexDefinitionSchema, type IndexDefinition, type Scope, type VectorIndex } from '../../src/vector/types.js';
+import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix, type RedisTarget } from '../harness/index.js';
+
+type Make = (c: RedisConnection, k: Keyspace, d: IndexDefinition) => VectorIndex;
+const engines: [string, RedisTarget, Make][] = [];
+for (const target of targetsWithCluster()) {
+  engines.push(['flat', target, (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d))]);
+  if (target.name !== 'redis7') engines.push(['vectorset', target, (c, k, d) => new VectorSetIndex(c, k, IndexDefinitionSchema.parse(d))]);
+}
+if (process.env.REDISEARCH_URL) engines.push(['redisearch', { name: 'redisearch', url: process.env.REDISEARCH_URL, version: null }, (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d))]);
+
+const FIELDS = { lang: 'tag' } as const;
+const atLimitAscii = 'a'.repeat(MAX_TAG_BYTES);
+const atLimitCjk = '語'.repeat(682) + 'ab'; // 682 × 3 + 2 = 2,048 bytes
+const overCjk = '語'.repeat(683); // 2,049 bytes: what matched nothing on RediSearch
+const overAscii = 'a'.repeat(MAX_TAG_BYTES + 1);
+
+describe('the tag limit in filters (pure)', () => {
+  it('counts UTF-8 bytes, not characters', () => {
+    expect(Buffer.byteLength(atLimitCjk)).toBe(MAX_TAG_BYTES);
+    expect(Buffer.byteLength(overCjk)).toBe(MAX_TAG_BYTES + 1);
+    expect(() => parseFilter({ field: 'lang', eq: atLimitAscii }, FIELDS)).not.toThrow();
+    expect(() => parseFilter({ field: 'lang', in: ['x', atLimitCjk] }, FIELDS)).not.toThrow();
+    for (const value of [overAscii, overCjk, '🙂'.repeat(513)]) {
+      expect(() => parseFilter({ field: 'lang', eq: value }, FIELDS)).toThrow(InvalidArgumentError);
+      expect(() => parseFilter({ field: 'lang', in: ['x', value] }, FIELDS)).toThrow(/at most 2048 UTF-8 bytes/);
+    }
+    expect(() => parseFilter({ field: 'lang', eq: '' }, FIELDS)).toThrow(/must not be empty/);
+  });
+});
+
+for (const [engine, target, make] of engines) {
+  describe(`the tag limit on write: ${engine} on ${target.name}`, () => {
+    let connection: RedisConnection;
+    let index: VectorIndex;
+    let prefix: string;
+    const scope: Scope = { tag: '{t:u}', token: Buffer.from('{t:u}').toString('hex') };
+    beforeAll(async () => {
+      connection = await connectTo(target);
+      prefix = uniquePrefix('tl');
+      index = make(connection, new Keyspace(prefix), { namespace: 'tags', dim: 4, fields: FIELDS });
+      await index.ensure();
+    });
+    afterAll(async () => {
+      await index.dropScope(scope);
+      await index.dropIndex?.();
+      await deletePrefix(connection, prefix);
+      await connection.close();
+    });
+
+    it('stores and matches values of exactly the limit (ASCII and CJK)', async () => {
+      await index.upsert(scope, [
+        { id: 'ascii', vector: [1, 0, 0, 0], tags: { lang: [atLimitAscii] }, payload: '"a"' },
+        { id: 'cjk', vector: [0, 1, 0, 0], tags: { lang: [atLimitCjk, 'zh'] }, payload: '"c"' },
+      ]);
+      expect((await index.query(scope, [1, 0, 0, 0], { k: 5, filter: parseFilter({ field: 'lang', eq: atLimitAscii }, FIELDS), exact: true })).map((h) => h.id)).toEqual(['ascii']);
+      expect((await index.query(scope, [1, 0, 0, 0], { k: 5, filter: parseFilter({ field: 'lang', eq: atLimitCjk }, FIELDS), exact: true })).map((h) => h.id)).toEqual(['cjk']);
+      expect(await index.ids(scope, parseFilter({ field: 'lang', in: [atLimitCjk] }, FIELDS))).toEqual(['cjk']);
+    });
+
+    it('refuses a value one byte over it, naming the item and field, and writes nothing of the batch', async () => {
+      const before = await index.count(scope);
+      const writing = index.upsert(scope, [
+        { id: 'fine', vector: [0, 0, 1, 0], tags: { lang: ['en'] }, payload: '"f"' },
+        { id: 'over', vector: [0, 0, 0, 1], tags: { lang: ['en', overCjk] }, payload: '"o"' },
+      ]);
+      await expect(writing).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(writing).rejects.toThrow(/item over: tags\.lang\.1: a tag value may be at most 2048 UTF-8 bytes; this one is 2049/);
+      expect(await index.count(scope)).toBe(before);
+      expect(await index.get(scope, ['fine', 'over'])).toEqual([null, null]);
+    });
+
+    it('long-term memory refuses an over-long metadata tag before writing', async () => {
+      const ltm = new LongTermMemory(index, new HashingEmbeddings(4), new Keyspace(prefix));
+      const ref = { tenant: 't', userId: 'u2' };
+      await expect(ltm.remember(ref, { text: 'a fact', metadata: { lang: overAscii } })).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(await ltm.count(ref)).toBe(0);
+      await expect(ltm.remember(ref, { text: 'a fact', metadata: { lang: atLimitAscii } })).resolves.toMatchObject({ status: 'inserted' });
+      await ltm.forgetScope(ref);
+    });
+  });
+}

@@ -1,0 +1,72 @@
+// `exact: true` is exact on every engine, whatever the graph: on an HNSW index built as badly as the
+// engines allow (tiny M, efConstruction and efRuntime), an exact query returns the true top k of
+// the scope (brute force in the test), filtered or not. RediSearch runs it as ad-hoc brute force
+// (its KNN clause is unit-tested in redisearch-replies.test.ts); here it runs with REDISEARCH_URL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../scripts/seeded-random.js';
+import type { RedisConnection } from '../../src/connection/connect.js';
+import { Keyspace } from '../../src/keys.js';
+import { FlatIndex } from '../../src/vector/engines/flat.js';
+import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
+import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
+import { similarity } from '../../src/vector/items.js';
+import { IndexDefinitionSchema, type IndexDefinition, type Scope, type VectorIndex, type VectorItem } from '../../src/vector/types.js';
+import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix, type RedisTarget } from '../harness/index.js';
+
+type Make = (c: RedisConnection, k: Keyspace, d: IndexDefinition) => VectorIndex;
+const engines: [string, RedisTarget, Make][] = [];
+for (const target of targetsWithCluster()) {
+  engines.push(['flat', target, (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d))]);
+  if (target.name !== 'redis7') engines.push(['vectorset', target, (c, k, d) => new VectorSetIndex(c, k, IndexDefinitionSchema.parse(d))]);
+}
+if (process.env.REDISEARCH_URL) engines.push(['redisearch', { name: 'redisearch', url: process.env.REDISEARCH_URL, version: null }, (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d))]);
+
+const DIM = 16;
+const random = seededRandom(14);
+const vector = () => Array.from({ length: DIM }, () => random() * 2 - 1);
+const items: VectorItem[] = Array.from({ length: 800 }, (_, i) => ({ id: `x${i}`, vector: vector(), tags: { half: [i % 2 ? 'odd' : 'even'] }, payload: String(i) }));
+const queries = Array.from({ length: 5 }, vector);
+
+/** The true top k by brute force, on the engines' score scale. */
+function truth(query: number[], k: number, keep: (i: number) => boolean = () => true): string[] {
+  const q = Float32Array.from(query);
+  return items
+    .map((item, i) => ({ id: item.id, i, score: similarity('cosine', q, Float32Array.from(item.vector as number[])) }))
+    .filter((x) => keep(x.i))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, k)
+    .map((x) => x.id);
+}
+
+for (const [engine, target, make] of engines) {
+  describe(`exact queries on a poor HNSW graph: ${engine} on ${target.name}`, () => {
+    let connection: RedisConnection;
+    let index: VectorIndex;
+    let prefix: string;
+    const scope: Scope = { tag: '{t:exact}', token: Buffer.from('{t:exact}').toString('hex') };
+    beforeAll(async () => {
+      connection = await connectTo(target);
+      prefix = uniquePrefix('ex');
+      index = make(connection, new Keyspace(prefix), { namespace: 'exact', dim: DIM, fields: { half: 'tag' }, algorithm: 'hnsw', m: 4, efConstruction: 4, efRuntime: 1 });
+      await index.ensure();
+      for (let i = 0; i < items.length; i += 200) await index.upsert(scope, items.slice(i, i + 200));
+    });
+    afterAll(async () => {
+      await index.dropScope(scope);
+      await index.dropIndex?.();
+      await deletePrefix(connection, prefix);
+      await connection.close();
+    });
+
+    it('returns the true top 10 of the scope', async () => {
+      for (const query of queries) expect((await index.query(scope, query, { k: 10, exact: true })).map((h) => h.id)).toEqual(truth(query, 10));
+    });
+
+    it('returns the true top 10 among the items a filter keeps', async () => {
+      for (const query of queries) {
+        const hits = await index.query(scope, query, { k: 10, exact: true, filter: { field: 'half', eq: 'odd' } });
+        expect(hits.map((h) => h.id)).toEqual(truth(query, 10, (i) => i % 2 === 1));
+      }
+    });
+  });
+}

@@ -151,7 +151,11 @@ export class CheckpointStore {
     return [k.ids, k.checkpoints, k.blobs, k.writes, k.writeIndex];
   }
 
-  /** Stores a checkpoint and the channel values that changed, in one round trip. */
+  /**
+   * Stores a checkpoint and the channel values that changed, in one round trip. A thread that is
+   * gone (README: whole or gone) starts anew with it; a `ConflictError` when the checkpoint names a
+   * parent and lists channel values it does not carry, since those went with the thread.
+   */
   async put(threadId: string, input: CheckpointInput): Promise<void> {
     const keys = this.#threadKeys(threadId);
     const ns = hex(parseInput(NamespaceSchema, input.ns, 'checkpoint namespace'));
@@ -168,23 +172,34 @@ export class CheckpointStore {
     for (const { channel, version, value } of input.values) {
       args.push(blobField(channel, version), frame(parseInput(TypeSchema, value.type, 'value type'), value.bytes));
     }
+    // The registry lives in another slot, so it cannot share the script. Every put reads it
+    // alongside (no extra wait) and adds the thread when it is missing: a registry that eviction
+    // took lists each live thread again after that thread's next put.
+    const registry = this.#registry;
+    const registered = this.#connection
+      .send<string | null>(['ZSCORE', registry, threadId], { key: registry, readonly: true })
+      .catch(() => null);
     const first = await runScript<number>(this.#connection, PUT, keys, args);
-    if (first === 1) {
-      try {
-        await this.#connection.send(['ZADD', this.#registry, 'NX', String(Date.now()), threadId], { key: this.#registry });
-      } catch (error) {
-        // The registry lives in another slot, so it cannot share the script. A new thread that
-        // cannot be registered (maxmemory) would never be listed: undo it, so the failed put
-        // leaves nothing behind, as its OutOfMemoryError says.
-        if (error instanceof OutOfMemoryError) await this.#connection.send(['UNLINK', ...keys], { key: keys[0] });
-        throw error;
+    if (first !== 1 && (await registered) !== null) return;
+    try {
+      await this.#connection.send(['ZADD', registry, 'NX', String(Date.now()), threadId], { key: registry });
+    } catch (error) {
+      if (first !== 1) {
+        // A repair of a thread stored before: the checkpoint is stored, and the thread stays as
+        // listed as it was; the next put tries again. The put itself did not fail.
+        process.emitWarning(`redis-agent-memory: checkpoint thread ${threadId} could not be added back to the thread registry (${(error as Error).message}); its next put tries again`);
+        return;
       }
+      // A new thread that cannot be registered (maxmemory) would never be listed: undo it, so
+      // the failed put leaves nothing behind, as its OutOfMemoryError says.
+      if (error instanceof OutOfMemoryError) await this.#connection.send(['UNLINK', ...keys], { key: keys[0] });
+      throw error;
     }
   }
 
-  /** Stores pending writes of one task against a checkpoint, in one round trip. */
-  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly WriteInput[]): Promise<void> {
-    if (writes.length === 0) return;
+  /** Stores pending writes of one task against a checkpoint, in one round trip; all or none of them. Returns how many were stored. */
+  async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly WriteInput[]): Promise<number> {
+    if (writes.length === 0) return 0;
     const keys = this.#threadKeys(threadId);
     const member = `${hex(parseInput(NamespaceSchema, ns, 'checkpoint namespace'))}:${hex(parseInput(CheckpointIdSchema, checkpointId, 'checkpoint id'))}`;
     const args: (string | Buffer)[] = [this.#ttlMs, this.#ttlMode];
@@ -192,7 +207,7 @@ export class CheckpointStore {
       const head = JSON.stringify([write.taskId, write.idx, write.channel, parseInput(TypeSchema, write.value.type, 'value type'), write.taskPath]);
       args.push(`${member}:${hex(write.taskId)}:${write.idx}`, frame(head, write.value.bytes), write.idx < 0 ? '1' : '0');
     }
-    await runScript(this.#connection, PUT_WRITES, keys, args);
+    return runScript<number>(this.#connection, PUT_WRITES, keys, args);
   }
 
   /** One checkpoint, or the newest of the namespace when `id` is not given; one round trip. */
@@ -224,15 +239,24 @@ export class CheckpointStore {
     }
   }
 
-  /** The tenant's threads, oldest first. Threads that expired are dropped from the list on the way. */
+  /**
+   * The tenant's threads, oldest first, from the thread registry. Threads that are gone (expired,
+   * or missing a key of their history: the rule `get` follows) are dropped from it on the way. No
+   * SCAN: a live thread whose registry entry eviction took is listed again after its next put.
+   */
   async *threads(): AsyncGenerator<string> {
     const registry = this.#registry;
     for (let offset = 0; ; offset += 500) {
       const batch = await this.#connection.send<string[]>(['ZRANGE', registry, String(offset), String(offset + 499)], { key: registry, readonly: true });
-      const alive = await Promise.all(batch.map((t) => this.#connection.send<number>(['EXISTS', this.#thread(t).ids], { key: this.#thread(t).ids, readonly: true })));
-      const gone = batch.filter((_, i) => alive[i] === 0);
+      const alive = await Promise.all(
+        batch.map((t) => {
+          const k = this.#thread(t);
+          return this.#connection.send<number>(['EXISTS', k.ids, k.checkpoints, k.blobs], { key: k.ids, readonly: true });
+        }),
+      );
+      const gone = batch.filter((_, i) => alive[i] !== 3);
       if (gone.length > 0) await this.#connection.send(['ZREM', registry, ...gone], { key: registry });
-      for (const [i, thread] of batch.entries()) if (alive[i] !== 0) yield thread;
+      for (const [i, thread] of batch.entries()) if (alive[i] === 3) yield thread;
       if (batch.length < 500) return;
       offset -= gone.length;
     }

@@ -1,14 +1,24 @@
 --[[
   Deletes all but the newest checkpoints of each namespace of a thread (or of one namespace), with
   their pending writes and the channel values no kept checkpoint refers to. The oldest kept
-  checkpoint keeps its parent id: history simply ends there.
+  checkpoint keeps its parent id: history simply ends there. Only deletes (so it runs at
+  maxmemory too): a thread that is gone (see includes/checkpoint-thread.lua) has what is left of
+  it deleted, and a lost write index is read around (w's own fields), not rebuilt.
 
   KEYS[1..5]  ids, checkpoints, blobs, writes, write index (as in checkpoint-put-5)
   ARGV[1]  namespace hex, or '*' for every namespace of the thread
   ARGV[2]  how many checkpoints to keep per namespace (>= 1)
 
-  Returns the number of checkpoints deleted.
+  Returns the number of checkpoints deleted (0 for a thread that is gone).
 ]]
+
+--- @include "checkpoint-thread"
+
+local state = thread_state()
+if state ~= 'live' then
+  if state == 'broken' then drop_thread_keys() end
+  return 0
+end
 
 local ns, keep = ARGV[1], tonumber(ARGV[2])
 local members
@@ -29,7 +39,7 @@ local seen, kept_blobs, pruned = {}, {}, {}
 local blobs_of = function(member)
   local record = redis.call('HGET', KEYS[2], member)
   if not record then return {} end
-  return cjson.decode(string.sub(record, 1, string.find(record, '\n', 1, true) - 1)).b
+  return record_head(record).b
 end
 for _, member in ipairs(members) do
   local n = namespace_of(member)
@@ -46,6 +56,7 @@ local function in_batches(command, key, list)
     redis.call(command, key, unpack(list, i, math.min(i + 999, #list)))
   end
 end
+local write_fields = write_fields_reader()
 local dead_blobs, dead_writes, listed = {}, {}, {}
 for _, member in ipairs(pruned) do
   for _, field in ipairs(blobs_of(member)) do
@@ -54,7 +65,7 @@ for _, member in ipairs(pruned) do
       dead_blobs[#dead_blobs + 1] = field
     end
   end
-  for _, field in ipairs(redis.call('ZRANGE', KEYS[5], '[' .. member .. ':', '(' .. member .. ';', 'BYLEX')) do
+  for _, field in ipairs(write_fields(member)) do
     dead_writes[#dead_writes + 1] = field
   end
 end

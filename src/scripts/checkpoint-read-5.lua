@@ -1,6 +1,9 @@
 --[[
   Reads checkpoints of a thread, newest first, each with the channel values its record lists and
-  its pending writes. One round trip for getTuple and for each page of list.
+  its pending writes. One round trip for getTuple and for each page of list. A thread that is gone
+  (it lost one of ids, cps, blobs: see includes/checkpoint-thread.lua) reads as empty, whatever
+  the query, and what is left of it is deleted (UNLINK: no memory needed). Pending writes come
+  from w alone (through wi while wi is there).
 
   KEYS[1..5]  ids, checkpoints, blobs, writes, write index (as in checkpoint-put-5)
   ARGV[1]  namespace hex, or '*' for every namespace of the thread
@@ -11,11 +14,19 @@
   ARGV[6]  TTL in ms to refresh when something was found ('0': none; only for sliding TTLs;
            moved only when it would move by at least min(1% of the TTL, 1 s))
 
-  A record is '<json head>\n<bytes>'; the head's 'b' lists the blob fields of its channel values.
+  A record is '<json head>\n<bytes>'; the head's 'b' lists the blob fields of its channel values
+  (a field the caller never stored a value for is simply not returned).
   Returns { examined, member, record, { blob field, value, … }, { write, … }, member, … }.
 ]]
 
 --- @include "checkpoint"
+--- @include "checkpoint-thread"
+
+local state = thread_state()
+if state ~= 'live' then
+  if state == 'broken' then drop_thread_keys() end
+  return { 0 }
+end
 
 local ns, only, before = ARGV[1], ARGV[2], ARGV[3]
 local members
@@ -28,13 +39,14 @@ else
   members = redis.call('ZRANGE', KEYS[1], '+', '-', 'BYLEX', 'REV', 'LIMIT', ARGV[4], ARGV[5])
 end
 
+local write_fields = write_fields_reader()
 local out = { #members }
 for _, member in ipairs(members) do
   local id = string.match(member, ':(.*)$')
   if (only == '' or id == only) and (before == '' or id < before) then
     local record = redis.call('HGET', KEYS[2], member)
     if record then
-      local head = cjson.decode(string.sub(record, 1, string.find(record, '\n', 1, true) - 1))
+      local head = record_head(record)
       local blobs = {}
       if #head.b > 0 then
         local values = redis.call('HMGET', KEYS[3], unpack(head.b))
@@ -46,7 +58,7 @@ for _, member in ipairs(members) do
         end
       end
       local writes = {}
-      local fields = redis.call('ZRANGE', KEYS[5], '[' .. member .. ':', '(' .. member .. ';', 'BYLEX')
+      local fields = write_fields(member)
       if #fields > 0 then writes = redis.call('HMGET', KEYS[4], unpack(fields)) end
       out[#out + 1] = member
       out[#out + 1] = record

@@ -64,6 +64,36 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     expect(await steps(second)).toEqual(await steps(reference));
   });
 
+  it('a thread whose pending writes were evicted resumes to the same state: LangGraph re-runs the tasks that lost theirs', async () => {
+    // a and b run in one superstep; b asks a human. At the pause, a's writes are pending.
+    let runsOfA = 0;
+    const Fan = Annotation.Root({ log: Annotation<string[]>({ reducer: (x, y) => [...x, ...y].sort(), default: () => [] }) });
+    const fan = () =>
+      new StateGraph(Fan)
+        .addNode('a', () => ((runsOfA += 1), { log: ['a'] }))
+        .addNode('b', () => ({ log: [interrupt('b?') ? 'b' : 'no b'] }))
+        .addNode('join', (st) => ({ log: [`joined ${st.log.length}`] }))
+        .addEdge(START, 'a')
+        .addEdge(START, 'b')
+        .addEdge(['a', 'b'], 'join')
+        .addEdge('join', END)
+        .compile({ checkpointer: saver() });
+    const run = async (thread: string, loseWrites: boolean) => {
+      const config = { configurable: { thread_id: thread } };
+      await fan().invoke({ log: [] }, config);
+      const w = keys.checkpointThread(thread).writes;
+      expect(await connection.send<number>(['HLEN', w], { key: w })).toBeGreaterThan(0);
+      if (loseWrites) await connection.send(['UNLINK', w], { key: w });
+      return fan().invoke(new Command({ resume: true }), config);
+    };
+    const whole = await run('fan-whole', false);
+    expect(runsOfA).toBe(1);
+    const lost = await run('fan-lost', true);
+    expect(lost).toEqual(whole);
+    expect(whole).toEqual({ log: ['a', 'b', 'joined 2'] });
+    expect(runsOfA).toBe(3); // a ran again in place of its lost writes: at least once, never half
+  });
+
   it('keeps every key of a thread in one hash tag, and deleteThread removes them all', async () => {
     const graph = buildGraph().compile({ checkpointer: saver() });
     await graph.invoke({ log: [] }, { configurable: { thread_id: 'tagged {thread}' } });
@@ -114,7 +144,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     for (const id of ['k1', 'k2']) await s.put({ configurable: { thread_id: 'pruned', checkpoint_ns: 'child' } }, { ...emptyCheckpoint(), id }, meta, {});
     const k = keys.checkpointThread('pruned');
     const hlen = (key: string) => connection.send<number>(['HLEN', key], { key });
-    expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([11, 10]); // doc once, step ×10
+    expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([12, 10]); // doc once, step ×10, and the field that marks a live thread
 
     expect(await s.pruneThread('pruned', 3)).toBe(7);
     const listed: string[] = [];
@@ -123,7 +153,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     const latest = await s.getTuple({ configurable: { thread_id: 'pruned' } });
     expect(latest?.checkpoint.channel_values).toEqual({ doc: 'a long document', step: 10 }); // doc was written at step 1
     expect(latest?.pendingWrites).toEqual([['task-10', 'step', 11]]);
-    expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([4, 3]);
+    expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([5, 3]);
     await expect(s.pruneThread('pruned', 0)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 

@@ -8,14 +8,17 @@
   ARGV[3]  'ids': '1' to refresh the TTL of each document found; pages: the start rank
   ARGV[4..] 'ids': the ids; pages: ARGV[4] the page size
 
-  Returns { next start rank (-1 at the end; 0 for 'ids'), then per document 8 values: id, key,
-  value, created, updated, TTL ms (false: none), vector count, deadline ms (false: none) }, a
-  missing id (expired or deleted) giving id and seven false values.
+  Returns { next start rank (-1 at the end; 0 for 'ids'), 1 when the namespace's index is lost
+  (a page then lists only part of the documents: rebuild it) else 0, then per document 9 values:
+  id, key, value, created, updated, TTL ms (false: none), vector count, vector version (false:
+  none), deadline ms (false: none) }, a missing id (expired or deleted) giving id and eight false
+  values.
 ]]
 --- @include "store"
 
 local now = now_ms()
-local out = { 0 }
+local lost = index_lost()
+local out = { 0, lost and 1 or 0 }
 local ids
 if ARGV[2] == 'ids' then
   ids = {}
@@ -29,10 +32,10 @@ end
 local refreshed = false
 for _, id in ipairs(ids) do
   local doc = ARGV[1] .. id
-  local row = redis.call('HMGET', doc, 'k', 'v', 'c', 'u', 't', 'n')
+  local row = redis.call('HMGET', doc, 'k', 'v', 'c', 'u', 't', 'n', 'vv')
   out[#out + 1] = id
   if not row[1] then
-    for _ = 1, 7 do out[#out + 1] = false end
+    for _ = 1, 8 do out[#out + 1] = false end
   else
     local deadline = false
     if ARGV[2] == 'ids' and ARGV[3] == '1' and row[5] then
@@ -41,9 +44,9 @@ for _, id in ipairs(ids) do
     elseif row[5] then
       deadline = now + redis.call('PTTL', doc)
     end
-    for j = 1, 6 do out[#out + 1] = row[j] end
+    for j = 1, 7 do out[#out + 1] = row[j] end
     out[#out + 1] = deadline
   end
 end
-if refreshed then settle() end
+if refreshed then settle(lost) end
 return out

@@ -3,13 +3,12 @@
 // refresh on read, and a registry for listing namespaces. Each namespace is one hash tag (one
 // cluster slot); a search over a prefix fans out over the registered namespaces under it.
 // It never embeds without an embedder the caller gave, and never builds a query from a value.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ServerCapabilities } from '../connection/capabilities.js';
 import type { RedisConnection } from '../connection/connect.js';
 import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
-import { ConflictError, InvalidArgumentError } from '../errors.js';
-import { unlinkMatching } from '../forget.js';
+import { AgentMemoryError, InvalidArgumentError, OutOfMemoryError } from '../errors.js';
 import { DocumentStoreNameSchema, escapeGlob, vectorScope, type DocumentNamespaceKeys, type DocumentStoreKeys, type Keyspace } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';
 import { SecondsSchema } from '../ttl.js';
@@ -34,6 +33,11 @@ import { compileValueFilter } from './value-filter.js';
 const WRITE = script('store-write-4');
 const READ = script('store-read-4');
 const UNREGISTER = script('store-unregister-2');
+const REGISTER = script('store-register-2');
+const REBUILD = script('store-rebuild-4');
+
+/** A namespace script's state: its document set is gone or incomplete (see includes/store.lua). */
+const INDEX_LOST = 2;
 
 /** Vectors outlive their document by this much, so a document never loses its vectors first. */
 const VECTOR_GRACE_MS = 1_000;
@@ -140,6 +144,21 @@ export type ListNamespacesOptions = z.input<typeof ListNamespacesSchema>;
 /** A document's id inside its namespace: a digest of its key, so any key makes a valid Redis key. */
 export const documentId = (key: string): string => createHash('sha256').update(key, 'utf8').digest('base64url').slice(0, 22);
 
+/**
+ * The id of a document's `j`-th vector item. Each write of a document gives its vectors a fresh
+ * version, which the document names only once it is committed: a read accepts a hit only when its
+ * version is the document's, so vectors written before their document, or left from an earlier
+ * value, are never paired with it. Documents of an older release have no version (items `<id>.<j>`).
+ */
+const vectorItemId = (id: string, version: string, j: number): string => (version === '' ? `${id}.${j}` : `${id}.${version}.${j}`);
+const vectorPayload = (id: string, version: string): string => (version === '' ? id : `${id}.${version}`);
+/** The document id and vector version a hit's payload names. */
+const parsePayload = (payload: string): { id: string; version: string } => {
+  const dot = payload.indexOf('.');
+  return dot === -1 ? { id: payload, version: '' } : { id: payload.slice(0, dot), version: payload.slice(dot + 1) };
+};
+const staleVectorIds = (id: string, count: number, version: string): string[] => Array.from({ length: count }, (_, j) => vectorItemId(id, version, j));
+
 interface NamespaceRef {
   path: string[];
   encoded: string;
@@ -151,6 +170,8 @@ interface Row {
   id: string;
   document: StoredDocument | null;
   vectors: number;
+  /** The version of the document's vectors ('' none, or an older release's). */
+  version: string;
 }
 
 /**
@@ -236,40 +257,91 @@ export class DocumentStore {
     await Promise.all([...byNamespace.values()].map((entries) => this.#writeNamespace(entries[0]!.ns, entries, vectorOf)));
   }
 
+  /**
+   * One namespace's part of a write, in an order whose every prefix reads correctly: (1) the
+   * vectors, under a fresh version no read accepts yet, beside (1') the registration, which shows
+   * nothing while the namespace holds no document; (2) the documents, one script and the commit
+   * point (refused whole at maxmemory); (3) the old version's vectors deleted and the registration
+   * settled, both only deletions. A write refused before (2) is undone (its vectors and
+   * registration removed); one that failed otherwise before (2) left only what no read shows.
+   */
   async #writeNamespace(ns: NamespaceRef, entries: { write: DocumentWrite; json: string | null; ttlMs: number | null; texts: string[] }[], vectorOf: Map<string, number[]>): Promise<void> {
     const args: string[] = [ns.keys.documentPrefix, JSON.stringify(ns.path)];
     const items: VectorItem[] = [];
     const now = Date.now();
     for (const e of entries) {
       const id = documentId(e.write.key);
-      args.push(e.json === null ? 'del' : 'put', id, e.write.key, e.json ?? '', e.ttlMs === null ? '' : String(e.ttlMs), String(e.texts.length));
+      const version = e.texts.length > 0 ? randomBytes(6).toString('base64url') : '';
+      args.push(e.json === null ? 'del' : 'put', id, e.write.key, e.json ?? '', e.ttlMs === null ? '' : String(e.ttlMs), String(e.texts.length), version);
       const expiresAt = e.ttlMs === null ? undefined : now + e.ttlMs + VECTOR_GRACE_MS;
-      e.texts.forEach((text, j) => items.push({ id: `${id}.${j}`, vector: vectorOf.get(text)!, payload: id, expiresAt }));
+      e.texts.forEach((text, j) => items.push({ id: vectorItemId(id, version, j), vector: vectorOf.get(text)!, payload: vectorPayload(id, version), expiresAt }));
     }
     const hasPuts = entries.some((e) => e.json !== null);
-    const [[wasEmpty, , ...before]] = await Promise.all([
-      runScript<number[]>(this.connection, WRITE, this.#scriptKeys(ns), args),
+    const token = randomBytes(9).toString('base64url');
+    const registryKeys = [this.#keys.registry, this.#keys.generations];
+    // (1) and (1'): nothing a read shows.
+    const [upserted, registered] = await Promise.allSettled([
       this.vectors && items.length > 0 ? this.vectors.upsert(ns.scope, items) : undefined,
-      // Heals a registration lost to a failure; the one after a first write below is the one that counts.
-      hasPuts ? this.connection.send(['ZADD', this.#keys.registry, 'NX', '0', ns.encoded], { key: this.#keys.registry }) : undefined,
+      hasPuts ? runScript<[number, string]>(this.connection, REGISTER, registryKeys, ['begin', ns.encoded, token]) : undefined,
     ]);
-    const stale = entries.flatMap((e, i) => Array.from({ length: Math.max(0, Number(before[i]) - e.texts.length) }, (_, j) => `${documentId(e.write.key)}.${e.texts.length + j}`));
+    const undo = async (vectorsWritten: boolean, registration: [number, string] | undefined) => {
+      await Promise.all([
+        vectorsWritten && items.length > 0 ? this.vectors!.delete(ns.scope, items.map((i) => i.id)) : undefined,
+        registration ? runScript(this.connection, REGISTER, registryKeys, ['abort', ns.encoded, token, String(registration[0]), registration[1]]) : undefined,
+      ]);
+    };
+    if (upserted.status === 'rejected' || registered.status === 'rejected') {
+      await undo(upserted.status === 'fulfilled', registered.status === 'fulfilled' ? registered.value : undefined);
+      throw (upserted.status === 'rejected' ? upserted.reason : (registered as PromiseRejectedResult).reason) as Error;
+    }
+    // (2) the commit point.
+    let result: (number | string)[];
+    try {
+      result = await runScript<(number | string)[]>(this.connection, WRITE, this.#scriptKeys(ns), args);
+    } catch (error) {
+      // Refused: the script changed nothing, so what (1) wrote is undone. Any other failure may
+      // have committed: what (1) wrote stays (invisible if not, whole if so).
+      if (error instanceof OutOfMemoryError) await undo(true, registered.value);
+      throw error;
+    }
+    const [, state, ...before] = result;
+    // (3) deletions only: the old versions' vectors, the registration's generation.
+    const stale = entries.flatMap((e, i) => staleVectorIds(documentId(e.write.key), Number(before[2 * i]), String(before[2 * i + 1] ?? '')));
     await Promise.all([
-      // A namespace that was empty is registered after its documents exist (see store-unregister-2.lua).
-      wasEmpty === 1 && hasPuts ? this.connection.transaction([['ZADD', this.#keys.registry, '0', ns.encoded], ['HINCRBY', this.#keys.generations, ns.encoded, '1']], this.#keys.registry) : undefined,
+      hasPuts ? runScript(this.connection, REGISTER, registryKeys, ['commit', ns.encoded, token]) : undefined,
       this.vectors && stale.length > 0 ? this.vectors.delete(ns.scope, stale) : undefined,
+      Number(state) === INDEX_LOST ? this.#repair(ns) : undefined,
     ]);
+  }
+
+  /**
+   * Rebuilds a namespace's index from a SCAN of its document hashes (eviction took its document
+   * set). Best effort: at maxmemory (or on any transient failure) it warns and leaves the index
+   * marked lost, which every script then treats as such, for the next call to rebuild.
+   * Returns the namespace's state after (0 not empty, 1 empty, 2 still lost).
+   */
+  async #repair(ns: NamespaceRef): Promise<number> {
+    try {
+      const ids: string[] = [];
+      for await (const batch of this.connection.scan(`${escapeGlob(ns.keys.documentPrefix)}*`)) for (const key of batch) ids.push(key.slice(ns.keys.documentPrefix.length));
+      return await runScript<number>(this.connection, REBUILD, this.#scriptKeys(ns), [ns.keys.documentPrefix, ...ids]);
+    } catch (error) {
+      if (!(error instanceof AgentMemoryError && error.transient)) throw error;
+      process.emitWarning(`redis-agent-memory: could not rebuild the index of document namespace ${JSON.stringify(ns.path)} (${error.message}); the next call tries again`);
+      return INDEX_LOST;
+    }
   }
 
   // ——— reads ———
 
   #rows(flat: (string | number | null)[]): Row[] {
     const rows: Row[] = [];
-    for (let i = 1; i < flat.length; i += 8) {
-      const [id, key, value, created, updated, , n, deadline] = flat.slice(i, i + 8);
+    for (let i = 2; i < flat.length; i += 9) {
+      const [id, key, value, created, updated, , n, version, deadline] = flat.slice(i, i + 9);
       rows.push({
         id: String(id),
         vectors: Number(n ?? 0),
+        version: version === null || version === undefined ? '' : String(version),
         document:
           key === null || key === undefined
             ? null
@@ -288,16 +360,21 @@ export class DocumentStore {
       const moved = rows.filter((r) => r.document?.expiresAt != null && r.vectors > 0);
       await Promise.all(
         moved.map((r) =>
-          this.vectors!.expire(ns.scope, Array.from({ length: r.vectors }, (_, j) => `${r.id}.${j}`), r.document!.expiresAt! + VECTOR_GRACE_MS),
+          this.vectors!.expire(ns.scope, staleVectorIds(r.id, r.vectors, r.version), r.document!.expiresAt! + VECTOR_GRACE_MS),
         ),
       );
     }
     return rows;
   }
 
-  /** A page of a namespace's documents (or of those without vectors) in creation order. */
-  async #readPage(ns: NamespaceRef, which: 'documents' | 'plain', start: number, size: number): Promise<{ next: number; rows: Row[] }> {
+  /**
+   * A page of a namespace's documents (or of those without vectors) in creation order. A
+   * namespace whose index was lost is rebuilt first, once (a rebuild refused at maxmemory leaves
+   * the page to what the index still holds: a read never fails for want of a write).
+   */
+  async #readPage(ns: NamespaceRef, which: 'documents' | 'plain', start: number, size: number, repaired = false): Promise<{ next: number; rows: Row[] }> {
     const flat = await runScript<(string | number | null)[]>(this.connection, READ, this.#scriptKeys(ns), [ns.keys.documentPrefix, which, String(start), String(size)]);
+    if (Number(flat[1]) === 1 && !repaired && (await this.#repair(ns)) !== INDEX_LOST) return this.#readPage(ns, which, start, size, true);
     const rows = this.#rows(flat).map((r) => ({ ...r, document: r.document && { ...r.document, namespace: ns.path } }));
     return { next: Number(flat[0]), rows };
   }
@@ -370,14 +447,28 @@ export class DocumentStore {
   /** The `need` best documents of a namespace passing `keep`, widening the vector query until enough pass. */
   async #nearest(ns: NamespaceRef, vector: number[], keep: (v: Record<string, unknown>) => boolean, need: number): Promise<FoundDocument[]> {
     if (need === 0) return [];
-    const seen = new Map<string, FoundDocument | null>();
+    const seen = new Map<string, (FoundDocument & { version: string }) | null>();
     for (let k = Math.max(need * 2, 10); ; k *= 4) {
       const hits = await this.vectors!.query(ns.scope, vector, { k });
-      const best = new Map<string, number>();
-      for (const h of hits) best.set(h.payload, Math.max(best.get(h.payload) ?? -Infinity, h.score));
+      // Best score per document and vector version; a version the document does not name is not its own.
+      const best = new Map<string, { version: string; score: number }[]>();
+      for (const h of hits) {
+        const { id, version } = parsePayload(h.payload);
+        const versions = best.get(id) ?? [];
+        const same = versions.find((v) => v.version === version);
+        if (same) same.score = Math.max(same.score, h.score);
+        else versions.push({ version, score: h.score });
+        best.set(id, versions);
+      }
       const unread = [...best.keys()].filter((id) => !seen.has(id));
-      for (const row of await this.#readIds(ns, unread, false)) seen.set(row.id, row.document && keep(row.document.value) ? row.document : null);
-      const passing = [...best.entries()].flatMap(([id, score]) => (seen.get(id) ? [{ ...seen.get(id)!, score }] : []));
+      for (const row of await this.#readIds(ns, unread, false)) seen.set(row.id, row.document && keep(row.document.value) ? { ...row.document, version: row.version } : null);
+      const passing = [...best.entries()].flatMap(([id, versions]) => {
+        const doc = seen.get(id);
+        const score = doc ? versions.find((v) => v.version === doc.version)?.score : undefined;
+        if (!doc || score === undefined) return [];
+        const { version: _, ...found } = doc;
+        return [{ ...found, score }];
+      });
       if (passing.length >= need || hits.length < k) return passing;
     }
   }
@@ -404,8 +495,8 @@ export class DocumentStore {
 
   // ——— namespaces ———
 
-  /** Registered namespaces whose encoded path lies in a lexicographic range, with their generations. */
-  async #registered(head: readonly string[]): Promise<{ path: string[]; encoded: string; generation: string }[]> {
+  /** The encoded paths of registered namespaces that lie in the lexicographic range of `head`. */
+  async #registeredPaths(head: readonly string[]): Promise<string[]> {
     const encodedHead = encodeNamespace(head);
     const [min, max] = head.length === 0 ? ['-', '+'] : [`[${encodedHead}`, `(${encodedHead}\u0001`];
     const found: string[] = [];
@@ -414,6 +505,12 @@ export class DocumentStore {
       found.push(...page);
       if (page.length < REGISTRY_PAGE) break;
     }
+    return found;
+  }
+
+  /** Registered namespaces under `head`, with their generations. */
+  async #registered(head: readonly string[]): Promise<{ path: string[]; encoded: string; generation: string }[]> {
+    const found = await this.#registeredPaths(head);
     const generations = found.length === 0 ? [] : await this.connection.send<(string | null)[]>(['HMGET', this.#keys.generations, ...found], { key: this.#keys.generations });
     return found.map((encoded, i) => ({ path: decodeNamespace(encoded), encoded, generation: generations[i] ?? '' })).filter((r) => isUnder(r.path, head));
   }
@@ -429,57 +526,88 @@ export class DocumentStore {
   /**
    * Deletes every document (and its vectors) in the namespaces under `prefix`, e.g. everything a
    * user's namespaces hold: `deleteNamespaces(['memories', userId])`. The prefix needs at least one
-   * label. Pages of 500, each one write per namespace. Returns how many documents were deleted.
+   * label. It depends on no index that eviction can take: the store's namespace keys and vector
+   * keys are found by a SCAN (each costs one pass over every master's keyspace), each namespace
+   * named by the registry, else its meta, else any of its documents (each holds its path). Only
+   * deletions, so it works at maxmemory. Documents written while it runs may survive it. Returns
+   * how many documents were deleted.
    */
   async deleteNamespaces(prefix: Namespace): Promise<number> {
     const path = parseInput(NamespaceSchema, prefix, 'namespace prefix');
-    let deleted = 0;
-    let previous = '';
-    for (;;) {
-      const page = await this.search(path, { limit: 500, refreshTtl: false });
-      if (page.length === 0) return deleted + (await this.#sweepNamespaces(path));
-      const first = JSON.stringify([page[0]!.namespace, page[0]!.key]);
-      if (first === previous) throw new ConflictError(`deleteNamespaces: ${first} is still there after its deletion (written again meanwhile?); call it again`);
-      previous = first;
-      await this.write(page.map((d) => ({ namespace: d.namespace, key: d.key, value: null })));
-      deleted += page.length;
-    }
-  }
-
-  /**
-   * Whatever the registry or a namespace's document set no longer lists (eviction takes them key
-   * by key): every namespace under `path`, found by a SCAN of the store's namespace meta keys,
-   * loses all its keys and its vectors. Returns how many documents went.
-   */
-  async #sweepNamespaces(path: readonly string[]): Promise<number> {
-    const namespaceKeys = new Set<string>();
-    for await (const batch of this.connection.scan(this.#keys.namespaceMetaPattern)) for (const key of batch) namespaceKeys.add(key);
+    // Every registered path names its tag without a read; the prefix itself needs no registry.
+    const registered = (await this.#registeredPaths([])).map(decodeNamespace);
+    const pathOf = new Map<string, string[] | null>(registered.map((p) => [this.#namespace(p).keys.tag, p]));
+    pathOf.set(this.#namespace(path).keys.tag, path);
+    const keysOf = await this.#keysByTag(this.#namespaceKeyBase());
+    for (const [tag, keys] of keysOf) if (!pathOf.has(tag)) pathOf.set(tag, await this.#storedPath(keys));
+    const doomed = new Set([...pathOf].filter(([, p]) => p !== null && isUnder(p, path)).map(([tag]) => tag));
+    const vectorKeysOf = this.vectors ? await this.#keysByTag(this.#keyspace.vector(this.vectors.definition.namespace).namespacePrefix) : new Map<string, string[]>();
     let documents = 0;
-    for (const metaKey of namespaceKeys) {
-      const stored = await this.connection.send<string | null>(['HGET', metaKey, 'path'], { key: metaKey });
-      const nsPath = stored === null ? null : (JSON.parse(stored) as string[]);
-      if (!nsPath || !isUnder(nsPath, path)) continue;
-      const ns = this.#namespace(nsPath);
-      const vectorPrefix = this.vectors ? `${this.#keyspace.vector(this.vectors.definition.namespace).namespacePrefix}${ns.keys.tag}:` : null;
-      const gone = await unlinkMatching(this.connection, `${escapeGlob(metaKey.slice(0, -':meta'.length))}:*`, () => true);
-      if (vectorPrefix) await unlinkMatching(this.connection, `${escapeGlob(vectorPrefix)}*`, () => true);
-      documents += gone.filter((k) => k.startsWith(ns.keys.documentPrefix)).length;
-      await this.connection.send(['ZREM', this.#keys.registry, ns.encoded], { key: this.#keys.registry });
+    for (const tag of doomed) {
+      const keys = [...(keysOf.get(tag) ?? []), ...(vectorKeysOf.get(tag) ?? [])];
+      const removed = await Promise.all(keys.map((key) => this.connection.send<number>(['UNLINK', key], { key })));
+      documents += keys.filter((key, i) => removed[i] === 1 && key.includes(`${tag}:d:`)).length;
+    }
+    const unregister = [...new Set([...registered.filter((p) => isUnder(p, path)), ...[...pathOf].filter(([tag, p]) => p !== null && doomed.has(tag)).map(([, p]) => p!)].map(encodeNamespace))];
+    if (unregister.length > 0) {
+      // Deletions only, and not in a MULTI, which Redis 7.0 refuses whole at maxmemory.
+      await Promise.all([
+        this.connection.send(['ZREM', this.#keys.registry, ...unregister], { key: this.#keys.registry }),
+        this.connection.send(['HDEL', this.#keys.generations, ...unregister], { key: this.#keys.generations }),
+      ]);
     }
     return documents;
+  }
+
+  /** What every namespace key of the store starts with (a hash tag `{ds:…}` follows). */
+  #namespaceKeyBase(): string {
+    const sample = this.#keys.namespace('');
+    return sample.meta.slice(0, sample.meta.length - sample.tag.length - ':meta'.length);
+  }
+
+  /** Every key under `base` followed by a namespace hash tag `{ds:…}`, by that tag (one SCAN). */
+  async #keysByTag(base: string): Promise<Map<string, string[]>> {
+    const byTag = new Map<string, string[]>();
+    for await (const batch of this.connection.scan(`${escapeGlob(base)}{ds:*`)) {
+      for (const key of batch) {
+        const close = key.indexOf('}', base.length);
+        if (close === -1) continue;
+        const tag = key.slice(base.length, close + 1);
+        byTag.set(tag, [...(byTag.get(tag) ?? []), key]);
+      }
+    }
+    return byTag;
+  }
+
+  /** The path a namespace's keys name: its meta's, else the first of its documents that holds one. */
+  async #storedPath(keys: readonly string[]): Promise<string[] | null> {
+    const candidates = [...keys.filter((k) => k.endsWith(':meta')), ...keys.filter((k) => k.includes(':d:'))];
+    for (const key of candidates) {
+      const stored = await this.connection.send<string | null>(['HGET', key, key.endsWith(':meta') ? 'path' : 'p'], { key });
+      if (stored !== null) return JSON.parse(stored) as string[];
+    }
+    return null;
   }
 
   /**
    * Namespaces holding at least one live document, sorted label by label, filtered by `prefix` /
    * `suffix` (`'*'` matches any label), truncated to `maxDepth` labels, then paginated. Namespaces
-   * found empty are removed from the registry on the way.
+   * found empty are removed from the registry on the way; one whose index was lost is rebuilt from
+   * its documents before it is judged (at maxmemory, where the rebuild is refused, it is listed).
    */
   async listNamespaces(options: ListNamespacesOptions = {}): Promise<string[][]> {
     const o = parseInput(ListNamespacesSchema, options, 'list namespaces options');
     const candidates = (await this.#registered(literalHead(o.prefix ?? []))).filter(
       (r) => (!o.prefix || matchesPattern(r.path, 'prefix', o.prefix)) && (!o.suffix || matchesPattern(r.path, 'suffix', o.suffix)),
     );
-    const empty = await Promise.all(candidates.map(async (r) => (await runScript<number[]>(this.connection, WRITE, this.#scriptKeys(this.#namespace(r.path)), [this.#namespace(r.path).keys.documentPrefix, '']))[1] === 1));
+    const empty = await Promise.all(
+      candidates.map(async (r) => {
+        const ns = this.#namespace(r.path);
+        let state = Number((await runScript<number[]>(this.connection, WRITE, this.#scriptKeys(ns), [ns.keys.documentPrefix, '']))[1]);
+        if (state === INDEX_LOST) state = await this.#repair(ns);
+        return state === 1;
+      }),
+    );
     const dead = candidates.filter((_, i) => empty[i]);
     if (dead.length > 0) await runScript(this.connection, UNREGISTER, [this.#keys.registry, this.#keys.generations], dead.flatMap((r) => [r.encoded, r.generation]));
     let live = candidates.filter((_, i) => !empty[i]).map((r) => r.path);

@@ -236,10 +236,7 @@ describe.each(CASES)('faults: maxmemory ($server, $policy)', ({ server: name, bi
       }
     }
     console.log(`faults: maxmemory ${name} writes of 64 KB near the limit: ${results.join('; ')}; ${halves.length} not whole${halves.length ? ` (${halves.join('; ')})` : ''}`);
-    // Known open defect, said in the README: a document store write is three writes in three
-    // slots (documents, vectors, registry) and can be cut between them at the limit. Every other
-    // operation must be whole.
-    expect(halves.filter((h) => !h.startsWith('documents.write'))).toEqual([]);
+    expect(halves).toEqual([]);
   });
 
   else it('after heavy eviction: 0 untyped errors, sessions whole or gone, no stale tagged entry, list() exact, forgetUser leaves 0 keys', async () => {

@@ -225,8 +225,10 @@ export class DocumentStore {
 
   /**
    * Puts and deletes documents. Writes to one key in one call: the last wins. Per namespace, the
-   * documents are one atomic script; their vectors (embedded in one call for the whole batch)
-   * are written beside it on the same slot.
+   * documents are one atomic script, the commit point; their vectors (embedded in one call for the
+   * whole batch) and the namespace's registration are written before it and shown by no read until
+   * it runs (see #writeNamespace). Refused at maxmemory (OutOfMemoryError), it leaves nothing; a
+   * failure of another kind leaves it invisible or whole, and calling it again completes it.
    */
   async write(writes: readonly DocumentWrite[]): Promise<void> {
     const latest = new Map<string, { ns: NamespaceRef; write: DocumentWrite; json: string | null; ttlMs: number | null; texts: string[] }>();

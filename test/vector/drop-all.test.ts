@@ -1,35 +1,33 @@
 // dropAll() leaves nothing of a namespace behind: every memory of every scope and, on RediSearch,
 // its alias, its index and its stored definition (the command list is unit-tested in
 // redisearch-replies.test.ts). Flat and vector sets on every target here, RediSearch with REDISEARCH_URL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisConnection } from '../../src/connection/connect.js';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { RedisCommandError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
 import { LongTermMemory } from '../../src/memory/long-term-memory.js';
-import { FlatIndex } from '../../src/vector/engines/flat.js';
 import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
-import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
-import { IndexDefinitionSchema, type IndexDefinition, type VectorIndex } from '../../src/vector/types.js';
-import { connectTo, deletePrefix, scanKeys, targetsWithCluster, uniquePrefix, type RedisTarget } from '../harness/index.js';
+import { connectTo, deletePrefix, scanKeys, uniquePrefix } from '../harness/index.js';
+import { enginesHere } from './engines-here.js';
 
-type Make = (c: RedisConnection, k: Keyspace, d: IndexDefinition) => VectorIndex;
-const engines: [string, RedisTarget, Make][] = [];
-for (const target of targetsWithCluster()) {
-  engines.push(['flat', target, (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d))]);
-  if (target.name !== 'redis7') engines.push(['vectorset', target, (c, k, d) => new VectorSetIndex(c, k, IndexDefinitionSchema.parse(d))]);
-}
-if (process.env.REDISEARCH_URL) engines.push(['redisearch', { name: 'redisearch', url: process.env.REDISEARCH_URL, version: null }, (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d))]);
 
-for (const [engine, target, make] of engines) {
+for (const { engine, target, make, unsupported } of enginesHere()) {
   describe(`dropAll: ${engine} on ${target.name}`, () => {
     let connection: RedisConnection;
     let prefix: string;
+    let skipped: string | null = null;
     beforeAll(async () => {
       connection = await connectTo(target);
+      skipped = await unsupported(connection);
+      if (skipped) return;
       prefix = uniquePrefix('da');
     });
+    beforeEach((context) => {
+      if (skipped) context.skip(skipped);
+    });
     afterAll(async () => {
+      if (skipped) return connection.close();
       await deletePrefix(connection, prefix);
       await connection.close();
     });

@@ -2,24 +2,15 @@
 // engines allow (tiny M, efConstruction and efRuntime), an exact query returns the true top k of
 // the scope (brute force in the test), filtered or not. RediSearch runs it as ad-hoc brute force
 // (its KNN clause is unit-tested in redisearch-replies.test.ts); here it runs with REDISEARCH_URL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../scripts/seeded-random.js';
 import type { RedisConnection } from '../../src/connection/connect.js';
 import { Keyspace } from '../../src/keys.js';
-import { FlatIndex } from '../../src/vector/engines/flat.js';
-import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
-import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
 import { similarity } from '../../src/vector/items.js';
-import { IndexDefinitionSchema, type IndexDefinition, type Scope, type VectorIndex, type VectorItem } from '../../src/vector/types.js';
-import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix, type RedisTarget } from '../harness/index.js';
+import type { Scope, VectorIndex, VectorItem } from '../../src/vector/types.js';
+import { connectTo, deletePrefix, uniquePrefix } from '../harness/index.js';
+import { enginesHere } from './engines-here.js';
 
-type Make = (c: RedisConnection, k: Keyspace, d: IndexDefinition) => VectorIndex;
-const engines: [string, RedisTarget, Make][] = [];
-for (const target of targetsWithCluster()) {
-  engines.push(['flat', target, (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d))]);
-  if (target.name !== 'redis7') engines.push(['vectorset', target, (c, k, d) => new VectorSetIndex(c, k, IndexDefinitionSchema.parse(d))]);
-}
-if (process.env.REDISEARCH_URL) engines.push(['redisearch', { name: 'redisearch', url: process.env.REDISEARCH_URL, version: null }, (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d))]);
 
 const DIM = 16;
 const random = seededRandom(14);
@@ -38,20 +29,27 @@ function truth(query: number[], k: number, keep: (i: number) => boolean = () => 
     .map((x) => x.id);
 }
 
-for (const [engine, target, make] of engines) {
+for (const { engine, target, make, unsupported } of enginesHere()) {
   describe(`exact queries on a poor HNSW graph: ${engine} on ${target.name}`, () => {
     let connection: RedisConnection;
     let index: VectorIndex;
     let prefix: string;
     const scope: Scope = { tag: '{t:exact}', token: Buffer.from('{t:exact}').toString('hex') };
+    let skipped: string | null = null;
     beforeAll(async () => {
       connection = await connectTo(target);
+      skipped = await unsupported(connection);
+      if (skipped) return;
       prefix = uniquePrefix('ex');
       index = make(connection, new Keyspace(prefix), { namespace: 'exact', dim: DIM, fields: { half: 'tag' }, algorithm: 'hnsw', m: 4, efConstruction: 4, efRuntime: 1 });
       await index.ensure();
       for (let i = 0; i < items.length; i += 200) await index.upsert(scope, items.slice(i, i + 200));
     });
+    beforeEach((context) => {
+      if (skipped) context.skip(skipped);
+    });
     afterAll(async () => {
+      if (skipped) return connection.close();
       await index.dropScope(scope);
       await index.dropIndex?.();
       await deletePrefix(connection, prefix);

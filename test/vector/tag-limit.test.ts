@@ -2,26 +2,17 @@
 // match a TAG over 4,096 bytes and values are stored hex-encoded). At the limit a value is stored
 // and matched; one byte over it is refused the same way everywhere (InvalidArgumentError, nothing
 // written), on write and in filters. Runs on every engine this machine has, RediSearch with REDISEARCH_URL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RedisConnection } from '../../src/connection/connect.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { Keyspace } from '../../src/keys.js';
 import { LongTermMemory } from '../../src/memory/long-term-memory.js';
-import { FlatIndex } from '../../src/vector/engines/flat.js';
-import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
-import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
 import { MAX_TAG_BYTES, parseFilter } from '../../src/vector/filter.js';
-import { IndexDefinitionSchema, type IndexDefinition, type Scope, type VectorIndex } from '../../src/vector/types.js';
-import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix, type RedisTarget } from '../harness/index.js';
+import type { Scope, VectorIndex } from '../../src/vector/types.js';
+import { connectTo, deletePrefix, uniquePrefix } from '../harness/index.js';
+import { enginesHere } from './engines-here.js';
 
-type Make = (c: RedisConnection, k: Keyspace, d: IndexDefinition) => VectorIndex;
-const engines: [string, RedisTarget, Make][] = [];
-for (const target of targetsWithCluster()) {
-  engines.push(['flat', target, (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d))]);
-  if (target.name !== 'redis7') engines.push(['vectorset', target, (c, k, d) => new VectorSetIndex(c, k, IndexDefinitionSchema.parse(d))]);
-}
-if (process.env.REDISEARCH_URL) engines.push(['redisearch', { name: 'redisearch', url: process.env.REDISEARCH_URL, version: null }, (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d))]);
 
 const FIELDS = { lang: 'tag' } as const;
 const atLimitAscii = 'a'.repeat(MAX_TAG_BYTES);
@@ -43,19 +34,26 @@ describe('the tag limit in filters (pure)', () => {
   });
 });
 
-for (const [engine, target, make] of engines) {
+for (const { engine, target, make, unsupported } of enginesHere()) {
   describe(`the tag limit on write: ${engine} on ${target.name}`, () => {
     let connection: RedisConnection;
     let index: VectorIndex;
     let prefix: string;
     const scope: Scope = { tag: '{t:u}', token: Buffer.from('{t:u}').toString('hex') };
+    let skipped: string | null = null;
     beforeAll(async () => {
       connection = await connectTo(target);
+      skipped = await unsupported(connection);
+      if (skipped) return;
       prefix = uniquePrefix('tl');
       index = make(connection, new Keyspace(prefix), { namespace: 'tags', dim: 4, fields: FIELDS });
       await index.ensure();
     });
+    beforeEach((context) => {
+      if (skipped) context.skip(skipped);
+    });
     afterAll(async () => {
+      if (skipped) return connection.close();
       await index.dropScope(scope);
       await index.dropIndex?.();
       await deletePrefix(connection, prefix);

@@ -16,7 +16,7 @@ import {
   attempt, datasetDigest, describeError, evictedKeys, faultSeed, isTyped, seeded, setMaxmemory, Tally, usedMemory, userKeys, viewSession,
   type Outcome,
 } from './invariants.js';
-import { checkCacheValue, makeWorld, markForgotten, nextOp, TENANT, type Op, type World } from './workload.js';
+import { auditAfterEviction, makeWorld, nextOp, TENANT, type Op, type World } from './workload.js';
 
 const POLICIES = ['noeviction', 'allkeys-lru', 'volatile-ttl'] as const;
 const SERVERS = [
@@ -256,31 +256,7 @@ describe.each(CASES)('faults: maxmemory ($server, $policy)', ({ server: name, bi
     // No more eviction while the invariants are read.
     await setMaxmemory(admin, 0);
 
-    const views = await Promise.all(world.users.flatMap((u) => u.sessions.map((s) => viewSession(s.session, s.history))));
-    const listProblems: string[] = [];
-    for (const user of world.users) {
-      const live = new Set<string>();
-      for (const s of user.sessions) if ((await s.session.info()) !== null) live.add(s.ref.sessionId);
-      const listed = new Set((await memory.sessions.list({ tenant: TENANT, userId: user.userId }, { limit: 1000 })).sessions.map((s) => s.sessionId));
-      for (const id of live) if (!listed.has(id)) listProblems.push(`${user.userId}/${id} live but not listed`);
-      for (const id of listed) if (!live.has(id)) listProblems.push(`${user.userId}/${id} listed but gone`);
-    }
-    // Every entry once more, after the load: none may carry an invalidated tag generation.
-    for (const user of world.users) {
-      const before = new Map(world.invalidated);
-      (await world.cache.getMany(user.cacheKeys)).forEach((v, i) => checkCacheValue(world, user.cacheKeys[i]!, v, before));
-    }
-    // forgetUser of two users: not one key of theirs left, no entry of theirs served.
-    const forgotten = world.users.slice(0, 2);
-    const left: string[] = [];
-    const served: string[] = [];
-    for (const user of forgotten) {
-      await memory.forgetUser({ tenant: TENANT, userId: user.userId });
-      markForgotten(world, user);
-      left.push(...(await userKeys(admin, prefix, TENANT, user.userId)));
-      const values = await world.cache.getMany(user.cacheKeys);
-      values.forEach((v, i) => v !== undefined && served.push(user.cacheKeys[i]!));
-    }
+    const { views, listProblems, left, served } = await auditAfterEviction(world, admin, prefix, 2);
 
     const w = tallies.write;
     const whole = views.filter((v) => !v.gone);
@@ -290,7 +266,7 @@ describe.each(CASES)('faults: maxmemory ($server, $policy)', ({ server: name, bi
         `sessions ${whole.length} whole (${whole.reduce((n, v) => n + v.messages, 0)} messages), ${views.length - whole.length} gone, ${views.flatMap((v) => v.broken).length} broken; ` +
         `list(): ${listProblems.length} wrong; cache: ${world.cacheReads} reads checked, ${world.staleReads.length} stale after ${world.invalidations} invalidateTag; ` +
         `${world.strangers.length} strangers read back, ${world.incompleteCheckpoints} checkpoints read without their value; ` +
-        `forgetUser of ${forgotten.length} users: ${left.length} keys left, ${served.length} entries still served`,
+        `forgetUser of 2 users: ${left.length} keys left, ${served.length} entries still served`,
     );
     expect(evicted).toBeGreaterThanOrEqual(50);
     expect([...w.untyped, ...tallies.read.untyped, ...tallies.free.untyped]).toEqual([]);

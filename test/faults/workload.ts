@@ -7,8 +7,9 @@ import type { AgentMemory } from '../../src/index.js';
 import { Cache } from '../../src/cache/cache.js';
 import type { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
 import type { LongTermMemory } from '../../src/memory/long-term-memory.js';
+import type { RedisConnection } from '../../src/connection/connect.js';
 import type { Session, SessionRef } from '../../src/session/session.js';
-import { Locks, type Rng, type SessionHistory } from './invariants.js';
+import { Locks, userKeys, viewSession, type Rng, type SessionHistory } from './invariants.js';
 
 export const TENANT = 'mm';
 /** Shared tags; every entry also carries its user's tag (memory.userTag), for forgetUser. */
@@ -283,4 +284,36 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
       if (found.values.length !== 1) world.incompleteCheckpoints++;
     },
   };
+}
+
+/**
+ * What the eviction cases check once the load is over (no more eviction meanwhile): each session
+ * whole or gone, list() lists exactly the live sessions, no entry served with an invalidated tag
+ * generation (recorded in world.staleReads), and forgetUser of the first `forget` users leaves no
+ * key of theirs and no entry of theirs served.
+ */
+export async function auditAfterEviction(world: World, admin: RedisConnection, prefix: string, forget: number) {
+  const { memory } = world;
+  const views = await Promise.all(world.users.flatMap((u) => u.sessions.map((s) => viewSession(s.session, s.history))));
+  const listProblems: string[] = [];
+  for (const user of world.users) {
+    const live = new Set<string>();
+    for (const s of user.sessions) if ((await s.session.info()) !== null) live.add(s.ref.sessionId);
+    const listed = new Set((await memory.sessions.list({ tenant: TENANT, userId: user.userId }, { limit: 1000 })).sessions.map((s) => s.sessionId));
+    for (const id of live) if (!listed.has(id)) listProblems.push(`${user.userId}/${id} live but not listed`);
+    for (const id of listed) if (!live.has(id)) listProblems.push(`${user.userId}/${id} listed but gone`);
+  }
+  for (const user of world.users) {
+    const before = new Map(world.invalidated);
+    (await world.cache.getMany(user.cacheKeys)).forEach((v, i) => checkCacheValue(world, user.cacheKeys[i]!, v, before));
+  }
+  const left: string[] = [];
+  const served: string[] = [];
+  for (const user of world.users.slice(0, forget)) {
+    await memory.forgetUser({ tenant: TENANT, userId: user.userId });
+    markForgotten(world, user);
+    left.push(...(await userKeys(admin, prefix, TENANT, user.userId)));
+    (await world.cache.getMany(user.cacheKeys)).forEach((v, i) => v !== undefined && served.push(user.cacheKeys[i]!));
+  }
+  return { views, listProblems, left, served, forgotten: forget };
 }

@@ -17,7 +17,7 @@ import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } 
 import { embedTexts, type EmbeddingsLike as Embedder } from './embeddings/embedder.js';
 import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
 import { createVectorIndex, type EngineChoice } from './vector/create.js';
-import { IndexDefinitionSchema, type IndexDefinition } from './vector/types.js';
+import { IndexDefinitionSchema, type EnsureOptions, type IndexDefinition } from './vector/types.js';
 import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
 import { countSessions, SessionStore } from './session/store.js';
@@ -88,6 +88,8 @@ export type LongTermOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
   embedder: Embedder;
   engine?: EngineChoice;
   dedupeThreshold?: number;
+  /** RediSearch: how opening waits for an index built over existing keys (default: up to 60 s). */
+  ensure?: EnsureOptions;
 };
 
 /** Options of `memory.semanticCache(...)`. `fields` declares filterable metadata; tenant and model are scopes, not filters. */
@@ -98,6 +100,8 @@ export type SemanticCacheOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & 
   engine?: EngineChoice;
   threshold?: number;
   ttlSeconds?: number;
+  /** RediSearch: how opening waits for an index built over existing keys (default: up to 60 s). */
+  ensure?: EnsureOptions;
 };
 
 async function dimensionsOf(embedder: Embedder, dim: number | undefined): Promise<number> {
@@ -131,18 +135,18 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     return created;
   };
   const longTerms: LongTermMemory[] = [];
-  const longTerm = async ({ embedder, engine = 'auto', dedupeThreshold, namespace = 'memories', dim, ...rest }: LongTermOptions): Promise<LongTermMemory> => {
+  const longTerm = async ({ embedder, engine = 'auto', dedupeThreshold, namespace = 'memories', dim, ensure, ...rest }: LongTermOptions): Promise<LongTermMemory> => {
     const definition = parseInput(IndexDefinitionSchema, { ...rest, namespace, dim: await dimensionsOf(embedder, dim) }, 'long-term memory index');
     const options = parseInput(LongTermMemoryOptionsSchema, dedupeThreshold === undefined ? {} : { dedupeThreshold }, 'long-term memory options');
-    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities());
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
     const created = new LongTermMemory(index, embedder, keys, options);
     longTerms.push(created);
     return created;
   };
-  const semanticCache = async ({ embedder, engine = 'auto', threshold, ttlSeconds, name = 'default', dim, fields, ...rest }: SemanticCacheOptions): Promise<SemanticCache> => {
+  const semanticCache = async ({ embedder, engine = 'auto', threshold, ttlSeconds, name = 'default', dim, fields, ensure, ...rest }: SemanticCacheOptions): Promise<SemanticCache> => {
     const definition = parseInput(IndexDefinitionSchema, { efRuntime: SEMANTIC_CACHE_EF_RUNTIME, ...rest, namespace: `semantic-${name}`, fields: fields ?? {}, dim: await dimensionsOf(embedder, dim) }, 'semantic cache index');
     const options = parseInput(SemanticCacheOptionsSchema, { ...(threshold === undefined ? {} : { threshold }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }, 'semantic cache options');
-    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities());
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
     return new SemanticCache(index, embedder, keys, cache({ name: `semantic-${name}` }), options);
   };
   const userTag = (user: UserScope): string => {
@@ -207,10 +211,10 @@ export type { EngineChoice } from './vector/create.js';
 export { FlatIndex, FLAT_SCOPE_WARNING } from './vector/engines/flat.js';
 export { RediSearchIndex } from './vector/engines/redisearch.js';
 export { VectorSetIndex } from './vector/engines/vectorset.js';
-export { compileToPredicate, compileToRediSearch, compileToVectorSet, FilterSchema, parseFilter } from './vector/filter.js';
+export { compileToPredicate, compileToRediSearch, compileToVectorSet, FilterSchema, MAX_TAG_BYTES, parseFilter } from './vector/filter.js';
 export type { Filter } from './vector/filter.js';
-export { IndexDefinitionSchema } from './vector/types.js';
-export type { Hit, IndexDefinition, QueryOptions, Scope, VectorIndex, VectorItem } from './vector/types.js';
+export { IndexDefinitionSchema, isPartial } from './vector/types.js';
+export type { EnsureOptions, Hit, IndexDefinition, IndexingState, QueryOptions, Scope, VectorIndex, VectorItem } from './vector/types.js';
 export type { MemoryScopeRef } from './keys.js';
 export { probeCapabilities, parseCapabilities, parseInfo } from './connection/capabilities.js';
 export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';

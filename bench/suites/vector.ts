@@ -3,8 +3,9 @@
 // client, and query latency at concurrency 1 against the raw engine command with the same
 // parameters (vectorset: VSIM; the difference is this library's client-side and script work).
 //   vectorset NOQUANT and Q8, one vector set of N items;   flat: a scope of 5 000 items.
-// With REDISEARCH_URL: the redisearch engine (HNSW and FLAT) on that server, against
-// @langchain/redis's RedisVectorStore on the same server and data.
+// With REDISEARCH_URL: the redisearch engine (HNSW and FLAT) on that server, interleaved with
+// @langchain/redis's RedisVectorStore and the raw FT.SEARCH on the same server and data, recall
+// beside latency, and at LangChain's EF_RUNTIME too (equal effort).
 // Also: bytes per vector in Redis.
 import { createClient } from 'redis';
 import { createRequire } from 'node:module';
@@ -13,7 +14,7 @@ import { RedisVectorStore } from '@langchain/redis';
 import { connect } from '../../src/connection/connect.js';
 import { Keyspace } from '../../src/keys.js';
 import { FlatIndex } from '../../src/vector/engines/flat.js';
-import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
+import { buildKnnSearchArgs, indexNames, RediSearchIndex } from '../../src/vector/engines/redisearch.js';
 import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
 import { vectorBytes } from '../../src/vector/items.js';
 import { IndexDefinitionSchema, type Scope, type VectorIndex } from '../../src/vector/types.js';
@@ -163,40 +164,42 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
 
 
 /**
- * The redisearch engine (HNSW, then FLAT) on REDISEARCH_URL, and @langchain/redis's
- * RedisVectorStore (HNSW, its defaults otherwise) on the same server and data: recall@10 and
- * query latency at concurrency 1. Runs only where a server has the module; not run on the
- * machine this suite was written on.
+ * The redisearch engine on REDISEARCH_URL against @langchain/redis's RedisVectorStore, on the same
+ * server and data, queried in interleaved rounds (measure.ts `compare`) with recall@10 beside each
+ * latency: ours at its default EF_RUNTIME (200), ours at LangChain's (10: equal effort), LangChain's
+ * store with its defaults, and the raw FT.SEARCH of our own query (what the library adds on top).
+ * FLAT (exact) on its own. Runs only where a server has the module; not run on the machine this
+ * suite was written on.
  */
 async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Array[], queries: Float32Array[], truth: number[][], n: number): Promise<Figure[]> {
   const url = ctx.redisearchUrl!;
   const connection = await connect({ url, commandTimeoutMs: 60_000 });
+  const raw = createClient({ url });
+  await raw.connect();
   const prefix = `benchrs${Date.now().toString(36)}`;
   const keyspace = new Keyspace(prefix);
   const figures: Figure[] = [];
   const ops = ctx.quick ? 300 : 2000;
+  // @langchain/redis takes a node-redis v4 client: its own dependency's.
+  const nested = createRequire(createRequire(import.meta.url).resolve('@langchain/redis'))('redis') as {
+    createClient(o: { url: string }): { connect(): Promise<unknown>; quit(): Promise<unknown> };
+  };
+  const client = nested.createClient({ url });
+  await client.connect();
   try {
-    const samples: Record<string, Awaited<ReturnType<typeof measure>>> = {};
-    for (const algorithm of ['hnsw', 'flat'] as const) {
-      const label = `redisearch ${algorithm} dim ${dim}`;
-      const index = new RediSearchIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-rs-${algorithm}-${dim}`, dim, algorithm }));
-      await index.ensure();
-      const insertsPerSecond = await load(index, data, ctx.progress, label);
-      const recall = await recallAt10(index, queries, truth);
-      ctx.progress(`${label}: recall@10 ${recall.toFixed(3)}, querying`);
-      samples[algorithm] = await measure((i) => index.query(SCOPE, queries[i % QUERIES]!, { k: K }), { ops, concurrency: 1 });
-      const id = `vector.redisearch_${algorithm}.d${dim}`;
-      figures.push(figure(`${id}.recall_at_10`, 'recall', 'higher', recall, {}, `${n} vectors, ${QUERIES} queries from the same clusters`));
-      figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', insertsPerSecond, {}, 'batches of 500'));
-      await index.dropScope(SCOPE);
-    }
+    const flat = new RediSearchIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-rs-flat-${dim}`, dim, algorithm: 'flat' }));
+    await flat.ensure();
+    const flatInserts = await load(flat, data, ctx.progress, `redisearch flat dim ${dim}`);
+    const flatRecall = await recallAt10(flat, queries, truth);
+    const flatLatency = await measure((i) => flat.query(SCOPE, queries[i % QUERIES]!, { k: K }), { ops, concurrency: 1 });
+    figures.push(figure(`vector.redisearch_flat.d${dim}.recall_at_10`, 'recall', 'higher', flatRecall, {}, `${n} vectors, exact`));
+    figures.push(figure(`vector.redisearch_flat.d${dim}.inserts_per_s`, 'items/s', 'higher', flatInserts, {}, 'batches of 500'));
+    figures.push(...sampleFigures(`vector.redisearch_flat.d${dim}.query_c1`, flatLatency, {}));
+    await flat.dropScope(SCOPE);
 
-    // @langchain/redis takes a node-redis v4 client: its own dependency's.
-    const nested = createRequire(createRequire(import.meta.url).resolve('@langchain/redis'))('redis') as {
-      createClient(o: { url: string }): { connect(): Promise<unknown>; quit(): Promise<unknown> };
-    };
-    const client = nested.createClient({ url });
-    await client.connect();
+    const hnsw = new RediSearchIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-rs-hnsw-${dim}`, dim }));
+    await hnsw.ensure();
+    const inserts = await load(hnsw, data, ctx.progress, `redisearch hnsw dim ${dim}`);
     const unused = { embedQuery: async () => [] as number[], embedDocuments: async () => [] as number[][] };
     const theirs = new RedisVectorStore(unused, { redisClient: client as never, indexName: `${prefix}-lc-${dim}`, keyPrefix: `${prefix}:lc:${dim}:` });
     ctx.progress(`@langchain/redis RedisVectorStore dim ${dim}: loading`);
@@ -204,22 +207,45 @@ async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Ar
       const slice = data.slice(i, i + 500);
       await theirs.addVectors(slice.map((v) => Array.from(v)), slice.map((_, j) => new Document({ pageContent: String(i + j) })), { keys: slice.map((_, j) => `${prefix}:lc:${dim}:v${i + j}`) });
     }
-    let found = 0;
-    for (const [q, query] of queries.entries()) {
-      const hits = await theirs.similaritySearchVectorWithScore(Array.from(query), K);
-      const want = new Set(truth[q]!.map(String));
-      found += hits.filter(([doc]) => want.has(doc.pageContent)).length;
-    }
-    const lcRecall = found / (queries.length * K);
-    const lc = await measure((i) => theirs.similaritySearchVectorWithScore(Array.from(queries[i % QUERIES]!), K), { ops, concurrency: 1 });
-    figures.push(figure(`vector.langchain_redis.d${dim}.recall_at_10`, 'recall', 'higher', lcRecall, {}, '@langchain/redis RedisVectorStore, its default HNSW'));
-    figures.push(...sampleFigures(`vector.redisearch_hnsw.d${dim}.query_c1`, samples.hnsw!, { 'langchain-redis': lc }));
-    figures.push(...sampleFigures(`vector.redisearch_flat.d${dim}.query_c1`, samples.flat!, {}));
+    const alias = indexNames(keyspace, hnsw.definition.namespace).alias;
+    const efDefault = hnsw.definition.efRuntime;
+    const EF_LANGCHAIN = 10;
+    const rawArgs = (q: Float32Array) => buildKnnSearchArgs(alias, SCOPE.token, undefined, K, efDefault, vectorBytes(q)) as string[];
+    const recallOf = async (search: (q: Float32Array) => Promise<string[]>) => {
+      let found = 0;
+      for (const [q, query] of queries.entries()) {
+        const want = new Set(truth[q]!.map((i) => `v${i}`));
+        found += (await search(query)).filter((id) => want.has(id)).length;
+      }
+      return found / (queries.length * K);
+    };
+    const ids = {
+      ours: (q: Float32Array) => hnsw.query(SCOPE, q, { k: K }).then((hits) => hits.map((h) => h.id)),
+      oursEf10: (q: Float32Array) => hnsw.query(SCOPE, q, { k: K, ef: EF_LANGCHAIN }).then((hits) => hits.map((h) => h.id)),
+      langchain: (q: Float32Array) => theirs.similaritySearchVectorWithScore(Array.from(q), K).then((hits) => hits.map(([doc]) => `v${doc.pageContent}`)),
+    };
+    const recall = { ours: await recallOf(ids.ours), oursEf10: await recallOf(ids.oursEf10), langchain: await recallOf(ids.langchain) };
+    ctx.progress(`redisearch hnsw dim ${dim}: recall@10 ${recall.ours.toFixed(3)} (EF ${efDefault}), ${recall.oursEf10.toFixed(3)} (EF ${EF_LANGCHAIN}), langchain ${recall.langchain.toFixed(3)}; querying, interleaved`);
+    const latency = await compare(
+      {
+        ours: (i) => hnsw.query(SCOPE, queries[i % QUERIES]!, { k: K }),
+        oursEf10: (i) => hnsw.query(SCOPE, queries[i % QUERIES]!, { k: K, ef: EF_LANGCHAIN }),
+        langchain: (i) => theirs.similaritySearchVectorWithScore(Array.from(queries[i % QUERIES]!), K),
+        raw: (i) => raw.sendCommand(rawArgs(queries[i % QUERIES]!)),
+      },
+      { ops, concurrency: 1 },
+    );
+    const id = `vector.redisearch_hnsw.d${dim}`;
+    figures.push(figure(`${id}.recall_at_10`, 'recall', 'higher', recall.ours, { [`ours-ef${EF_LANGCHAIN}`]: recall.oursEf10, 'langchain-redis': recall.langchain }, `${n} vectors, EF_RUNTIME ${efDefault} (ours), ${EF_LANGCHAIN} (ours at LangChain's effort; LangChain's default)`));
+    figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', inserts, {}, 'batches of 500'));
+    figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-ft-search': latency.raw, 'langchain-redis': latency.langchain }));
+    figures.push(...sampleFigures(`${id}.query_c1_ef${EF_LANGCHAIN}`, latency.oursEf10, { 'langchain-redis': latency.langchain }));
+    await hnsw.dropScope(SCOPE);
     await theirs.dropIndex(true);
-    await client.quit();
   } finally {
+    await client.quit();
     for await (const batch of connection.scan(`${prefix}*`)) await connection.send(['UNLINK', ...batch], { key: batch[0] });
-    await connection.close();
+    await Promise.all([connection.close(), raw.close()]);
   }
   return figures;
 }

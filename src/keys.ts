@@ -134,6 +134,14 @@ export interface VectorKeys {
   ids: string;
   /** The scope's vector set (vectorset engine). */
   vectorSet: string;
+  /**
+   * Sorted set: item id → how many times it was recalled. Access stats live outside the item
+   * hashes (a write to an indexed hash makes RediSearch re-index it) and are not hashes at all,
+   * so an index over the namespace prefix never covers them.
+   */
+  accessCounts: string;
+  /** Sorted set: item id → when it was last recalled (ms since the epoch). */
+  accessTimes: string;
   /** What every item key of the namespace starts with (the RediSearch index prefix). */
   namespacePrefix: string;
 }
@@ -241,6 +249,8 @@ export class Keyspace {
         item: (id) => `${namespacePrefix}${tag}:i:${parseInput(KeyPartSchema, id, 'item id')}`,
         ids: `${namespacePrefix}${tag}:ids`,
         vectorSet: `${namespacePrefix}${tag}:vs`,
+        accessCounts: `${namespacePrefix}${tag}:acc-n`,
+        accessTimes: `${namespacePrefix}${tag}:acc-at`,
         namespacePrefix,
       }),
     };

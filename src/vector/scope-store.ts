@@ -1,6 +1,11 @@
-// What every engine keeps the same way: an item hash per item, the scope's id set, and an expiry
-// that is the hash's own TTL. Engines add their query (and, for vector sets, the set itself) on top.
-// Every write of a batch is one MULTI on the scope's slot.
+// What every engine keeps the same way: an item hash per item, the scope's id set, the scope's
+// access stats (two sorted sets outside the item hashes), and an expiry that is the hash's own
+// TTL. Engines add their query (and, for vector sets, the set itself) on top. Every write of a
+// batch is one MULTI on the scope's slot. Every reader follows the engine's one membership rule:
+//   vectorset: live = a member of the vector set whose hash exists (a lost id set is rebuilt from
+//     the vector set; a lost vector set takes the scope's items with it, purged when noticed);
+//   flat, redisearch: live = in the id set and its hash exists (a hash the id set lost is gone).
+// The rule is written once, in src/scripts/includes/vector-scope.lua.
 import type { RedisArgument } from 'redis';
 import type { RedisConnection } from '../connection/connect.js';
 import type { VectorKeys } from '../keys.js';
@@ -9,11 +14,18 @@ import { compileToPredicate, type Filter } from './filter.js';
 import { numField } from './filter.js';
 import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
 import type { Keyspace } from '../keys.js';
-import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorIndex, VectorItem } from './types.js';
+import { isPartial, markPartial, type Hit, type QueryOptions, type ResolvedIndexDefinition, type Scope, type VectorIndex, type VectorItem } from './types.js';
 
-const SCAN = script('vector-scan-2');
-const TOUCH = script('vector-touch-1');
-const DROP = script('vector-drop-2');
+const SCAN = script('vector-scan-4');
+const READ = script('vector-read-4');
+const TOUCH = script('vector-touch-2');
+const DELETE = script('vector-delete-4');
+const DROP = script('vector-drop-4');
+
+/** The four keys every scope script declares, in their order. */
+const scopeKeys = (keys: VectorKeys): string[] => [keys.ids, keys.vectorSet, keys.accessCounts, keys.accessTimes];
+/** What every item key of a scope starts with (the scripts append the id). */
+const itemPrefix = (keys: VectorKeys): string => keys.item('x').slice(0, -1);
 
 export class ScopeStore {
   constructor(
@@ -27,6 +39,11 @@ export class ScopeStore {
     return this.keysOf(scope);
   }
 
+  /** '1' when the vector set holds the membership (vectorset), '0' when the id set does. */
+  get #bySet(): string {
+    return this.options.vectorSet ? '1' : '0';
+  }
+
   /** Writes items (replacing same ids) with `extra(item)` commands in the same MULTI. */
   async upsert(scope: Scope, items: readonly VectorItem[], extra: (item: VectorItem, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<void> {
     if (items.length === 0) return;
@@ -34,7 +51,7 @@ export class ScopeStore {
     const commands: RedisArgument[][] = [];
     for (const item of items) {
       const key = keys.item(item.id);
-      // Overwrite in place (not DEL + HSET), so that an update keeps the item's access history.
+      // Overwrite in place (not DEL + HSET); numeric fields the item no longer has go below.
       commands.push(['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]);
       const absent = Object.entries(this.definition.fields).filter(([name, kind]) => kind === 'numeric' && item.numbers?.[name] === undefined).map(([name]) => numField(name));
       if (absent.length > 0) commands.push(['HDEL', key, ...absent]);
@@ -53,37 +70,64 @@ export class ScopeStore {
   }
 
   /**
-   * Commands that stay correct if only some of them run (deletions, which scans tidy up after;
-   * TTL moves): pipelined, one round trip, but not in a MULTI, which Redis 7.0 refuses whole at
+   * Commands that stay correct if only some of them run (TTL moves, an engine's extra deletions): pipelined, one round trip, but not in a MULTI, which Redis 7.0 refuses whole at
    * maxmemory even when it only frees memory. Replies in order.
    */
   #sendEach(commands: readonly RedisArgument[][], key: string): Promise<unknown[]> {
     return Promise.all(commands.map((command) => this.connection.send(command, { key })));
   }
 
-  /** Counts an access to each item that still exists (access count, last-access time). */
+  /**
+   * Counts an access to each item that still exists (access count, last-access time) in the
+   * scope's access stats: one script, and never a write to an item hash.
+   */
   async touch(scope: Scope, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const keys = this.keysOf(scope);
-    await runScript(this.connection, TOUCH, [keys.ids], [keys.item('x').slice(0, -1), String(Date.now()), ...ids]);
+    await runScript(this.connection, TOUCH, [keys.accessCounts, keys.accessTimes], [itemPrefix(keys), String(Date.now()), ...ids]);
   }
 
-  /** Access count and last-access time (ms, null when never recalled) of items; null for missing ones. */
+  /** Access count and last-access time (ms, null when never recalled) of live items; null for others. */
   async accessStats(scope: Scope, ids: readonly string[]): Promise<({ count: number; lastAt: number | null } | null)[]> {
-    const keys = this.keysOf(scope);
-    const rows = await Promise.all(ids.map((id) => this.connection.send<(string | null)[]>(['HMGET', keys.item(id), 'p', 'a_n', 'a_at'], { key: keys.item(id) })));
-    return rows.map(([p, n, at]) => (p === null || p === undefined ? null : { count: Number(n ?? 0), lastAt: at ? Number(at) : null }));
+    if (ids.length === 0) return [];
+    const rows = await this.#read(scope, ids, true);
+    const out: ({ count: number; lastAt: number | null } | null)[] = [];
+    for (let i = 0; i < rows.length; i += 3) {
+      const [payload, n, at] = [rows[i], rows[i + 1], rows[i + 2]];
+      // Both stats or neither: an item missing from either key reads as never recalled.
+      out.push(payload === null ? null : n === null || at === null ? { count: 0, lastAt: null } : { count: Number(n), lastAt: Number(at) });
+    }
+    return out;
   }
 
+  /** Payloads of live items (null for the others), in order. */
   async get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]> {
-    const keys = this.keysOf(scope);
-    return Promise.all(ids.map((id) => this.connection.send<string | null>(['HGET', keys.item(id), 'p'], { key: keys.item(id) })));
+    if (ids.length === 0) return [];
+    return this.#read(scope, ids, false);
   }
 
-  /** Every live item with the given fields (purging expired ids on the way). */
+  async #read(scope: Scope, ids: readonly string[], withStats: boolean): Promise<(string | null)[]> {
+    const keys = this.keysOf(scope);
+    const rows = await runScript<unknown[]>(this.connection, READ, scopeKeys(keys), [itemPrefix(keys), this.#bySet, withStats ? '1' : '0', ...ids]);
+    return rows.map((r) => (r === null || r === undefined || r === false ? null : String(r)));
+  }
+
+  /**
+   * The hits whose item is live under the id-set rule (one SMISMEMBER), for an engine whose query
+   * reads an index that does not know the id set (RediSearch). A partial answer stays marked.
+   */
+  async keepLive<T extends Hit>(scope: Scope, hits: T[]): Promise<T[]> {
+    if (hits.length === 0 || this.options.vectorSet) return hits;
+    const keys = this.keysOf(scope);
+    const members = await this.connection.send<unknown[]>(['SMISMEMBER', keys.ids, ...hits.map((h) => h.id)], { key: keys.ids });
+    const kept = hits.filter((_, i) => Number(members[i]) === 1);
+    return isPartial(hits) ? markPartial(kept) : kept;
+  }
+
+  /** Every live item with the given fields, tidying up what is no longer live on the way (vector-scan-4.lua). */
   async scan(scope: Scope, fields: readonly string[], buffers = false): Promise<{ id: string; values: (Buffer | string | null)[] }[]> {
     const keys = this.keysOf(scope);
-    const flat = await runScript<(string | Buffer | null)[]>(this.connection, SCAN, [keys.ids, keys.vectorSet], [keys.item('x').slice(0, -1), this.options.vectorSet ? '1' : '0', ...fields], { buffers });
+    const flat = await runScript<(string | Buffer | null)[]>(this.connection, SCAN, scopeKeys(keys), [itemPrefix(keys), this.#bySet, ...fields], { buffers });
     const rows: { id: string; values: (Buffer | string | null)[] }[] = [];
     const width = fields.length + 1;
     for (let i = 0; i < flat.length; i += width) rows.push({ id: String(flat[i]), values: flat.slice(i + 1, i + width) });
@@ -101,13 +145,18 @@ export class ScopeStore {
     return out;
   }
 
+  /**
+   * Deletes items (hash, membership, access stats) in one script that only frees memory, so it
+   * runs at maxmemory too; returns how many were live. An engine's `extra(id)` commands are
+   * pipelined after it.
+   */
   async delete(scope: Scope, ids: readonly string[], extra: (id: string, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<number> {
     if (ids.length === 0) return 0;
     const keys = this.keysOf(scope);
-    const commands: RedisArgument[][] = [];
-    for (const id of ids) commands.push(['UNLINK', keys.item(id)], ['SREM', keys.ids, id], ...extra(id, keys));
-    const replies = await this.#sendEach(commands, keys.ids);
-    return replies.filter((_, i) => commands[i]![0] === 'UNLINK').reduce((n: number, r) => n + Number(r), 0);
+    const deleted = await runScript<number>(this.connection, DELETE, scopeKeys(keys), [itemPrefix(keys), this.#bySet, ...ids]);
+    const commands = ids.flatMap((id) => extra(id, keys));
+    if (commands.length > 0) await this.#sendEach(commands, keys.ids);
+    return Number(deleted);
   }
 
   async count(scope: Scope): Promise<number> {
@@ -116,7 +165,7 @@ export class ScopeStore {
 
   async dropScope(scope: Scope): Promise<number> {
     const keys = this.keysOf(scope);
-    return runScript<number>(this.connection, DROP, [keys.ids, keys.vectorSet], [keys.item('x').slice(0, -1)]);
+    return runScript<number>(this.connection, DROP, scopeKeys(keys), [itemPrefix(keys), this.#bySet]);
   }
 }
 
@@ -150,7 +199,7 @@ export abstract class ScopeStoreIndex implements VectorIndex {
     return [];
   }
 
-  /** Engine commands to run with an item's deletion, in the same MULTI. */
+  /** Engine commands to run after an item's deletion (pipelined after the delete script). */
   protected deleteExtra(_id: string, _keys: VectorKeys): RedisArgument[][] {
     return [];
   }

@@ -1,6 +1,7 @@
 // The flat engine: any Redis, no modules (Redis 7, Azure Cache for Redis). Vectors are float32 in
 // each item's hash; a query reads one scope's vectors and scores them exactly in the client. It is
-// meant for scopes of a few thousand items, and warns beyond FLAT_SCOPE_WARNING.
+// meant for scopes of a few thousand items, and warns beyond FLAT_SCOPE_WARNING. The id set is the
+// membership: a hash it does not list is not live, for query, get and count alike (scope-store.ts).
 import type { RedisConnection } from '../../connection/connect.js';
 import type { Keyspace } from '../../keys.js';
 import { ensureDefinition } from '../definition.js';

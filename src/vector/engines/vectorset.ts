@@ -1,7 +1,8 @@
 // The vectorset engine: Redis 8 vector sets, one set per scope (so a scope lives on one cluster
 // shard and a query cannot reach another scope's set). Filterable values are JSON attributes
 // (SETATTR) compiled from the filter language; payloads stay in the item hashes, fetched by the
-// same script that runs VSIM. Vector sets measure cosine similarity only.
+// same script that runs VSIM. Vector sets measure cosine similarity only. The vector set is the
+// membership: an item it does not hold is not live, whatever else remains (see scope-store.ts).
 import type { RedisArgument } from 'redis';
 import type { RedisConnection } from '../../connection/connect.js';
 import { UnsupportedServerError } from '../../errors.js';
@@ -13,7 +14,7 @@ import { toFloat32, vectorBytes, vectorSetAttributes } from '../items.js';
 import { ScopeStoreIndex } from '../scope-store.js';
 import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorItem } from '../types.js';
 
-const VSIM = script('vector-vsim-2');
+const VSIM = script('vector-vsim-4');
 const QUANT = { noquant: 'NOQUANT', q8: 'Q8', bin: 'BIN' } as const;
 
 export class VectorSetIndex extends ScopeStoreIndex {
@@ -38,17 +39,13 @@ export class VectorSetIndex extends ScopeStoreIndex {
     ];
   }
 
-  protected override deleteExtra(id: string, keys: VectorKeys): RedisArgument[][] {
-    return [['VREM', keys.vectorSet, id]];
-  }
-
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
     const keys = this.store.keys(scope);
     const args: RedisArgument[] = ['FP32', vectorBytes(toFloat32(vector, this.definition.dim, 'query vector')), 'WITHSCORES', 'COUNT', String(options.k), 'EF', String(options.ef ?? this.definition.efRuntime)];
     if (options.filter) args.push('FILTER', compileToVectorSet(options.filter), 'FILTER-EF', String(Math.max(options.k * 100, 1000)));
     if (options.exact) args.push('TRUTH');
     const withVectors = options.withVectors === true;
-    const flat = await runScript<(string | number | (string | number)[])[]>(this.connection, VSIM, [keys.vectorSet, keys.ids], [keys.item('x').slice(0, -1), withVectors ? '1' : '0', ...(args as string[])]);
+    const flat = await runScript<(string | number | (string | number)[])[]>(this.connection, VSIM, [keys.ids, keys.vectorSet, keys.accessCounts, keys.accessTimes], [keys.item('x').slice(0, -1), withVectors ? '1' : '0', ...(args as string[])]);
     const hits: Hit[] = [];
     const width = withVectors ? 4 : 3;
     for (let i = 0; i < flat.length; i += width) {

@@ -1,7 +1,10 @@
 // Single-key deletion of each key kind of a long-term memory scope, per engine (see shared.ts):
-// recall and get return only what was remembered, forgetUser leaves no key of the user.
+// recall and get return only what was remembered; recall, get, count and ids by filter agree on
+// what is left (nothing is reported that recall cannot reach); forgetUser leaves no key of the user.
 import { describe, it } from 'vitest';
 import { HashingEmbeddings } from '../../../src/embeddings/hashing.js';
+import { vectorScope } from '../../../src/keys.js';
+import type { Filter } from '../../../src/vector/filter.js';
 import { keysMatching, userKeys } from '../invariants.js';
 import { pick, Probe, redis7, redis8, TENANT, useServers } from './shared.js';
 
@@ -56,6 +59,19 @@ describe.skipIf(LTM_CASES.length === 0)('faults: single-key deletion, long-term 
     });
     if (kind === 'item hash' && got[0] !== null) probe.problems.push('get returned the memory whose hash is gone');
     const count = await probe.call('count', () => ltm.count(scope));
+    // One membership for every reader: what recall can reach is what count counts, what get
+    // returns, and what ids by filter lists.
+    const agree = (what: string, a: readonly string[] | undefined, b: readonly string[] | undefined) => {
+      if (a && b && [...a].sort().join(' ') !== [...b].sort().join(' ')) probe.problems.push(`${what}: ${[...a].sort().join(' ')} ≠ ${[...b].sort().join(' ')}`);
+    };
+    const reach = (await probe.call('recall all', () => ltm.recall(scope, 'she', { k: 100, trackAccess: 'off' })))?.map((r) => r.id);
+    if (reach && count !== undefined && reach.length !== count) probe.problems.push(`count ${count} but recall reaches ${reach.length}`);
+    agree('get vs recall', got.flatMap((g, i) => (g ? [mine[i]!.id] : [])), reach);
+    if (got.some((g) => g && typeof g.accessCount !== 'number')) probe.problems.push('get returned a memory without access stats');
+    const home: Filter = { field: 'tags', in: ['home'] };
+    const listed = await probe.call('ids by filter', () => ltm.index.ids(vectorScope(tag), home));
+    const recalledHome = (await probe.call('recall all filtered', () => ltm.recall(scope, 'she', { k: 100, filter: home, trackAccess: 'off' })))?.map((r) => r.id);
+    agree('ids by filter vs recall filtered', listed, recalledHome);
     await probe.call('remember', () => ltm.remember(scope, { text: 'new fact about trains' }));
     await probe.call('rememberMany', () => ltm.rememberMany(scope, [{ text: 'new fact about pianos' }, { text: 'new fact about gardens', id: 'f1' }], { dedupe: false }));
     await probe.call('update', () => ltm.update(scope, 'f2', { text: 'new fact: her flight leaves at ten' }));
@@ -63,6 +79,8 @@ describe.skipIf(LTM_CASES.length === 0)('faults: single-key deletion, long-term 
     await probe.call('forget filter', () => ltm.forget(scope, { filter: { field: 'tags', eq: 'health' } }));
     checkHits('recall after writes', await probe.call('recall after writes', () => ltm.recall(scope, 'new fact', { k: 10 })));
     const countAfter = await probe.call('count after writes', () => ltm.count(scope));
+    const reachAfter = await probe.call('recall all after writes', () => ltm.recall(scope, 'new fact she', { k: 100, trackAccess: 'off' }));
+    if (reachAfter && countAfter !== undefined && reachAfter.length !== countAfter) probe.problems.push(`after writes count ${countAfter} but recall reaches ${reachAfter.length}`);
     await probe.call('open again', () => memory.longTerm(options));
     await probe.call('forgetScope (agent)', () => ltm.forgetScope(agent));
     await probe.call('remember (agent)', () => ltm.remember(agent, { text: 'the agent speaks french', id: 'a1' }));

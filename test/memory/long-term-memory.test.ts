@@ -118,6 +118,24 @@ for (const target of targetsWithCluster()) {
         expect(await connection.send(['EXISTS', key], { key })).toBe(0);
       });
 
+      it('a recall that tracks access leaves the memory’s hash byte for byte as it was (stats live apart); forgetUser takes the stats too', async () => {
+        const scope = { tenant: 'acme', userId: 'untouched' };
+        const { id } = await memory.remember(scope, { text: 'keeps a spare key under the blue pot', tags: ['home'], ttlSeconds: 3600 });
+        const keys = new Keyspace(prefix).vector('facts').scope('{acme:untouched}');
+        const key = keys.item(id);
+        const snapshot = async () => ({
+          fields: await connection.send<unknown>(['HGETALL', key], { key, buffers: true }),
+          expiresAt: await connection.send<number>(['PEXPIRETIME', key], { key }),
+        });
+        const before = await snapshot();
+        for (let i = 0; i < 3; i++) expect((await memory.recall(scope, 'spare key blue pot', { k: 1, trackAccess: 'await' }))[0]?.id).toBe(id);
+        expect(await snapshot()).toEqual(before);
+        expect(await memory.get(scope, id)).toMatchObject({ accessCount: 3 });
+        expect(await connection.send(['EXISTS', keys.accessCounts, keys.accessTimes], { key: keys.accessCounts })).toBe(2);
+        expect(await memory.forgetUser(scope)).toBe(1);
+        expect(await connection.send(['EXISTS', keys.accessCounts, keys.accessTimes, keys.ids, key], { key: keys.accessCounts })).toBe(0);
+      });
+
       it('never returns an expired memory', async () => {
         const scope = { userId: 'expiring' };
         await memory.remember(scope, { text: 'temporary door code 4521', ttlSeconds: 0.3 });

@@ -4,7 +4,8 @@
   item hash re-indexes the whole document). Only items whose hash still exists are counted (an
   expired item must not gain stats). Then a small random sample of the stats is checked and the
   entries whose item is gone are removed, so that stats of items nobody deletes explicitly
-  (expired, evicted) do not pile up when no scan of the scope runs. The first write is a ZINCRBY,
+  (expired, evicted) do not pile up when no scan of the scope runs (each touch removes, on
+  average, twice the share of such entries). The first write is a ZINCRBY,
   so Redis refuses the script at maxmemory before it changes anything.
 
   KEYS[1]  the scope's access counts (sorted set: id → count)
@@ -26,12 +27,12 @@ for i = 3, #ARGV do
     touched = touched + 1
   end
 end
-for k = 1, 2 do
-  for _, id in ipairs(redis.call('ZRANDMEMBER', KEYS[k], SAMPLE)) do
-    if redis.call('EXISTS', ARGV[1] .. id) == 0 then
-      redis.call('ZREM', KEYS[1], id)
-      redis.call('ZREM', KEYS[2], id)
-    end
+-- The sample comes from one key or the other, by the access time's parity, so that entries left
+-- in either (the other key lost) are reached too.
+for _, id in ipairs(redis.call('ZRANDMEMBER', KEYS[1 + tonumber(ARGV[2]) % 2], SAMPLE)) do
+  if redis.call('EXISTS', ARGV[1] .. id) == 0 then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', KEYS[2], id)
   end
 end
 return touched

@@ -11,8 +11,8 @@ import { pick, Probe, redis7, redis8, TENANT, useServers } from './shared.js';
 const s = useServers('fkm');
 
 const LTM_ENGINES = [
-  ...(redis8 ? [{ engine: 'vectorset' as const, server: 'redis8', kinds: ['item hash', 'vector set', 'ids set', 'agent ids set', 'definition'] }] : []),
-  ...(redis7 ? [{ engine: 'flat' as const, server: 'redis7', kinds: ['item hash', 'ids set', 'agent ids set', 'definition'] }] : []),
+  ...(redis8 ? [{ engine: 'vectorset' as const, server: 'redis8', kinds: ['item hash', 'vector set', 'ids set', 'agent ids set', 'access counts', 'access times', 'definition'] }] : []),
+  ...(redis7 ? [{ engine: 'flat' as const, server: 'redis7', kinds: ['item hash', 'ids set', 'agent ids set', 'access counts', 'access times', 'definition'] }] : []),
 ];
 const LTM_CASES = LTM_ENGINES.flatMap((e) => e.kinds.map((kind) => ({ ...e, kind })));
 
@@ -30,6 +30,7 @@ describe.skipIf(LTM_CASES.length === 0)('faults: single-key deletion, long-term 
     const texts = ['she is allergic to peanuts', 'she lives in lyon', 'her flight leaves at nine', 'she drinks green tea'];
     const mine = await ltm.rememberMany(scope, texts.map((text, i) => ({ text, id: `f${i}`, tags: [i % 2 ? 'home' : 'health'] })));
     await ltm.remember(agent, { text: 'the agent prefers short answers', id: 'a0' });
+    await ltm.recall(scope, 'she', { k: 10, trackAccess: 'await' }); // every item has access stats
     const known = new Map([...texts.map((t, i) => [`f${i}`, t] as const), ['a0', 'the agent prefers short answers']]);
     const all = await keysMatching(admin, `${s.prefix}:*`);
     const tag = `{${TENANT}:${userId}}`;
@@ -39,10 +40,16 @@ describe.skipIf(LTM_CASES.length === 0)('faults: single-key deletion, long-term 
         case 'vector set': return k.endsWith(`:ltm:${namespace}:${tag}:vs`);
         case 'ids set': return k.endsWith(`:ltm:${namespace}:${tag}:ids`);
         case 'agent ids set': return k.endsWith(`:ltm:${namespace}:{${TENANT}:${userId}:helper}:ids`);
+        case 'access counts': return k.endsWith(`:ltm:${namespace}:${tag}:acc-n`);
+        case 'access times': return k.endsWith(`:ltm:${namespace}:${tag}:acc-at`);
         default: return k === `${s.prefix}:ltm-def:${namespace}`;
       }
     }, kind);
     await admin.send(['UNLINK', victim]);
+    // Losing access stats only resets them (and another key's loss leaves them alone).
+    const stats = (await Promise.all(mine.map((m) => probe.call(`get ${m.id} (stats)`, () => ltm.get(scope, m.id))))).map((g) => g && [g.accessCount, g.lastAccessedAt]);
+    if (kind.startsWith('access') && stats.some((s) => !s || s[0] !== 0 || s[1] !== null)) probe.problems.push(`losing the ${kind} did more than reset the stats: ${JSON.stringify(stats)}`);
+    if (!kind.startsWith('access') && stats.some((s) => s && s[0] !== 1)) probe.problems.push(`losing the ${kind} changed access stats: ${JSON.stringify(stats)}`);
 
     const checkHits = (what: string, hits: { id: string; text: string }[] | undefined) => {
       for (const h of hits ?? []) if (known.get(h.id) !== h.text && !h.text.startsWith('new fact')) probe.problems.push(`${what} returned ${h.id}: ${JSON.stringify(h.text)}`);

@@ -7,7 +7,7 @@ import type { RedisConnection } from '../../src/connection/connect.js';
 import { Keyspace, vectorScope, type VectorKeys } from '../../src/keys.js';
 import { FlatIndex } from '../../src/vector/engines/flat.js';
 import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
-import { IndexDefinitionSchema, type Scope, type VectorIndex } from '../../src/vector/types.js';
+import { IndexDefinitionSchema, isPartial, markPartial, type Hit, type Scope, type VectorIndex } from '../../src/vector/types.js';
 import { connectTo, deletePrefix, scanKeys, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 import { vectorOf } from './conformance.js';
 
@@ -15,6 +15,13 @@ const ENGINES = [
   ['flat', FlatIndex],
   ['vectorset', VectorSetIndex],
 ] as const;
+
+/** The flat engine with the id-set filter an index-backed engine (RediSearch) applies to its hits. */
+class LiveHits extends FlatIndex {
+  keepLive(scope: Scope, hits: Hit[]): Promise<Hit[]> {
+    return this.store.keepLive(scope, hits);
+  }
+}
 
 for (const target of targetsWithCluster()) {
   for (const [engine, Make] of ENGINES) {
@@ -101,6 +108,17 @@ for (const target of targetsWithCluster()) {
         expect(await index.query(scope, vectorOf(0), { k: 10 })).toEqual([]);
         for (const id of ids) expect(await exists(keys.item(id))).toBe(0);
         expect(await exists(keys.ids)).toBe(0);
+      });
+
+      it.skipIf(engine !== 'flat')('keepLive (for engines querying an index that does not know the id set) drops hits the id set lost, a partial answer stays marked', async () => {
+        const { scope, keys } = await populated(3);
+        await connection.send(['SREM', keys.ids, 'i1'], { key: keys.ids });
+        const live = new LiveHits(connection, keyspace, definition);
+        const hits = ['i0', 'i1', 'i2'].map((id) => ({ id, score: 1, payload: '""' }));
+        expect((await live.keepLive(scope, hits)).map((h) => h.id)).toEqual(['i0', 'i2']);
+        const partial = await live.keepLive(scope, markPartial(hits.slice(1)));
+        expect([partial.map((h) => h.id), isPartial(partial)]).toEqual([['i2'], true]);
+        expect(await live.keepLive(scope, [])).toEqual([]);
       });
 
       it('losing one item hash: that item is gone for every reader, the rest stay', async () => {

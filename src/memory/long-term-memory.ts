@@ -341,7 +341,7 @@ export class LongTermMemory {
   async dropAll(): Promise<number> {
     let deleted = 0;
     for (const scope of await this.#scopes()) deleted += await this.index.dropScope(scope);
-    await this.index.dropIndex?.();
+    await this.index.dropIndex();
     return deleted;
   }
 

@@ -14,6 +14,7 @@ import { compileToPredicate, type Filter } from './filter.js';
 import { numField } from './filter.js';
 import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
 import type { Keyspace } from '../keys.js';
+import { dropDefinition } from './definition.js';
 import { isPartial, markPartial, type Hit, type QueryOptions, type ResolvedIndexDefinition, type Scope, type VectorIndex, type VectorItem } from './types.js';
 
 const SCAN = script('vector-scan-4');
@@ -238,5 +239,10 @@ export abstract class ScopeStoreIndex implements VectorIndex {
 
   dropScope(scope: Scope) {
     return this.store.dropScope(scope);
+  }
+
+  /** Drops what the engine keeps for the whole namespace: here, its stored definition. */
+  async dropIndex(): Promise<void> {
+    await dropDefinition(this.connection, this.definitionKey);
   }
 }

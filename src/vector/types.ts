@@ -135,7 +135,7 @@ export interface VectorIndex {
   ensure(options?: EnsureOptions): Promise<void>;
   upsert(scope: Scope, items: readonly VectorItem[]): Promise<void>;
   query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]>;
-  /** Payloads of the given ids (null for missing or expired ones). */
+  /** Payloads of the given ids (null for items that are not live: missing, expired, or outside the membership rule of scope-store.ts). */
   get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]>;
   /** Counts an access to each item that still exists. */
   touch(scope: Scope, ids: readonly string[]): Promise<void>;
@@ -153,7 +153,7 @@ export interface VectorIndex {
    * Removes what the engine created for the namespace besides items (RediSearch: its alias and
    * index versions) and the stored definition. Items are not touched: drop their scopes first.
    */
-  dropIndex?(): Promise<void>;
+  dropIndex(): Promise<void>;
 }
 
 export type FieldKinds = Record<string, FieldKind>;

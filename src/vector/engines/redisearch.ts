@@ -385,7 +385,7 @@ export class RediSearchIndex extends ScopeStoreIndex {
    * `:v<n>` versions. Already gone is fine. On a cluster FT.* go to any node (the coordinator
    * broadcasts them).
    */
-  async dropIndex(): Promise<void> {
+  override async dropIndex(): Promise<void> {
     const info = await this.#info().catch((error: unknown) => {
       if (error instanceof UnsupportedServerError) return null;
       throw error;
@@ -402,7 +402,7 @@ export class RediSearchIndex extends ScopeStoreIndex {
     const withVectors = options.withVectors === true;
     const args = buildKnnSearchArgs(this.#names.alias, scope.token, options.filter, k, this.#efRuntime(k, options), bytes, withVectors);
     // With vectors the reply carries raw float32 bytes: read it as Buffers (parseSearchReply decodes text fields).
-    return this.#search(args, withVectors, options.allowPartial === true);
+    return this.store.keepLive(scope, await this.#search(args, withVectors, options.allowPartial === true));
   }
 
   /**
@@ -418,7 +418,7 @@ export class RediSearchIndex extends ScopeStoreIndex {
     const bytes = vectorBytes(toFloat32(vector, this.definition.dim, 'query vector'));
     if (radius === null) return [];
     const args = buildRangeSearchArgs(this.#names.alias, scope.token, filter, radius, bytes, limit);
-    return this.#search(args, false, false);
+    return this.store.keepLive(scope, await this.#search(args, false, false));
   }
 
   /** FLAT takes no EF_RUNTIME (it is exact); HNSW gets the query's, or brute force when exact. */

@@ -23,13 +23,7 @@ end
 if #found > 0 then refuse_if_oom(KEYS[4]) end
 -- Added to, not replaced: a write between the SCAN and this script indexed its own documents.
 redis.call('HDEL', KEYS[4], 'lost')
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('EXISTS', ARGV[1] .. id) == 0 then
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('ZREM', KEYS[3], id)
-  end
-end
+unindex_gone(redis.call('ZRANGE', KEYS[1], 0, -1))
 local top = tonumber(redis.call('HGET', KEYS[4], 'seq') or '0')
 for _, d in ipairs(found) do
   local id, seq, n, ttl, path = d[1], d[2], d[3], d[4], d[5]

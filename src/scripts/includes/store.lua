@@ -24,15 +24,20 @@ local function index_lost()
   return redis.call('EXISTS', KEYS[1]) == 0 and redis.call('HEXISTS', KEYS[4], 'seq') == 1
 end
 
--- Drops the index entries of documents whose hash expired.
-local function purge_expired(now)
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do
+-- Drops the index entries of each of `ids` whose document hash is gone (expired, evicted, deleted).
+local function unindex_gone(ids)
+  for _, id in ipairs(ids) do
     if redis.call('EXISTS', ARGV[1] .. id) == 0 then
       redis.call('ZREM', KEYS[1], id)
       redis.call('ZREM', KEYS[2], id)
       redis.call('ZREM', KEYS[3], id)
     end
   end
+end
+
+-- Drops the index entries of documents whose hash expired.
+local function purge_expired(now)
+  unindex_gone(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now))
 end
 
 -- Gives the bookkeeping keys the deadline of the last document when every document expires (so

@@ -1,40 +1,22 @@
 // dropAll() leaves nothing of a namespace behind: every memory of every scope and, on RediSearch,
 // its alias, its index and its stored definition (the command list is unit-tested in
 // redisearch-replies.test.ts). Flat and vector sets on every target here, RediSearch with REDISEARCH_URL.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RedisConnection } from '../../src/connection/connect.js';
+import { describe, expect, it } from 'vitest';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { RedisCommandError } from '../../src/errors.js';
-import { Keyspace } from '../../src/keys.js';
 import { LongTermMemory } from '../../src/memory/long-term-memory.js';
 import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
-import { connectTo, deletePrefix, scanKeys, uniquePrefix } from '../harness/index.js';
-import { enginesHere } from './engines-here.js';
+import { scanKeys } from '../harness/index.js';
+import { enginesHere, useEngine } from './engines-here.js';
 
 
-for (const { engine, target, make, unsupported } of enginesHere()) {
-  describe(`dropAll: ${engine} on ${target.name}`, () => {
-    let connection: RedisConnection;
-    let prefix: string;
-    let skipped: string | null = null;
-    beforeAll(async () => {
-      connection = await connectTo(target);
-      skipped = await unsupported(connection);
-      if (skipped) return;
-      prefix = uniquePrefix('da');
-    });
-    beforeEach((context) => {
-      if (skipped) context.skip(skipped);
-    });
-    afterAll(async () => {
-      if (skipped) return connection.close();
-      await deletePrefix(connection, prefix);
-      await connection.close();
-    });
+for (const here of enginesHere()) {
+  describe(`dropAll: ${here.engine} on ${here.target.name}`, () => {
+    const on = useEngine(here, 'da');
 
     it('deletes every memory of every scope, and what the engine made for the namespace', async () => {
-      const keyspace = new Keyspace(prefix);
-      const index = make(connection, keyspace, { namespace: 'gone', dim: 32, fields: { tags: 'tag' } });
+      const { connection, keyspace } = on;
+      const index = on.make({ namespace: 'gone', dim: 32, fields: { tags: 'tag' } });
       await index.ensure();
       const memory = new LongTermMemory(index, new HashingEmbeddings(32), keyspace);
       await memory.remember({ userId: 'alice' }, { text: 'Alice drinks green tea', tags: ['tea'] });
@@ -48,7 +30,7 @@ for (const { engine, target, make, unsupported } of enginesHere()) {
         await expect(connection.send(['FT.INFO', index.indexName], { key: index.indexName })).rejects.toBeInstanceOf(RedisCommandError);
         await expect(connection.send(['FT.INFO', `${index.indexName}:v1`], { key: index.indexName })).rejects.toThrow(/unknown index|no such index/i);
       }
-      const again = make(connection, keyspace, { namespace: 'gone', dim: 8 });
+      const again = on.make({ namespace: 'gone', dim: 8 });
       await again.ensure();
       await again.dropIndex();
       expect(await memory.dropAll()).toBe(0); // twice is fine

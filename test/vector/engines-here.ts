@@ -3,12 +3,13 @@
 // behind REDIS_URL skips them), RediSearch on REDISEARCH_URL. For engine-agnostic suites.
 import type { RedisConnection } from '../../src/connection/connect.js';
 import { probeCapabilities } from '../../src/connection/capabilities.js';
-import type { Keyspace } from '../../src/keys.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { Keyspace } from '../../src/keys.js';
 import { FlatIndex } from '../../src/vector/engines/flat.js';
 import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
 import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
 import { IndexDefinitionSchema, type IndexDefinition, type VectorIndex } from '../../src/vector/types.js';
-import { targetsWithCluster, type RedisTarget } from '../harness/index.js';
+import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix, type RedisTarget } from '../harness/index.js';
 
 export interface EngineHere {
   engine: VectorIndex['engine'];
@@ -34,4 +35,48 @@ export function enginesHere(): EngineHere[] {
   const url = process.env.REDISEARCH_URL;
   if (url) out.push({ engine: 'redisearch', target: { name: 'redisearch', url, version: null }, make: (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d)), unsupported: async () => null });
   return out;
+}
+
+/** What {@link useEngine} opens for a describe block; read it inside hooks and tests. */
+export interface EngineWorld {
+  connection: RedisConnection;
+  prefix: string;
+  keyspace: Keyspace;
+  /** Why the engine cannot run on this server (its tests are skipped), or null. */
+  skipped: string | null;
+  /** An index of this engine under the block's prefix, dropped (RediSearch: its FT index too) after the block. */
+  make(definition: IndexDefinition): VectorIndex;
+}
+
+/**
+ * Registers, in the calling describe block, a connection to the engine's target under a fresh
+ * prefix, the skip of every test where the server cannot run the engine, and the clean-up after.
+ */
+export function useEngine({ target, make, unsupported }: EngineHere, label: string): EngineWorld {
+  const indexes: VectorIndex[] = [];
+  const world = {
+    skipped: null,
+    make: (definition: IndexDefinition) => {
+      const index = make(world.connection, world.keyspace, definition);
+      indexes.push(index);
+      return index;
+    },
+  } as EngineWorld;
+  beforeAll(async () => {
+    world.connection = await connectTo(target);
+    world.skipped = await unsupported(world.connection);
+    world.prefix = uniquePrefix(label);
+    world.keyspace = new Keyspace(world.prefix);
+  });
+  beforeEach((context) => {
+    if (world.skipped) context.skip(world.skipped);
+  });
+  afterAll(async () => {
+    if (!world.skipped) {
+      for (const index of indexes) await index.dropIndex();
+      await deletePrefix(world.connection, world.prefix);
+    }
+    await world.connection?.close();
+  });
+  return world;
 }

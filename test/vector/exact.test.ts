@@ -2,15 +2,11 @@
 // engines allow (tiny M, efConstruction and efRuntime), an exact query returns the true top k of
 // the scope (brute force in the test), filtered or not. RediSearch runs it as ad-hoc brute force
 // (its KNN clause is unit-tested in redisearch-replies.test.ts); here it runs with REDISEARCH_URL.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../scripts/seeded-random.js';
-import type { RedisConnection } from '../../src/connection/connect.js';
-import { Keyspace } from '../../src/keys.js';
 import { similarity } from '../../src/vector/items.js';
 import type { Scope, VectorIndex, VectorItem } from '../../src/vector/types.js';
-import { connectTo, deletePrefix, uniquePrefix } from '../harness/index.js';
-import { enginesHere } from './engines-here.js';
-
+import { enginesHere, useEngine } from './engines-here.js';
 
 const DIM = 16;
 const random = seededRandom(14);
@@ -29,31 +25,16 @@ function truth(query: number[], k: number, keep: (i: number) => boolean = () => 
     .map((x) => x.id);
 }
 
-for (const { engine, target, make, unsupported } of enginesHere()) {
-  describe(`exact queries on a poor HNSW graph: ${engine} on ${target.name}`, () => {
-    let connection: RedisConnection;
+for (const here of enginesHere()) {
+  describe(`exact queries on a poor HNSW graph: ${here.engine} on ${here.target.name}`, () => {
+    const on = useEngine(here, 'ex');
     let index: VectorIndex;
-    let prefix: string;
     const scope: Scope = { tag: '{t:exact}', token: Buffer.from('{t:exact}').toString('hex') };
-    let skipped: string | null = null;
     beforeAll(async () => {
-      connection = await connectTo(target);
-      skipped = await unsupported(connection);
-      if (skipped) return;
-      prefix = uniquePrefix('ex');
-      index = make(connection, new Keyspace(prefix), { namespace: 'exact', dim: DIM, fields: { half: 'tag' }, algorithm: 'hnsw', m: 4, efConstruction: 4, efRuntime: 1 });
+      if (on.skipped) return;
+      index = on.make({ namespace: 'exact', dim: DIM, fields: { half: 'tag' }, algorithm: 'hnsw', m: 4, efConstruction: 4, efRuntime: 1 });
       await index.ensure();
       for (let i = 0; i < items.length; i += 200) await index.upsert(scope, items.slice(i, i + 200));
-    });
-    beforeEach((context) => {
-      if (skipped) context.skip(skipped);
-    });
-    afterAll(async () => {
-      if (skipped) return connection.close();
-      await index.dropScope(scope);
-      await index.dropIndex?.();
-      await deletePrefix(connection, prefix);
-      await connection.close();
     });
 
     it('returns the true top 10 of the scope', async () => {

@@ -2,16 +2,13 @@
 // match a TAG over 4,096 bytes and values are stored hex-encoded). At the limit a value is stored
 // and matched; one byte over it is refused the same way everywhere (InvalidArgumentError, nothing
 // written), on write and in filters. Runs on every engine this machine has, RediSearch with REDISEARCH_URL.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RedisConnection } from '../../src/connection/connect.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
-import { Keyspace } from '../../src/keys.js';
 import { LongTermMemory } from '../../src/memory/long-term-memory.js';
 import { MAX_TAG_BYTES, parseFilter } from '../../src/vector/filter.js';
 import type { Scope, VectorIndex } from '../../src/vector/types.js';
-import { connectTo, deletePrefix, uniquePrefix } from '../harness/index.js';
-import { enginesHere } from './engines-here.js';
+import { enginesHere, useEngine } from './engines-here.js';
 
 
 const FIELDS = { lang: 'tag' } as const;
@@ -34,30 +31,15 @@ describe('the tag limit in filters (pure)', () => {
   });
 });
 
-for (const { engine, target, make, unsupported } of enginesHere()) {
-  describe(`the tag limit on write: ${engine} on ${target.name}`, () => {
-    let connection: RedisConnection;
+for (const here of enginesHere()) {
+  describe(`the tag limit on write: ${here.engine} on ${here.target.name}`, () => {
+    const on = useEngine(here, 'tl');
     let index: VectorIndex;
-    let prefix: string;
     const scope: Scope = { tag: '{t:u}', token: Buffer.from('{t:u}').toString('hex') };
-    let skipped: string | null = null;
     beforeAll(async () => {
-      connection = await connectTo(target);
-      skipped = await unsupported(connection);
-      if (skipped) return;
-      prefix = uniquePrefix('tl');
-      index = make(connection, new Keyspace(prefix), { namespace: 'tags', dim: 4, fields: FIELDS });
+      if (on.skipped) return;
+      index = on.make({ namespace: 'tags', dim: 4, fields: FIELDS });
       await index.ensure();
-    });
-    beforeEach((context) => {
-      if (skipped) context.skip(skipped);
-    });
-    afterAll(async () => {
-      if (skipped) return connection.close();
-      await index.dropScope(scope);
-      await index.dropIndex?.();
-      await deletePrefix(connection, prefix);
-      await connection.close();
     });
 
     it('stores and matches values of exactly the limit (ASCII and CJK)', async () => {
@@ -83,7 +65,7 @@ for (const { engine, target, make, unsupported } of enginesHere()) {
     });
 
     it('long-term memory refuses an over-long metadata tag before writing', async () => {
-      const ltm = new LongTermMemory(index, new HashingEmbeddings(4), new Keyspace(prefix));
+      const ltm = new LongTermMemory(index, new HashingEmbeddings(4), on.keyspace);
       const ref = { tenant: 't', userId: 'u2' };
       await expect(ltm.remember(ref, { text: 'a fact', metadata: { lang: overAscii } })).rejects.toBeInstanceOf(InvalidArgumentError);
       expect(await ltm.count(ref)).toBe(0);

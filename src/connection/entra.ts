@@ -170,10 +170,27 @@ export class EntraTokens {
   }
 }
 
-/** `DefaultAzureCredential`, imported only now so that users without Azure never load it. */
-async function defaultCredential(): Promise<TokenCredentialLike> {
-  const { DefaultAzureCredential } = await import('@azure/identity');
-  return new DefaultAzureCredential();
+/**
+ * `DefaultAzureCredential`, imported only now so that users without Azure never load it:
+ * `@azure/identity` is an optional peer dependency. Without it, a CredentialsError says to install
+ * it or to pass `auth.credential` (and so does a broken install). `load` is the import (replaced in tests).
+ */
+export async function defaultCredential(load: () => Promise<{ DefaultAzureCredential: new () => TokenCredentialLike }> = () => import('@azure/identity')): Promise<TokenCredentialLike> {
+  let identity: { DefaultAzureCredential: new () => TokenCredentialLike };
+  try {
+    identity = await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') {
+      throw new CredentialsError(`@azure/identity could not be loaded for DefaultAzureCredential (${(error as Error)?.name ?? 'Error'}); reinstall it, or pass auth.credential.`, { cause: error });
+    }
+    throw new CredentialsError(
+      "auth type 'entra' without a credential uses @azure/identity's DefaultAzureCredential, and @azure/identity is not installed: " +
+        'run npm install @azure/identity (an optional peer dependency of redis-agent-memory), or pass auth.credential (any object with getToken).',
+      { cause: error },
+    );
+  }
+  return new identity.DefaultAzureCredential();
 }
 
 /** The `oid` claim of a JWT, or undefined. The token itself never leaves this function. */

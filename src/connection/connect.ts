@@ -11,7 +11,7 @@ import {
   type RedisClientOptions,
   type RedisClientType,
   type RedisClusterType,
-} from 'redis';
+} from '@redis/client';
 import {
   AgentMemoryError,
   ConnectionError,

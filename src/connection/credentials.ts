@@ -1,7 +1,7 @@
 // The credentials every connection of one config shares (a connection, its duplicates, every
 // cluster node), and the node-redis streaming providers through which each live connection
 // re-authenticates when they change. It never logs a secret nor puts one in an error.
-import type { RedisClientOptions } from 'redis';
+import type { RedisClientOptions } from '@redis/client';
 import { CredentialsError } from '../errors.js';
 import { EntraTokens } from './entra.js';
 import type { ResolvedAuthConfig } from './config.js';

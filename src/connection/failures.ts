@@ -17,7 +17,7 @@ import {
   SocketTimeoutError,
   TimeoutError as NodeRedisTimeoutError,
   WatchError,
-} from 'redis';
+} from '@redis/client';
 import {
   AgentMemoryError,
   ConflictError,

@@ -6,7 +6,7 @@
 //     the vector set; a lost vector set takes the scope's items with it, purged when noticed);
 //   flat, redisearch: live = in the id set and its hash exists (a hash the id set lost is gone).
 // The rule is written once, in src/scripts/includes/vector-scope.lua.
-import type { RedisArgument } from 'redis';
+import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../connection/connect.js';
 import type { VectorKeys } from '../keys.js';
 import { runScript, script } from '../scripts/index.js';

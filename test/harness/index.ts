@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { connect, type RedisConnection } from '../../src/connection/connect.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
-import type { RedisClientType, RedisClusterType } from 'redis';
+import type { RedisClientType, RedisClusterType } from '@redis/client';
 
 export interface RedisTarget {
   /** `redis8`, `redis7`, `cluster` or `external`. */

@@ -1,7 +1,7 @@
 // The redisearch engine: one Redis Query Engine index per namespace over the shared item hashes, KNN and radius queries server-side.
 // Never put a caller's string in a query: the scope is always ANDed in as a hex TAG token; filters come only from compileToRediSearch.
 import { z } from 'zod';
-import type { RedisArgument } from 'redis';
+import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../../connection/connect.js';
 import { IndexBuildingError, InvalidArgumentError, QueryTimeoutError, RedisCommandError, UnsupportedServerError } from '../../errors.js';
 import type { Keyspace } from '../../keys.js';

@@ -3,7 +3,7 @@
 // (SETATTR) compiled from the filter language; payloads stay in the item hashes, fetched by the
 // same script that runs VSIM. Vector sets measure cosine similarity only. The vector set is the
 // membership: an item it does not hold is not live, whatever else remains (see scope-store.ts).
-import type { RedisArgument } from 'redis';
+import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../../connection/connect.js';
 import { UnsupportedServerError } from '../../errors.js';
 import type { Keyspace, VectorKeys } from '../../keys.js';

@@ -1,0 +1,191 @@
+// createAgentMemory(config): connects (or adopts the caller's client) and hands out the stores. It
+// wires parts together and holds no storage logic of its own.
+import { z } from 'zod';
+import { probeCapabilities, type ServerCapabilities } from './connection/capabilities.js';
+import { ConnectionConfigSchema } from './connection/config.js';
+import { connect, type RedisConnection } from './connection/connect.js';
+import { diagnose, type DoctorReport } from './connection/doctor.js';
+import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
+import { Cache } from './cache/cache.js';
+import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint/checkpoint-store.js';
+import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js';
+import { canonicalJson, LlmCache } from './cache/llm-cache.js';
+import { InvalidArgumentError } from './errors.js';
+import { unlinkUserKeys } from './forget.js';
+import type { CacheOptions } from './cache/options.js';
+import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
+import { embedTexts, type EmbeddingsLike as Embedder } from './embeddings/embedder.js';
+import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
+import { createVectorIndex, type EngineChoice } from './vector/create.js';
+import { IndexDefinitionSchema, type EnsureOptions, type IndexDefinition } from './vector/types.js';
+import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
+import { SessionStoreOptionsSchema } from './session/options.js';
+import { countSessions, SessionStore } from './session/store.js';
+import { parseInput } from './validate.js';
+
+/** Options of {@link createAgentMemory}. */
+export const AgentMemoryConfigSchema = z
+  .object({
+    /** How to reach Redis (see ConnectionConfig). */
+    redis: ConnectionConfigSchema,
+    /** Prefix of every key the library writes. Default `am`. */
+    prefix: KeyPrefixSchema.default('am'),
+    /** Session store (working memory) options. */
+    sessions: SessionStoreOptionsSchema.prefault({}),
+  })
+  .strict();
+
+export type AgentMemoryConfig = z.input<typeof AgentMemoryConfigSchema>;
+
+/** A connected agent memory. Close it when done. */
+export interface AgentMemory {
+  readonly connection: RedisConnection;
+  readonly keys: Keyspace;
+  /** Working memory: conversations, tool results, reasoning state. */
+  readonly sessions: SessionStore;
+  /**
+   * A cache (created once per name; later calls return the same one). Tag entries that belong to
+   * a user with `userTag(user)`: `forgetUser` invalidates that tag in every cache made here.
+   */
+  cache(options: CacheOptions): Cache;
+  /** An embedder with a cache in front (vectors as float32, batched lookups, only misses embedded). */
+  embeddingCache(embedder: EmbeddingsLike, options: { model: string; cache?: Omit<CacheOptions, 'name'> & { name?: string } }): EmbeddingCache;
+  /** The exact LLM response cache. */
+  llmCache(options?: Omit<CacheOptions, 'name'> & { name?: string }): LlmCache;
+  /**
+   * Long-term memory in a namespace (created on first use; `dim` is asked of the embedder when not
+   * given). `engine: 'auto'` picks RediSearch, else vector sets, else flat; `memory.index.engine` says which.
+   */
+  longTerm(options: LongTermOptions): Promise<LongTermMemory>;
+  /** Checkpoints of agent graphs, per thread (LangGraph's checkpointer stores through it). */
+  checkpoints(options?: CheckpointStoreOptions): CheckpointStore;
+  /**
+   * A document store: JSON documents in namespaces, with search by meaning when given an `index`,
+   * filters on any value field, and TTLs (the storage of the LangGraph store adapter).
+   */
+  documentStore(options?: DocumentStoreOptions): Promise<DocumentStore>;
+  /** A semantic cache of LLM answers (per tenant, filtered by model). */
+  semanticCache(options: SemanticCacheOptions): Promise<SemanticCache>;
+  /** The cache tag that marks a user's entries, for `forgetUser`: `user:<tenant>:<userId>`. */
+  userTag(user: UserScope): string;
+  /**
+   * Deletes everything the library keeps about a user: sessions, long-term memories (of every
+   * agent) in the namespaces opened here, and cache entries tagged `userTag(user)`. Returns how
+   * many sessions were deleted.
+   */
+  forgetUser(user: UserScope): Promise<number>;
+  /** What the server can do; probed once (one round trip) and remembered. */
+  capabilities(): Promise<ServerCapabilities>;
+  /** Checks the server for settings that put an agent's memory at risk. */
+  doctor(): Promise<DoctorReport>;
+  close(): Promise<void>;
+}
+
+/** Options of `memory.longTerm(...)`: the index definition (namespace default `memories`) plus these. */
+export type LongTermOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
+  namespace?: string;
+  dim?: number;
+  embedder: Embedder;
+  engine?: EngineChoice;
+  dedupeThreshold?: number;
+  /** RediSearch: how opening waits for an index built over existing keys (default: up to 60 s). */
+  ensure?: EnsureOptions;
+};
+
+/** Options of `memory.semanticCache(...)`. `fields` declares filterable metadata; tenant and model are scopes, not filters. */
+export type SemanticCacheOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
+  name?: string;
+  dim?: number;
+  embedder: Embedder;
+  engine?: EngineChoice;
+  threshold?: number;
+  ttlSeconds?: number;
+  /** RediSearch: how opening waits for an index built over existing keys (default: up to 60 s). */
+  ensure?: EnsureOptions;
+};
+
+async function dimensionsOf(embedder: Embedder, dim: number | undefined): Promise<number> {
+  return dim ?? (await embedTexts(embedder, ['dimension probe'], 'query'))[0]!.length;
+}
+
+/**
+ * Connects to Redis and returns the library's entry point.
+ *
+ * @example
+ * const memory = await createAgentMemory({ redis: { url: 'redis://localhost:6379' } });
+ * console.log(formatDoctorReport(await memory.doctor()));
+ * await memory.close();
+ */
+export async function createAgentMemory(config: AgentMemoryConfig): Promise<AgentMemory> {
+  const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
+  const connection = await connect(parsed.redis);
+  const keys = new Keyspace(parsed.prefix);
+  const sessions = new SessionStore(connection, keys, parsed.sessions);
+  const caches = new Map<string, Cache>();
+  const cache = (options: CacheOptions): Cache => {
+    const created = new Cache(connection, keys, options);
+    const existing = caches.get(created.name);
+    if (existing) {
+      if (canonicalJson(existing.options) !== canonicalJson(created.options)) {
+        throw new InvalidArgumentError('cache options', [{ path: 'name', message: `a cache named ${created.name} already exists with other options` }]);
+      }
+      return existing;
+    }
+    caches.set(created.name, created);
+    return created;
+  };
+  const longTerms: LongTermMemory[] = [];
+  const longTerm = async ({ embedder, engine = 'auto', dedupeThreshold, namespace = 'memories', dim, ensure, ...rest }: LongTermOptions): Promise<LongTermMemory> => {
+    const definition = parseInput(IndexDefinitionSchema, { ...rest, namespace, dim: await dimensionsOf(embedder, dim) }, 'long-term memory index');
+    const options = parseInput(LongTermMemoryOptionsSchema, dedupeThreshold === undefined ? {} : { dedupeThreshold }, 'long-term memory options');
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
+    const created = new LongTermMemory(index, embedder, keys, options);
+    longTerms.push(created);
+    return created;
+  };
+  const semanticCache = async ({ embedder, engine = 'auto', threshold, ttlSeconds, name = 'default', dim, fields, ensure, ...rest }: SemanticCacheOptions): Promise<SemanticCache> => {
+    const definition = parseInput(IndexDefinitionSchema, { efRuntime: SEMANTIC_CACHE_EF_RUNTIME, ...rest, namespace: `semantic-${name}`, fields: fields ?? {}, dim: await dimensionsOf(embedder, dim) }, 'semantic cache index');
+    const options = parseInput(SemanticCacheOptionsSchema, { ...(threshold === undefined ? {} : { threshold }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }, 'semantic cache options');
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
+    return new SemanticCache(index, embedder, keys, cache({ name: `semantic-${name}` }), options);
+  };
+  const userTag = (user: UserScope): string => {
+    keys.user(user); // validates
+    return `user:${user.tenant ?? '_'}:${user.userId}`;
+  };
+  let probed: Promise<ServerCapabilities> | undefined;
+  const capabilities = (): Promise<ServerCapabilities> => {
+    probed ??= probeCapabilities(connection).catch((error: unknown) => {
+      probed = undefined;
+      throw error;
+    });
+    return probed;
+  };
+  return {
+    connection,
+    keys,
+    sessions,
+    cache,
+    embeddingCache: (embedder, { model, cache: options }) => new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
+    llmCache: (options) => new LlmCache(cache({ name: 'llm', ...options })),
+    longTerm,
+    checkpoints: (options) => new CheckpointStore(connection, keys, options),
+    documentStore: async (options) => DocumentStore.open(connection, keys, await capabilities(), options),
+    semanticCache,
+    userTag,
+    forgetUser: async (user) => {
+      const tag = userTag(user);
+      await Promise.all([...[...caches.values()].map((c) => c.invalidateTag(tag)), ...longTerms.map((m) => m.forgetUser(user))]);
+      // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
+      const deleted = await unlinkUserKeys(connection, keys, user, longTerms.map((m) => m.index.definition.namespace));
+      return countSessions(keys.user(user).sessionPrefix, deleted);
+    },
+    capabilities,
+    doctor: async () =>
+      diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
+    close: async () => {
+      await Promise.all([...caches.values()].map((c) => c.close()));
+      await connection.close();
+    },
+  };
+}

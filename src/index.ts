@@ -55,8 +55,6 @@ export { SessionStore } from './session/store.js';
 export { DocumentStore, DocumentStoreOptionsSchema, DocumentSearchSchema, ListNamespacesSchema, documentId } from './store/document-store.js';
 export type { DocumentSearch, DocumentStoreOptions, DocumentWrite, FoundDocument, ListNamespacesOptions, StoredDocument } from './store/document-store.js';
 export { NamespaceSchema, NamespacePrefixSchema, encodeNamespace, decodeNamespace } from './store/namespace.js';
-export { compileValueFilter, ValueFilterSchema } from './store/value-filter.js';
-export type { ValueFilter } from './store/value-filter.js';
 export { textsAtPath } from './store/text-paths.js';
 export { escapeGlob, readForeignList, replaceForeignList, scanForeignHashes, ReplaceListOptionsSchema } from './migrate/foreign-keys.js';
 export type { ForeignHash } from './migrate/foreign-keys.js';

@@ -13,6 +13,7 @@ import {
   type SearchItem,
   type SearchOperation,
 } from '@langchain/langgraph-checkpoint';
+import { fromLangGraphFilter } from './filter.js';
 import type { AgentMemory } from '../../src/index.js';
 import type { EmbeddingsLike } from '../../src/embeddings/embedder.js';
 import type { EngineChoice } from '../../src/vector/create.js';
@@ -155,7 +156,8 @@ export class AgentMemoryStore extends BaseStore {
       } else if (isSearch(op)) {
         validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
         const { filter, query, limit, offset, refreshTtl } = op;
-        const options = { ...(filter ? { filter } : {}), ...(query ? { query } : {}), ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }), ...(refreshTtl === undefined ? {} : { refreshTtl }) };
+        const where = filter === undefined ? undefined : fromLangGraphFilter(filter);
+        const options = { ...(where ? { filter: where } : {}), ...(query ? { query } : {}), ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }), ...(refreshTtl === undefined ? {} : { refreshTtl }) };
         step('read').others.push(async () => void (results[at] = (await store.search(op.namespacePrefix, options)).map(toSearchItem)));
       } else if (isList(op)) {
         const prefix = op.matchConditions?.filter((c) => c.matchType === 'prefix').map((c) => c.path) ?? [];

@@ -28,7 +28,7 @@ import {
   type Namespace,
 } from './namespace.js';
 import { textsAtPath } from './text-paths.js';
-import { compileValueFilter } from './value-filter.js';
+import { FilterSchema, compileToPredicate, documentFieldValues } from '../vector/filter.js';
 
 const WRITE = script('store-write-4');
 const READ = script('store-read-4');
@@ -119,8 +119,8 @@ export const DocumentSearchSchema = z
   .object({
     /** Text to rank by meaning (needs an index); without it, documents come in creation order. */
     query: z.string().optional(),
-    /** Conditions on value fields (see value-filter.ts). */
-    filter: z.record(z.string(), z.unknown()).optional(),
+    /** Conditions on value fields, any field path (the library's Filter, evaluated in process; see vector/filter.ts). */
+    filter: FilterSchema.optional(),
     limit: z.number().int().min(0).max(10_000).default(10),
     offset: z.number().int().min(0).default(0),
     /** Move the expiry of the documents returned; default the store's `refreshOnRead`. */
@@ -419,7 +419,7 @@ export class DocumentStore {
   async search(prefix: Namespace, options: DocumentSearch = {}): Promise<FoundDocument[]> {
     const path = parseInput(NamespacePrefixSchema, prefix, 'namespace prefix');
     const o = parseInput(DocumentSearchSchema, options, 'search options');
-    const keep = o.filter ? compileValueFilter(o.filter) : () => true;
+    const keep = o.filter ? compileToPredicate(o.filter, documentFieldValues) : () => true;
     const namespaces = await this.#namespacesUnder(path);
     // An empty query ranks nothing, as in LangGraph's reference store.
     const ranked = Boolean(o.query) && this.vectors !== null;

@@ -28,7 +28,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
     const store = await memory.documentStore({ name: 'widen', index: { dim: 64, embedder, fields: ['text'] } });
     const ns = ['w'];
     await store.write(Array.from({ length: 40 }, (_, i) => ({ namespace: ns, key: `k${i}`, value: { text: `weather report number ${i} sunny and warm`, rare: i === 7 || i === 31 } })));
-    const found = await store.search(ns, { query: 'weather report sunny', filter: { rare: true }, limit: 5 });
+    const found = await store.search(ns, { query: 'weather report sunny', filter: { field: 'rare', eq: true }, limit: 5 });
     expect(found.map((d) => d.key).sort()).toEqual(['k31', 'k7']);
     expect(found.every((d) => d.score !== undefined && d.score > 0.5)).toBe(true);
   });

@@ -90,6 +90,11 @@ export function runConformance(engineName: string, target: RedisTarget, makeInde
       ['not on a field some items lack', { not: { field: 'score', gt: 1 } }, (i) => !(i % 5 !== 0 && (i % 7) / 2 > 1)],
       ['and / or / not', { and: [{ or: [{ field: 'lang', eq: 'en' }, { field: 'lang', eq: 'fr' }] }, { not: { field: 'year', lt: 2020 } }] }, (i) => i % 3 !== 2 && i >= 20],
       ['matches nothing', { field: 'lang', eq: 'klingon' }, () => false],
+      ['tag not equal (items without the field match)', { field: 'topic', ne: 'refund' }, (i) => !(i % 4 !== 0 && i % 2 === 1)],
+      ['tag none-of', { field: 'lang', nin: ['en', 'fr'] }, (i) => i % 3 === 2],
+      ['numeric any-of', { field: 'year', in: [2001, 2005, 2077] }, (i) => i === 1 || i === 5],
+      ['numeric not equal on a field some items lack', { field: 'score', ne: 1 }, (i) => !(i % 5 !== 0 && (i % 7) / 2 === 1)],
+      ['numeric none-of', { field: 'year', nin: [2000, 2039] }, (i) => i !== 0 && i !== 39],
     ];
     for (const [what, filter, expected] of filters) {
       it(`filters: ${what}`, async () => {

@@ -17,11 +17,11 @@ export async function ensureDefinition(connection: RedisConnection, key: string,
   const stored = JSON.parse((await connection.send<string>(['GET', key], { key }))) as typeof wanted;
   const name = `index ${def.namespace}`;
   if (stored.dim !== wanted.dim) {
-    throw new DimensionMismatchError(`${name} stores ${stored.dim}-dimensional vectors; this one has ${wanted.dim}. Use another namespace, or migrate() the index.`);
+    throw new DimensionMismatchError(`${name} stores ${stored.dim}-dimensional vectors; this one has ${wanted.dim}. Use another namespace (LongTermMemory.migrateTo() moves memories to a new one).`);
   }
   for (const field of ['engine', 'metric', 'algorithm', 'quantization'] as const) {
     if (stored[field] !== wanted[field]) {
-      throw new IndexMismatchError(`${name} was created with ${field} ${stored[field]}; this one asks for ${wanted[field]}. Use another namespace, or migrate() the index.`);
+      throw new IndexMismatchError(`${name} was created with ${field} ${stored[field]}; this one asks for ${wanted[field]}. Use another namespace (LongTermMemory.migrateTo() moves memories to a new one).`);
     }
   }
   if (JSON.stringify(stored.fields) !== JSON.stringify(wanted.fields)) {

@@ -3,9 +3,9 @@
 // (test/vector/conformance.ts) holds every engine to the same behaviour.
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
-import { FieldNameSchema, type FieldKind, type Filter } from './filter.js';
+import { FieldNameSchema, type Filter } from './filter.js';
 
-export const MetricSchema = z.enum(['cosine', 'ip', 'l2']);
+const MetricSchema = z.enum(['cosine', 'ip', 'l2']);
 export type Metric = z.infer<typeof MetricSchema>;
 
 /** What an index holds; stored with the index, and a mismatch on reopening is a typed error. */
@@ -150,10 +150,9 @@ export interface VectorIndex {
   /** Deletes every item of a scope. */
   dropScope(scope: Scope): Promise<number>;
   /**
-   * Removes what the engine created for the namespace besides items (RediSearch: its alias and
-   * index versions) and the stored definition. Items are not touched: drop their scopes first.
+   * Removes what the engine created for the namespace besides items (RediSearch: its FT index)
+   * and the stored definition. Items are not touched: drop their scopes first.
    */
   dropIndex(): Promise<void>;
 }
 
-export type FieldKinds = Record<string, FieldKind>;

@@ -1,22 +1,12 @@
-// The redisearch engine's decisions on reply shapes from RediSearch's documentation, as pure units
-// (RediSearch cannot run here): a query the server's time limit stopped (RESP3 `warning`, the
-// `fail` policy's error), FT.INFO's indexing progress (RESP2 flat array, RESP3 map) and the wait
-// on it, the exact (brute-force) KNN clause, and the commands that drop a namespace's index.
+// The redisearch engine's decisions on RESP3 reply shapes from RediSearch's documentation and its
+// own RESP3 tests, as pure units (RediSearch cannot run here): a query the server's time limit
+// stopped (the `warning` array, the `fail` policy's error), FT.INFO's indexing progress and the wait
+// on it, and the exact (brute-force) KNN clause.
 import { describe, expect, it } from 'vitest';
 import { IndexBuildingError, QueryTimeoutError } from '../../src/errors.js';
-import { Keyspace } from '../../src/keys.js';
-import {
-  EXACT,
-  buildDropNamespaceCommands,
-  buildKnnSearchArgs,
-  indexNames,
-  isIndexReady,
-  isTimeoutMessage,
-  parseIndexingState,
-  searchOutcome,
-  searchWarnings,
-  waitForIndexing,
-} from '../../src/vector/engines/redisearch.js';
+import { waitForIndexing } from '../../src/vector/engines/redisearch/index-lifecycle.js';
+import { EXACT, buildKnnSearchArgs } from '../../src/vector/engines/redisearch/query.js';
+import { isIndexReady, isTimeoutMessage, parseIndexingState, searchOutcome, searchWarnings } from '../../src/vector/engines/redisearch/replies.js';
 import { isPartial, type IndexingState } from '../../src/vector/types.js';
 
 const KEY = (id: string) => `am:ltm:memories:{acme:alice}:i:${id}`;
@@ -36,11 +26,11 @@ const resp3 = (warning: unknown[]) => ({
 
 describe('a query the server’s time limit stopped', () => {
   it.each<[string, unknown, string[]]>([
-    ['RESP3 object, no warning', resp3([]), []],
-    ['RESP3 object, the timeout warning', resp3([TIMEOUT]), [TIMEOUT]],
-    ['RESP3 Map, the timeout warning as a Buffer', new Map<string, unknown>([['total_results', 0], ['results', []], ['warning', [Buffer.from(TIMEOUT)]]]), [TIMEOUT]],
-    ['RESP3, another warning beside it', resp3(['Max prefix expansions limit was reached', TIMEOUT]), ['Max prefix expansions limit was reached', TIMEOUT]],
-    ['RESP2 carries no warnings', [1, KEY('m1'), ['p', '"one"', '__score', '0']], []],
+    ['no warning', resp3([]), []],
+    ['the timeout warning', resp3([TIMEOUT]), [TIMEOUT]],
+    ['the timeout warning as a Buffer (read as Buffers)', { total_results: 0, results: [], warning: [Buffer.from(TIMEOUT)] }, [TIMEOUT]],
+    ['another warning beside it', resp3(['Max prefix expansions limit was reached', TIMEOUT]), ['Max prefix expansions limit was reached', TIMEOUT]],
+    ['a reply of no known shape has none', [1, KEY('m1'), ['p', '"one"', '__score', '0']], []],
   ])('warnings: %s', (_, reply, expected) => {
     expect(searchWarnings(reply)).toEqual(expected);
   });
@@ -66,7 +56,7 @@ describe('a query the server’s time limit stopped', () => {
   });
 
   it('a complete answer is not partial, and another warning alone does not make it so', () => {
-    for (const reply of [resp3([]), resp3(['Max prefix expansions limit was reached']), [1, KEY('m1'), ['p', '"one"', '__score', '0']]]) {
+    for (const reply of [resp3([]), resp3(['Max prefix expansions limit was reached'])]) {
       const hits = searchOutcome(reply, 'cosine', at);
       expect(hits).toEqual([{ id: 'm1', score: 1, payload: '"one"' }]);
       expect(isPartial(hits)).toBe(false);
@@ -81,14 +71,14 @@ describe('a query the server’s time limit stopped', () => {
 });
 
 describe('FT.INFO indexing progress', () => {
-  const head = ['index_name', 'am:idx:m:v1', 'index_options', [], 'num_docs'];
+  /** FT.INFO's RESP3 map as RediSearch documents it (other fields left out). */
+  const info = (fields: Record<string, unknown>) => ({ index_name: 'am:idx:m', index_options: [], attributes: [], ...fields });
   it.each<[string, unknown, IndexingState]>([
-    ['RESP2, still indexing (numbers as strings)', [...head, '1200', 'hash_indexing_failures', '0', 'indexing', '1', 'percent_indexed', '0.06'], { indexing: true, percentIndexed: 0.06, numDocs: 1200, failures: 0 }],
-    ['RESP2, done', [...head, '20000', 'hash_indexing_failures', '3', 'indexing', '0', 'percent_indexed', '1'], { indexing: false, percentIndexed: 1, numDocs: 20000, failures: 3 }],
-    ['RESP3 object, integers and a double', { index_name: 'am:idx:m:v1', num_docs: 0, hash_indexing_failures: 0, indexing: 1, percent_indexed: 0 }, { indexing: true, percentIndexed: 0, numDocs: 0, failures: 0 }],
-    ['RESP3 Map, done', new Map<string, unknown>([['num_docs', 5], ['indexing', 0], ['percent_indexed', 1], ['hash_indexing_failures', 0]]), { indexing: false, percentIndexed: 1, numDocs: 5, failures: 0 }],
-    ['RESP3 Map with Buffer keys and values', new Map<unknown, unknown>([[Buffer.from('indexing'), Buffer.from('1')], [Buffer.from('percent_indexed'), Buffer.from('0.5')]]), { indexing: true, percentIndexed: 0.5, numDocs: 0, failures: 0 }],
+    ['still indexing: integers and a double', info({ num_docs: 1200, hash_indexing_failures: 0, indexing: 1, percent_indexed: 0.06 }), { indexing: true, percentIndexed: 0.06, numDocs: 1200, failures: 0 }],
+    ['done', info({ num_docs: 20000, hash_indexing_failures: 3, indexing: 0, percent_indexed: 1 }), { indexing: false, percentIndexed: 1, numDocs: 20000, failures: 3 }],
+    ['numbers as text (older servers report some as strings)', info({ num_docs: '5', indexing: '0', percent_indexed: '1', hash_indexing_failures: '0' }), { indexing: false, percentIndexed: 1, numDocs: 5, failures: 0 }],
     ['no progress fields (an older server): ready', { num_docs: 3 }, { indexing: false, percentIndexed: 1, numDocs: 3, failures: 0 }],
+    ['a reply of no known shape reads as ready and empty', ['indexing', '1'], { indexing: false, percentIndexed: 1, numDocs: 0, failures: 0 }],
   ])('%s', (_, reply, expected) => {
     expect(parseIndexingState(reply)).toEqual(expected);
   });
@@ -117,8 +107,8 @@ describe('waitForIndexing', () => {
       reads: () => reads,
     };
   }
-  const building = (pct: string) => ['indexing', '1', 'percent_indexed', pct, 'num_docs', String(Number(pct) * 20000)];
-  const done = ['indexing', '0', 'percent_indexed', '1', 'num_docs', '20000'];
+  const building = (pct: string) => ({ indexing: 1, percent_indexed: Number(pct), num_docs: Number(pct) * 20000 });
+  const done = { indexing: 0, percent_indexed: 1, num_docs: 20000 };
 
   it('returns at once when the first state is ready (no extra read)', async () => {
     const r = replay([done]);
@@ -160,23 +150,5 @@ describe('exact KNN on HNSW', () => {
       'PARAMS', '4', 'k', '5', 'vec', VEC,
       'RETURN', '2', 'p', '__score', 'SORTBY', '__score', 'ASC', 'LIMIT', '0', '5', 'DIALECT', '2',
     ]);
-  });
-});
-
-describe('dropping a namespace’s index', () => {
-  const names = indexNames(new Keyspace('am'), 'memories');
-
-  it.each<[string, string | null, string[][]]>([
-    ['the alias names the first version', 'am:idx:memories:v1', [['FT.ALIASDEL', 'am:idx:memories'], ['FT.DROPINDEX', 'am:idx:memories:v1']]],
-    ['the alias was moved to a later version: both go', 'am:idx:memories:v3', [['FT.ALIASDEL', 'am:idx:memories'], ['FT.DROPINDEX', 'am:idx:memories:v3'], ['FT.DROPINDEX', 'am:idx:memories:v1']]],
-    ['no alias left (a half-done drop): the first version still goes', null, [['FT.ALIASDEL', 'am:idx:memories'], ['FT.DROPINDEX', 'am:idx:memories:v1']]],
-    ['the alias names an index that is not ours: it is left alone', 'someone-elses-index', [['FT.ALIASDEL', 'am:idx:memories'], ['FT.DROPINDEX', 'am:idx:memories:v1']]],
-    ['a look-alike of another namespace is not ours', 'am:idx:memories:v1x', [['FT.ALIASDEL', 'am:idx:memories'], ['FT.DROPINDEX', 'am:idx:memories:v1']]],
-  ])('%s', (_, current, expected) => {
-    expect(buildDropNamespaceCommands(names, current)).toEqual(expected);
-  });
-
-  it('never drops with DD (the items are shared by every version, and dropScope deletes them)', () => {
-    for (const command of buildDropNamespaceCommands(names, 'am:idx:memories:v2')) expect(command).not.toContain('DD');
   });
 });

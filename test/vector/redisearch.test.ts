@@ -1,21 +1,13 @@
-// The redisearch engine: exact FT.CREATE / FT.SEARCH arguments and RESP2 / RESP3 reply parsing as pure units,
+// The redisearch engine: exact FT.CREATE / FT.SEARCH arguments and RESP3 reply parsing as pure units,
 // the engine itself only on real servers (no module: refusal; REDISEARCH_URL: conformance). Never a mock of Redis.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnsupportedServerError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
-import {
-  DISTANCE_FIELD,
-  RediSearchIndex,
-  buildAliasArgs,
-  buildCreateIndexArgs,
-  buildDropIndexArgs,
-  buildKnnSearchArgs,
-  buildRangeSearchArgs,
-  indexNames,
-  parseSearchReply,
-  radiusForScore,
-} from '../../src/vector/engines/redisearch.js';
+import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
+import { buildCreateIndexArgs, buildDropIndexArgs, indexName } from '../../src/vector/engines/redisearch/index-lifecycle.js';
+import { DISTANCE_FIELD, buildKnnSearchArgs } from '../../src/vector/engines/redisearch/query.js';
+import { parseSearchReply } from '../../src/vector/engines/redisearch/replies.js';
 import { encodeTag, type Filter } from '../../src/vector/filter.js';
 import { scoreFromDistance } from '../../src/vector/items.js';
 import { IndexDefinitionSchema, type IndexDefinition, type Metric } from '../../src/vector/types.js';
@@ -26,12 +18,10 @@ const TOKEN = Buffer.from('{acme:alice}').toString('hex'); // 7b61636d653a616c69
 const VEC = Buffer.from(new Float32Array([1, 0, 0, 0]).buffer);
 const KEY = (id: string) => `am:ltm:memories:{acme:alice}:i:${id}`;
 
-describe('index names', () => {
-  it('puts the alias under the key prefix and versions the physical index behind it', () => {
-    const names = indexNames(new Keyspace('am'), 'memories');
-    expect(names.alias).toBe('am:idx:memories');
-    expect(names.version(1)).toBe('am:idx:memories:v1');
-    expect(names.version(2)).toBe('am:idx:memories:v2');
+describe('index name', () => {
+  it('puts the index under the key prefix, one per namespace', () => {
+    expect(indexName(new Keyspace('am'), 'memories')).toBe('am:idx:memories');
+    expect(indexName(new Keyspace('t1.app'), 'semantic-cache')).toBe('t1.app:idx:semantic-cache');
   });
 });
 
@@ -41,7 +31,7 @@ describe('buildCreateIndexArgs', () => {
       'HNSW, cosine, defaults, tag and numeric fields',
       { namespace: 'memories', dim: 4, fields: { lang: 'tag', year: 'numeric' } },
       [
-        'FT.CREATE', 'am:idx:memories:v1', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
+        'FT.CREATE', 'am:idx:memories', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
         '_scope', 'TAG',
         'v', 'VECTOR', 'HNSW', '12', 'TYPE', 'FLOAT32', 'DIM', '4', 'DISTANCE_METRIC', 'COSINE', 'M', '16', 'EF_CONSTRUCTION', '200', 'EF_RUNTIME', '200',
         't_lang', 'TAG', 'SEPARATOR', '|',
@@ -52,7 +42,7 @@ describe('buildCreateIndexArgs', () => {
       'FLAT, L2, no fields (FLAT takes no graph parameters)',
       { namespace: 'memories', dim: 1536, metric: 'l2', algorithm: 'flat', m: 32 },
       [
-        'FT.CREATE', 'am:idx:memories:v1', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
+        'FT.CREATE', 'am:idx:memories', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
         '_scope', 'TAG',
         'v', 'VECTOR', 'FLAT', '6', 'TYPE', 'FLOAT32', 'DIM', '1536', 'DISTANCE_METRIC', 'L2',
       ],
@@ -61,7 +51,7 @@ describe('buildCreateIndexArgs', () => {
       'HNSW, inner product, tuned graph, fields in declaration order',
       { namespace: 'memories', dim: 8, metric: 'ip', m: 32, efConstruction: 400, efRuntime: 50, fields: { score: 'numeric', topic: 'tag', lang: 'tag' } },
       [
-        'FT.CREATE', 'am:idx:memories:v1', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
+        'FT.CREATE', 'am:idx:memories', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
         '_scope', 'TAG',
         'v', 'VECTOR', 'HNSW', '12', 'TYPE', 'FLOAT32', 'DIM', '8', 'DISTANCE_METRIC', 'IP', 'M', '32', 'EF_CONSTRUCTION', '400', 'EF_RUNTIME', '50',
         'n_score', 'NUMERIC',
@@ -70,7 +60,7 @@ describe('buildCreateIndexArgs', () => {
       ],
     ],
   ])('%s', (_, definition, expected) => {
-    expect(buildCreateIndexArgs(IndexDefinitionSchema.parse(definition), 'am:idx:memories:v1', 'am:ltm:memories:')).toEqual(expected);
+    expect(buildCreateIndexArgs(IndexDefinitionSchema.parse(definition), 'am:idx:memories', 'am:ltm:memories:')).toEqual(expected);
   });
 
   it('never indexes the payload', () => {
@@ -131,99 +121,62 @@ describe('buildKnnSearchArgs', () => {
   });
 });
 
-describe('buildRangeSearchArgs', () => {
-  const tail = (limit: string) => ['RETURN', '2', 'p', '__score', 'SORTBY', '__score', 'ASC', 'LIMIT', '0', limit, 'DIALECT', '2'];
-  const range = '@v:[VECTOR_RANGE $radius $vec]=>{$YIELD_DISTANCE_AS: __score}';
-
-  it.each<[string, Filter | undefined, number, number, unknown[]]>([
-    ['scope only', undefined, 0.2, 100, ['FT.SEARCH', 'am:idx:memories', `(${range} @_scope:{${TOKEN}})`, 'PARAMS', '4', 'radius', '0.2', 'vec', VEC, ...tail('100')]],
-    ['with a numeric filter', { field: 'year', gte: 2020 }, 1.5, 7, ['FT.SEARCH', 'am:idx:memories', `(${range} @_scope:{${TOKEN}} @n_year:[2020 +inf])`, 'PARAMS', '4', 'radius', '1.5', 'vec', VEC, ...tail('7')]],
-    ['a tiny radius printed without an exponent', undefined, 1e-7, 1, ['FT.SEARCH', 'am:idx:memories', `(${range} @_scope:{${TOKEN}})`, 'PARAMS', '4', 'radius', '0.0000001', 'vec', VEC, ...tail('1')]],
-  ])('%s', (_, filter, radius, limit, expected) => {
-    expect(buildRangeSearchArgs('am:idx:memories', TOKEN, filter, radius, VEC, limit)).toEqual(expected);
+describe('buildDropIndexArgs', () => {
+  it('drops the index and never the documents (no DD: the items are dropScope’s)', () => {
+    expect(buildDropIndexArgs('am:idx:m')).toEqual(['FT.DROPINDEX', 'am:idx:m']);
   });
 });
 
-describe('alias and drop builders', () => {
-  it.each<[string, string[], string[]]>([
-    ['alias add', buildAliasArgs('add', 'am:idx:m', 'am:idx:m:v1'), ['FT.ALIASADD', 'am:idx:m', 'am:idx:m:v1']],
-    ['alias update', buildAliasArgs('update', 'am:idx:m', 'am:idx:m:v2'), ['FT.ALIASUPDATE', 'am:idx:m', 'am:idx:m:v2']],
-    ['drop keeps documents', buildDropIndexArgs('am:idx:m:v1'), ['FT.DROPINDEX', 'am:idx:m:v1']],
-  ])('%s', (_, actual, expected) => {
-    expect(actual).toEqual(expected);
-  });
-});
+/** An FT.SEARCH reply as RediSearch documents it in RESP3 and node-redis decodes it (maps as objects). */
+const reply = (results: unknown[]) => ({ attributes: [], warning: [], total_results: results.length, format: 'STRING', results });
+const row = (id: unknown, extra: Record<string, unknown>) => ({ id, extra_attributes: extra, values: [] });
 
-describe('parseSearchReply', () => {
+describe('parseSearchReply (RESP3)', () => {
   it.each<[string, unknown, Metric, { id: string; score: number; payload: string }[]]>([
-    ['RESP2, empty', [0], 'cosine', []],
+    ['empty', reply([]), 'cosine', []],
     [
-      'RESP2, two hits in server order',
-      [2, KEY('m7'), ['p', '"seven"', '__score', '0'], KEY('m3'), ['__score', '0.5', 'p', '"three"']],
+      'two hits in server order',
+      reply([row(KEY('m7'), { p: '"seven"', __score: '0' }), row(KEY('m3'), { __score: '0.5', p: '"three"' })]),
       'cosine',
       [{ id: 'm7', score: 1, payload: '"seven"' }, { id: 'm3', score: 0.75, payload: '"three"' }],
     ],
     [
-      'RESP2, a document that expired while read (null fields) is left out, still counted in total',
-      [2, KEY('gone'), null, KEY('m1'), ['p', 'x', '__score', '2']],
+      'a document that expired while read (a row without extra_attributes) is left out, still counted in total',
+      reply([{ id: KEY('gone'), values: [] }, row(KEY('m1'), { p: 'x', __score: '2' })]),
       'cosine',
       [{ id: 'm1', score: 0, payload: 'x' }],
     ],
     [
-      'RESP2, Buffer values',
-      [1, Buffer.from(KEY('m1')), [Buffer.from('p'), Buffer.from('ü'), Buffer.from('__score'), Buffer.from('1')]],
+      'read as Buffers: keys stay strings (node-redis decodes map keys as text), values are Buffers',
+      reply([row(Buffer.from(KEY('m1')), { p: Buffer.from('ü'), __score: Buffer.from('1') })]),
       'cosine',
       [{ id: 'm1', score: 0.5, payload: 'ü' }],
     ],
     [
-      'RESP3 object, empty',
-      { attributes: [], warning: [], total_results: 0, format: 'STRING', results: [] },
-      'cosine',
-      [],
-    ],
-    [
-      'RESP3 object',
-      {
-        attributes: [], warning: [], total_results: 2, format: 'STRING',
-        results: [
-          { id: KEY('m7'), extra_attributes: { p: '"seven"', __score: '0' }, values: [] },
-          { id: KEY('m3'), extra_attributes: { __score: '0.5', p: '"three"' }, values: [] },
-        ],
-      },
-      'cosine',
-      [{ id: 'm7', score: 1, payload: '"seven"' }, { id: 'm3', score: 0.75, payload: '"three"' }],
-    ],
-    [
-      'RESP3 Maps all the way down, with a sortkey and an expired row',
-      new Map<string, unknown>([
-        ['total_results', 2],
-        ['results', [
-          new Map<string, unknown>([['id', KEY('gone')], ['values', []]]),
-          new Map<string, unknown>([['id', KEY('m2')], ['sortkey', '#0.1'], ['extra_attributes', new Map([['p', 'two'], ['__score', '0.1']])], ['values', []]]),
-        ]],
-      ]),
+      'a sortkey beside the attributes changes nothing',
+      reply([{ id: KEY('m2'), sortkey: '#0.1', extra_attributes: { p: 'two', __score: '0.1' }, values: [] }]),
       'ip',
       [{ id: 'm2', score: 0.9, payload: 'two' }],
     ],
     [
       'a key that is not an item is left out',
-      [2, 'am:ltm:memories:{acme:alice}:ids', ['p', 'x', '__score', '0'], KEY('ok'), ['p', 'y', '__score', '0']],
+      reply([row('am:ltm:memories:{acme:alice}:ids', { p: 'x', __score: '0' }), row(KEY('ok'), { p: 'y', __score: '0' })]),
       'cosine',
       [{ id: 'ok', score: 1, payload: 'y' }],
     ],
     [
       'an id is what follows the last :i: (scope parts may spell i)',
-      [1, 'am:ltm:memories:{t:i:x}:i:m9', ['p', 'z', '__score', '0']],
+      reply([row('am:ltm:memories:{t:i:x}:i:m9', { p: 'z', __score: '0' })]),
       'cosine',
       [{ id: 'm9', score: 1, payload: 'z' }],
     ],
-  ])('%s', (_, reply, metric, expected) => {
-    expect(parseSearchReply(reply, metric)).toEqual(expected);
+  ])('%s', (_, input, metric, expected) => {
+    expect(parseSearchReply(input, metric)).toEqual(expected);
   });
 
   it('decodes a returned vector field (read as Buffers) into the hit', () => {
-    const reply = [1, Buffer.from(KEY('m1')), [Buffer.from('p'), Buffer.from('x'), Buffer.from('__score'), Buffer.from('0'), Buffer.from('v'), Buffer.from(new Float32Array([0.5, -2]).buffer)]];
-    expect(parseSearchReply(reply, 'cosine')).toEqual([{ id: 'm1', score: 1, payload: 'x', vector: [0.5, -2] }]);
+    const input = reply([row(Buffer.from(KEY('m1')), { p: Buffer.from('x'), __score: Buffer.from('0'), v: Buffer.from(new Float32Array([0.5, -2]).buffer) })]);
+    expect(parseSearchReply(input, 'cosine')).toEqual([{ id: 'm1', score: 1, payload: 'x', vector: [0.5, -2] }]);
   });
 
   it.each<[Metric, string, number]>([
@@ -235,40 +188,16 @@ describe('parseSearchReply', () => {
     ['l2', '0', 1],
     ['l2', '9', 0.25], // RediSearch L2 is squared: euclidean 3
   ])('%s distance %s scores %d', (metric, distance, score) => {
-    const [hit] = parseSearchReply([1, KEY('a'), ['p', '', DISTANCE_FIELD, distance]], metric);
+    const [hit] = parseSearchReply(reply([row(KEY('a'), { p: '', [DISTANCE_FIELD]: distance })]), metric);
     expect(hit?.score).toBeCloseTo(score, 12);
     expect(hit?.score).toBe(scoreFromDistance(metric, Number(distance)));
   });
 
-  it('returns no hits for replies of no known shape', () => {
+  it('returns no hits for replies of no known shape (a RESP2 flat array included)', () => {
     expect(parseSearchReply(null, 'cosine')).toEqual([]);
     expect(parseSearchReply('OK', 'cosine')).toEqual([]);
     expect(parseSearchReply({ total_results: 1 }, 'cosine')).toEqual([]);
-  });
-});
-
-describe('radiusForScore', () => {
-  it.each<[Metric, number, number | null]>([
-    ['cosine', 1, 0],
-    ['cosine', 0.9, 0.2],
-    ['cosine', 0, Infinity],
-    ['cosine', 1.01, null],
-    ['ip', 0.75, 0.25],
-    ['ip', 3, -2],
-    ['l2', 0.25, 9],
-    ['l2', 1, 0],
-    ['l2', 0, Infinity],
-    ['l2', 2, null],
-  ])('%s, min score %d', (metric, minScore, radius) => {
-    const r = radiusForScore(metric, minScore);
-    if (radius === null || radius === Infinity) expect(r).toBe(radius);
-    else expect(r).toBeCloseTo(radius, 12);
-  });
-
-  it('is the inverse of scoreFromDistance', () => {
-    for (const metric of ['cosine', 'ip', 'l2'] as const) {
-      for (const s of [0.1, 0.5, 0.99]) expect(scoreFromDistance(metric, radiusForScore(metric, s)!)).toBeCloseTo(s, 12);
-    }
+    expect(parseSearchReply([1, KEY('m1'), ['p', 'x', '__score', '0']], 'cosine')).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 // What the server can do, found in one round trip (HELLO, INFO, CONFIG GET, COMMAND INFO, all
 // pipelined). Managed services disable some of these (CONFIG on Azure): a refused command makes
-// its fields unknown (null), never a failure. The parsing is pure and unit-tested on raw replies.
+// its fields unknown (null), never a failure. The parsing is pure and unit-tested on raw RESP3 replies.
 import type { RedisConnection } from './connect.js';
 
 export interface ModuleInfo {
@@ -148,16 +148,12 @@ function parseConfig(replies: unknown[]): Map<string, string> | null {
   return out;
 }
 
-/** RESP3 maps arrive as objects or Maps, RESP2 ones as flat [k, v, k, v] arrays; errors are null. */
+/**
+ * A RESP3 map as the library's connections decode it (they speak RESP3 and pass their own type
+ * mapping, so a map is always a plain object); errors and other replies are null.
+ */
 function toRecord(value: unknown): Record<string, unknown> | null {
-  if (value instanceof Map) return Object.fromEntries(value);
-  if (Array.isArray(value)) {
-    if (value.length % 2 !== 0) return null;
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < value.length; i += 2) out[String(value[i])] = value[i + 1];
-    return out;
-  }
-  if (value !== null && typeof value === 'object' && !(value instanceof Error)) return value as Record<string, unknown>;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Error)) return value as Record<string, unknown>;
   return null;
 }
 

@@ -1,5 +1,5 @@
-// The capability probe: pure parsing of the raw replies (including servers that refuse CONFIG or
-// speak RESP2), and the real probe against Redis 8, Redis 7 and the cluster.
+// The capability probe: pure parsing of the raw RESP3 replies (including servers that refuse CONFIG
+// or HELLO), and the real probe against Redis 8, Redis 7 and the cluster.
 import { describe, expect, it } from 'vitest';
 import { parseCapabilities, parseInfo, probeCapabilities } from '../../src/connection/capabilities.js';
 import { RedisCommandError } from '../../src/errors.js';
@@ -71,11 +71,11 @@ describe('parseCapabilities', () => {
     });
   });
 
-  it('reads RESP2-shaped replies (flat key/value arrays)', () => {
+  it('reads a cluster node with the search module from HELLO and COMMAND INFO', () => {
     const caps = parseCapabilities({
-      hello: ['server', 'redis', 'version', '7.2.4', 'mode', 'cluster', 'modules', [['name', 'search', 'ver', 20803]]],
+      hello: { server: 'redis', version: '7.2.4', proto: 3, mode: 'cluster', modules: [{ name: 'search', ver: 20803, path: '', args: [] }] },
       info: 'redis_version:7.2.4\r\ncluster_enabled:1\r\n',
-      config: [['maxmemory', '100'], ['maxmemory-policy', 'noeviction'], ['save', '3600 1'], ['appendonly', 'yes']],
+      config: [{ maxmemory: '100' }, { 'maxmemory-policy': 'noeviction' }, { save: '3600 1' }, { appendonly: 'yes' }],
       commands: [null, ['ft.search', -2], null],
     });
     expect(caps).toMatchObject({
@@ -86,7 +86,18 @@ describe('parseCapabilities', () => {
       vectorSets: false,
       maxmemory: 100,
       persistence: { rdb: true, aof: true },
+      configReadable: true,
     });
+  });
+
+  it('reads maps only as RESP3 decodes them (objects): a flat array is no map, and INFO answers instead', () => {
+    const caps = parseCapabilities({
+      hello: ['server', 'redis', 'version', '9.9.9', 'modules', [['name', 'search', 'ver', 1]]],
+      info: INFO_74,
+      config: [['maxmemory', '100']],
+      commands: [null, null, null],
+    });
+    expect(caps).toMatchObject({ version: '7.4.1', modules: [{ name: 'search', version: 21020 }, { name: 'ReJSON', version: 20809 }], maxmemory: 1073741824, configReadable: false });
   });
 });
 

@@ -1,10 +1,9 @@
 // Namespaces of the document store: hierarchical paths of labels, their validation, their encoding
 // as one string (labels joined by NUL, which no label may hold) and matching. Pure: never touches Redis.
 import { z } from 'zod';
-import { parseInput } from '../validate.js';
 
 /** One label of a namespace path: non-empty, at most 256 characters, without `.`, `:` or NUL. */
-export const NamespaceLabelSchema = z
+const NamespaceLabelSchema = z
   .string()
   .min(1, 'a namespace label must not be empty')
   .max(256, 'a namespace label must be at most 256 characters')
@@ -26,11 +25,6 @@ const SEPARATOR = '\u0000';
 /** A namespace as one string: labels joined by NUL, so a prefix of labels is a prefix of strings. */
 export const encodeNamespace = (namespace: Namespace): string => namespace.join(SEPARATOR);
 export const decodeNamespace = (encoded: string): string[] => encoded.split(SEPARATOR);
-
-/** Validates a namespace (`what` names it in the error). */
-export function parseNamespace(input: unknown, what = 'namespace'): string[] {
-  return parseInput(NamespaceSchema, input, what);
-}
 
 /** Whether `namespace` lies under `prefix` (itself included); an empty prefix holds every namespace. */
 export function isUnder(namespace: Namespace, prefix: Namespace): boolean {

@@ -87,10 +87,10 @@ export const TlsConfigSchema = z
 
 export type TlsConfig = z.output<typeof TlsConfigSchema>;
 
-/** The scope of Azure Managed Redis's Microsoft Entra ID tokens. */
-export const ENTRA_REDIS_SCOPE = 'https://redis.azure.com/.default';
+/** @deprecated Kept here only while src/index.ts exports it from this path; it lives in `redis-agent-memory/azure`. */
+export { ENTRA_REDIS_SCOPE } from '../azure/managed-redis.js';
 
-/** A Microsoft Entra access token, as `@azure/identity`'s `AccessToken`. */
+/** A token and its expiry, as a token credential returns it. */
 export interface AccessTokenLike {
   token: string;
   /** When the token expires, in ms since the epoch. */
@@ -98,35 +98,49 @@ export interface AccessTokenLike {
 }
 
 /**
- * Anything with `getToken`, as `@azure/identity`'s `TokenCredential` (`DefaultAzureCredential`,
- * `ManagedIdentityCredential`, `ClientSecretCredential`, …). Typed structurally so that the
- * library never has to load `@azure/identity` unless it creates the default credential itself.
+ * Anything with `getToken(scopes)` that returns a token and its expiry: Azure's TokenCredential
+ * classes fit as they are (`ManagedIdentityCredential`, `ClientSecretCredential`, …), and so does
+ * any other issuer's adapter. Typed structurally so that the core never loads a vendor's SDK.
  */
 export interface TokenCredentialLike {
   getToken(scopes: string | string[], options?: object): Promise<AccessTokenLike | null>;
 }
+
+/** A {@link TokenCredentialLike}: an object with a `getToken` method. */
+export const TokenCredentialSchema = z.custom<TokenCredentialLike>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { getToken?: unknown }).getToken === 'function',
+  'must be a TokenCredential (an object with a getToken method)',
+);
+
+/** Reads the Redis user name from a token; throws a CredentialsError (never echoing the token) when it cannot. */
+export type TokenUsername = (token: string) => string;
 
 const SecretSchema = z.string().min(1);
 
 const DelaySchema = z.number().int().min(1).max(3_600_000);
 
 /**
- * Microsoft Entra ID: a token for `scopes` from `credential` (default `DefaultAzureCredential`,
- * loaded only then); the Redis user name is the token's `oid` claim unless `objectId` is given.
+ * Token auth, for any issuer: a token for `scopes` from `credential` is the password, refreshed
+ * before it expires, and every connection re-authenticates with each new one. For Microsoft Entra
+ * ID, build it with `entraId()` from `redis-agent-memory/azure` (scope, user name and messages set).
+ *
+ * @example { type: 'token', credential: myIssuer, scopes: ['redis'], username: 'app' }
  */
-export const EntraAuthSchema = z
+export const TokenAuthSchema = z
   .object({
-    type: z.literal('entra'),
-    credential: z
-      .custom<TokenCredentialLike>(
-        (v) => typeof v === 'object' && v !== null && typeof (v as { getToken?: unknown }).getToken === 'function',
-        'must be a TokenCredential (an object with a getToken method)',
-      )
-      .optional(),
-    /** Default `['https://redis.azure.com/.default']`. */
-    scopes: z.array(z.string().min(1)).min(1).default([ENTRA_REDIS_SCOPE]),
-    /** The identity's object id, the Redis user name. Default: the token's `oid` claim. */
-    objectId: z.string().min(1).optional(),
+    type: z.literal('token'),
+    credential: TokenCredentialSchema,
+    /** The scopes asked for in each `getToken` call. */
+    scopes: z.array(z.string().min(1)).min(1),
+    /**
+     * The Redis user name: a fixed one, or a function that reads it from each token (entraId()
+     * reads the `oid` claim). Default: none, so the token is the `default` user's password.
+     */
+    username: z.union([z.string().min(1), z.custom<TokenUsername>((v) => typeof v === 'function')]).optional(),
+    /** What error messages call the issuer (`'Microsoft Entra ID'` makes "a Microsoft Entra ID token"). */
+    issuer: z.string().min(1).optional(),
+    /** What error messages tell the user to check when a token cannot be had or is refused. */
+    hint: z.string().min(1).optional(),
     /**
      * Fraction of a token's lifetime after which a new one is fetched and every connection
      * re-authenticates. Default 0.75 (45 minutes into a 60-minute token).
@@ -143,15 +157,15 @@ export const EntraAuthSchema = z
       .strict()
       .default({ initialDelayMs: 1_000, maxDelayMs: 30_000 }),
     /**
-     * Time allowed for one token request (loading DefaultAzureCredential and its `getToken`), in
-     * ms. A request still unanswered then fails with a CredentialsError naming the credential (a
-     * refresh is then retried, as any failed one). Default 10000.
+     * Time allowed for one token request (the credential's `getToken`, and whatever it loads
+     * first), in ms. A request still unanswered then fails with a CredentialsError naming the
+     * credential (a refresh is then retried, as any failed one). Default 10000.
      */
     tokenTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
   })
   .strict();
 
-/** An Azure Managed Redis access key: the password of the `default` user. */
+/** An access key (Azure Managed Redis's, say): the password of the `default` user. */
 export const AccessKeyAuthSchema = z.object({ type: z.literal('accessKey'), key: SecretSchema }).strict();
 
 /** An ACL user and its password (user `default` when no username is given). */
@@ -159,11 +173,12 @@ export const PasswordAuthSchema = z
   .object({ type: z.literal('password'), username: z.string().min(1).optional(), password: SecretSchema })
   .strict();
 
-export const AuthConfigSchema = z.discriminatedUnion('type', [EntraAuthSchema, AccessKeyAuthSchema, PasswordAuthSchema]);
+export const AuthConfigSchema = z.discriminatedUnion('type', [TokenAuthSchema, AccessKeyAuthSchema, PasswordAuthSchema]);
 
 export type AuthConfig = z.input<typeof AuthConfigSchema>;
 export type ResolvedAuthConfig = z.output<typeof AuthConfigSchema>;
-export type ResolvedEntraAuth = z.output<typeof EntraAuthSchema>;
+export type TokenAuthConfig = z.input<typeof TokenAuthSchema>;
+export type ResolvedTokenAuth = z.output<typeof TokenAuthSchema>;
 
 const ReconnectSchema = z
   .object({
@@ -180,7 +195,7 @@ const ReconnectSchema = z
  * How to reach Redis. Give exactly one of `url`, `host` or `nodes`.
  *
  * @example { url: 'redis://localhost:6379' }
- * @example { host: 'my-cache.westeurope.redis.azure.net', auth: { type: 'entra' } }
+ * @example { host: 'my-cache.westeurope.redis.azure.net', auth: entraId() } // entraId from 'redis-agent-memory/azure'
  * @example { host: 'my-cache.westeurope.redis.azure.net', auth: { type: 'accessKey', key: process.env.AMR_ACCESS_KEY } }
  * @example { nodes: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'], clusterPolicy: 'oss' }
  */
@@ -194,7 +209,7 @@ export const ConnectionConfigSchema = z
     port: PortSchema.optional(),
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
-    /** How to authenticate: Microsoft Entra ID, an access key, or a user and password. */
+    /** How to authenticate: tokens (Microsoft Entra ID: `entraId()`), an access key, or a user and password. */
     auth: AuthConfigSchema.optional(),
     /** Logical database (single server only), as a URL's path may also give it. Default 0. */
     database: z.number().int().min(0).max(MAX_DATABASE).optional(),
@@ -268,7 +283,7 @@ export const ConnectionConfigSchema = z
     if (config.username !== undefined && config.password === undefined) {
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'a username needs a password' });
     }
-    if (config.auth?.type === 'entra' && config.auth.retry.maxDelayMs < config.auth.retry.initialDelayMs) {
+    if (config.auth?.type === 'token' && config.auth.retry.maxDelayMs < config.auth.retry.initialDelayMs) {
       ctx.addIssue({ code: 'custom', path: ['auth', 'retry', 'maxDelayMs'], message: 'must be at least initialDelayMs' });
     }
     if (config.reconnect.maxDelayMs < config.reconnect.initialDelayMs) {

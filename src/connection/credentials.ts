@@ -3,7 +3,7 @@
 // re-authenticates when they change. It never logs a secret nor puts one in an error.
 import type { RedisClientOptions } from '@redis/client';
 import { CredentialsError } from '../errors.js';
-import { EntraTokens } from './entra.js';
+import { TokenRefresher } from './token-auth.js';
 import type { ResolvedAuthConfig } from './config.js';
 
 type AnyProvider = NonNullable<RedisClientOptions['credentialsProvider']>;
@@ -24,23 +24,23 @@ export interface ProviderView extends StreamingProvider {
 
 /**
  * Credentials shared by the connections of one config. A static secret (password, access key)
- * changes only through {@link rotate}; an Entra ID token is refreshed before it expires. Either
+ * changes only through {@link rotate}; a token is refreshed before it expires. Either
  * way every attached connection is told, and node-redis sends `AUTH` on it, queued behind the
  * commands already sent, so nothing in flight fails.
  */
 export class SharedCredentials {
-  readonly kind: 'entra' | 'static';
+  readonly kind: 'token' | 'static';
   #static: BasicCredentials | undefined;
-  readonly #entra: EntraTokens | undefined;
+  readonly #tokens: TokenRefresher | undefined;
   readonly #views = new Set<{ listeners: Set<Listener> }>();
   readonly #report: (error: CredentialsError) => void;
   #users = 0;
 
   constructor(auth: ResolvedAuthConfig, report: (error: CredentialsError) => void) {
     this.#report = report;
-    if (auth.type === 'entra') {
-      this.kind = 'entra';
-      this.#entra = new EntraTokens(auth, (credentials) => this.#publish(credentials), report);
+    if (auth.type === 'token') {
+      this.kind = 'token';
+      this.#tokens = new TokenRefresher(auth, (credentials) => this.#publish(credentials), report);
     } else {
       this.kind = 'static';
       this.#static =
@@ -52,28 +52,28 @@ export class SharedCredentials {
     }
   }
 
-  /** Credentials valid now (for Entra ID: the current token, fetched first when there is none). */
+  /** Credentials valid now (for tokens: the current one, fetched first when there is none). */
   async current(): Promise<BasicCredentials> {
-    if (this.#entra) return this.#entra.current();
+    if (this.#tokens) return this.#tokens.current();
     return this.#static!;
   }
 
   /**
-   * For Entra ID with a token request still unanswered: the error that says so, for a caller whose
+   * For tokens, with a token request still unanswered: the error that says so, for a caller whose
    * own limit (named `limit`, of `waitedMs`) ran out first. Undefined otherwise.
    */
   pendingFailure(limit: string, waitedMs: number): CredentialsError | undefined {
-    return this.#entra?.pendingFailure(limit, waitedMs);
+    return this.#tokens?.pendingFailure(limit, waitedMs);
   }
 
-  /** The user name of a password or access key (undefined: `default`; for Entra ID: none). */
+  /** The user name of a password or access key (undefined: `default`; for tokens: none). */
   get staticUsername(): string | undefined {
     return this.#static?.username;
   }
 
   /**
    * Replaces a password or access key: every attached connection re-authenticates with it.
-   * Entra ID tokens are not rotated by hand (they refresh themselves); the caller checks.
+   * Tokens are not rotated by hand (they refresh themselves); the caller checks.
    */
   rotate(secret: string): void {
     if (!this.#static) return;
@@ -112,7 +112,7 @@ export class SharedCredentials {
     };
   }
 
-  /** One more connection uses these credentials (Entra ID: the refresh runs while any does). */
+  /** One more connection uses these credentials (tokens: the refresh runs while any does). */
   acquire(): void {
     this.#users++;
   }
@@ -120,13 +120,11 @@ export class SharedCredentials {
   /** A connection closed; the last one out stops the token refresh. */
   release(): void {
     this.#users = Math.max(0, this.#users - 1);
-    if (this.#users === 0) this.#entra?.stop();
+    if (this.#users === 0) this.#tokens?.stop();
   }
 
   #advice(): string {
-    return this.kind === 'entra'
-      ? 'Check that the identity has an access policy assignment on the cache.'
-      : 'Check the password or access key.';
+    return this.#tokens ? this.#tokens.hint : 'Check the password or access key.';
   }
 
   #publish(credentials: BasicCredentials): void {

@@ -1,18 +1,10 @@
 // Where to connect, worked out once from a validated config: host, port, TLS, database and the
 // cluster's seed nodes, plus credentials carried by a URL. Pure; it never opens a socket or echoes a secret.
+import { AMR_PORT, isAzureManagedRedisHost } from '../azure/managed-redis.js';
 import type { ResolvedConnectionConfig, TlsConfig } from './config.js';
 
-/** The port Azure Managed Redis listens on (TLS only). */
-export const AMR_PORT = 10000;
-
-/**
- * Host names of Azure Managed Redis (`<name>.<region>.redis.azure.net`) and of the older Azure
- * Cache for Redis Enterprise (`….redisenterprise.cache.azure.net`): TLS on port 10000.
- */
-const AZURE_REDIS_HOST = /\.(redis\.azure\.net|redisenterprise\.cache\.azure\.net)$/i;
-
-/** True for an Azure Managed Redis host name. */
-export const isAzureManagedRedisHost = (host: string): boolean => AZURE_REDIS_HOST.test(host);
+/** Kept here only while src/index.ts exports them from this path; they live in `redis-agent-memory/azure`. */
+export { AMR_PORT, isAzureManagedRedisHost };
 
 export interface HostPort {
   host: string;

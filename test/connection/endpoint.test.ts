@@ -1,11 +1,9 @@
 // The pure parts of connecting: where a config points (Azure Managed Redis host names mean TLS on
-// 10000), which auth it asks for and which combinations it refuses, and the environment-variable
-// form. Exact outputs, no server needed.
+// 10000), which auth it asks for and which combinations it refuses. Exact outputs, no server needed.
+// (Entra ID's builder and the environment-variable form are Azure's: test/azure/.)
 import { describe, expect, it } from 'vitest';
 import { ConnectionConfigSchema, type ConnectionConfig } from '../../src/connection/config.js';
-import { objectIdOf } from '../../src/connection/entra.js';
 import { describeEndpoint, resolveEndpoint } from '../../src/connection/endpoint.js';
-import { connectionConfigFromEnv } from '../../src/connection/env.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { parseInput } from '../../src/validate.js';
 
@@ -51,10 +49,14 @@ describe('resolveEndpoint', () => {
 });
 
 describe('connection config: auth', () => {
-  it('fills the Entra ID defaults: scope, refresh at 75% of the lifetime, retry 1 s to 30 s, 10 s per token request', () => {
-    expect(parse({ host: 'h', auth: { type: 'entra' } }).auth).toEqual({
-      type: 'entra',
-      scopes: ['https://redis.azure.com/.default'],
+  const credential = { getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }) };
+  const token = { type: 'token', credential, scopes: ['redis'] } as const;
+
+  it('fills the token defaults: refresh at 75% of the lifetime, retry 1 s to 30 s, 10 s per token request', () => {
+    expect(parse({ host: 'h', auth: { type: 'token', credential, scopes: ['redis'] } }).auth).toEqual({
+      type: 'token',
+      credential,
+      scopes: ['redis'],
       refreshAt: 0.75,
       retry: { initialDelayMs: 1000, maxDelayMs: 30000 },
       tokenTimeoutMs: 10000,
@@ -67,10 +69,13 @@ describe('connection config: auth', () => {
     ['a username alone', { host: 'h', username: 'u' }, 'password: a username needs a password'],
     ['an empty key', { host: 'h', auth: { type: 'accessKey', key: '' } }, 'auth.key: Too small'],
     ['an unknown auth type', { host: 'h', auth: { type: 'kerberos' } }, 'auth.type'],
-    ['a credential without getToken', { host: 'h', auth: { type: 'entra', credential: {} } }, 'auth.credential: must be a TokenCredential'],
-    ['refreshAt of 1', { host: 'h', auth: { type: 'entra', refreshAt: 1 } }, 'auth.refreshAt: Too big'],
-    ['a token timeout of 0', { host: 'h', auth: { type: 'entra', tokenTimeoutMs: 0 } }, 'auth.tokenTimeoutMs: Too small'],
-    ['retry delays reversed', { host: 'h', auth: { type: 'entra', retry: { initialDelayMs: 5000, maxDelayMs: 10 } } }, 'auth.retry.maxDelayMs: must be at least initialDelayMs'],
+    ['a credential without getToken', { host: 'h', auth: { ...token, credential: {} } }, 'auth.credential: must be a TokenCredential'],
+    ['a token auth without a credential', { host: 'h', auth: { type: 'token', scopes: ['redis'] } }, 'auth.credential: must be a TokenCredential'],
+    ['a token auth without scopes', { host: 'h', auth: { type: 'token', credential } }, 'auth.scopes'],
+    ['refreshAt of 1', { host: 'h', auth: { ...token, refreshAt: 1 } }, 'auth.refreshAt: Too big'],
+    ['a token timeout of 0', { host: 'h', auth: { ...token, tokenTimeoutMs: 0 } }, 'auth.tokenTimeoutMs: Too small'],
+    ['retry delays reversed', { host: 'h', auth: { ...token, retry: { initialDelayMs: 5000, maxDelayMs: 10 } } }, 'auth.retry.maxDelayMs: must be at least initialDelayMs'],
+    ['an empty user name', { host: 'h', auth: { ...token, username: '' } }, 'auth.username'],
   ])('refuses %s', (_, config, expected) => {
     expect(refusal(config)).toContain(expected);
   });
@@ -106,36 +111,5 @@ describe('connection config: URLs', () => {
     expect(resolve({ url: 'redis://h:1/15' }).database).toBe(15);
     expect(resolve({ url: 'redis://h:1/' }).database).toBeUndefined();
     expect(resolve({ url: 'redis://h:1' }).database).toBeUndefined();
-  });
-});
-
-describe('objectIdOf', () => {
-  const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
-  it('reads the oid claim of a JWT, and nothing from what is not one', () => {
-    expect(objectIdOf(jwt({ oid: '0a1b', exp: 1 }))).toBe('0a1b');
-    expect(objectIdOf(jwt({ sub: 'x' }))).toBeUndefined();
-    expect(objectIdOf('not-a-jwt')).toBeUndefined();
-    expect(objectIdOf('a.%%%.c')).toBeUndefined();
-  });
-});
-
-describe('connectionConfigFromEnv', () => {
-  it.each([
-    ['REDIS_URL', { REDIS_URL: 'rediss://:k@h:10000', AMR_HOST: 'ignored' }, { url: 'rediss://:k@h:10000' }],
-    ['REDIS_URL on an OSS cluster', { REDIS_URL: 'redis://h:7000', AMR_CLUSTER_POLICY: 'oss' }, { url: 'redis://h:7000', clusterPolicy: 'oss' }],
-    ['AMR_HOST with Entra ID', { AMR_HOST: 'c.westeurope.redis.azure.net' }, { host: 'c.westeurope.redis.azure.net', auth: { type: 'entra' } }],
-    ['AMR_HOST with an object id', { AMR_HOST: 'c', AMR_OBJECT_ID: 'oid-1' }, { host: 'c', auth: { type: 'entra', objectId: 'oid-1' } }],
-    ['AMR_HOST with an access key', { AMR_HOST: 'c', AMR_ACCESS_KEY: 'k' }, { host: 'c', auth: { type: 'accessKey', key: 'k' } }],
-    ['AMR_PORT', { AMR_HOST: 'c', AMR_PORT: '10001', AMR_CLUSTER_POLICY: 'oss' }, { host: 'c', port: 10001, tls: true, clusterPolicy: 'oss', auth: { type: 'entra' } }],
-  ])('%s', (_, env, expected) => {
-    expect(connectionConfigFromEnv(env)).toEqual(expected);
-  });
-
-  it.each([
-    [{}, 'REDIS_URL: set REDIS_URL, or AMR_HOST for Azure Managed Redis'],
-    [{ AMR_HOST: 'c', AMR_PORT: 'ten' }, 'AMR_PORT: must be a port number'],
-    [{ REDIS_URL: 'redis://h', AMR_CLUSTER_POLICY: 'sharded' }, "AMR_CLUSTER_POLICY: must be 'enterprise' or 'oss'"],
-  ])('refuses %j', (env, expected) => {
-    expect(() => connectionConfigFromEnv(env)).toThrow(expected);
   });
 });

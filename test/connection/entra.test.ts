@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/cache.js';
 import { connect, type RedisConnection } from '../../src/connection/connect.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
+import { entraId } from '../../src/azure/entra-id.js';
 import { CredentialsError, InvalidArgumentError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
 import { SessionStore } from '../../src/session/store.js';
@@ -55,7 +56,7 @@ describe.each(rotationTargets().map((t) => [t.name, t] as const))('Entra ID toke
     const reported: Error[] = [];
     const conn = await connect({
       ...endpointOf(target),
-      auth: { type: 'entra', credential: entra.credential, refreshAt: 0.5 },
+      auth: entraId({ credential: entra.credential, refreshAt: 0.5 }),
       onError: (e) => reported.push(e),
     });
     opened.push(conn);
@@ -141,7 +142,7 @@ describe('Entra ID failures', () => {
     const conn = await connect({
       ...endpointOf(target),
       commandTimeoutMs: 2000,
-      auth: { type: 'entra', credential: entra.credential, refreshAt: 0.5, retry: { initialDelayMs: 100, maxDelayMs: 200 } },
+      auth: entraId({ credential: entra.credential, refreshAt: 0.5, retry: { initialDelayMs: 100, maxDelayMs: 200 } }),
       onError: (e) => reported.push(e),
     });
     opened.push(conn);
@@ -181,7 +182,7 @@ describe('Entra ID failures', () => {
     const error = await connect({
       url: target.url,
       connectTimeoutMs: 5000,
-      auth: { type: 'entra', credential: { getToken: async () => Promise.reject(new Error('AADSTS700016: application not found')) } },
+      auth: entraId({ credential: { getToken: async () => Promise.reject(new Error('AADSTS700016: application not found')) } }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as Error).message).toContain('(Error: AADSTS700016: application not found)');
@@ -198,7 +199,7 @@ describe('Entra ID failures', () => {
     const error = await connect({
       url: target.url,
       connectTimeoutMs: 5000,
-      auth: { type: 'entra', credential: new StuckManagedIdentityCredential(), tokenTimeoutMs: 300 },
+      auth: entraId({ credential: new StuckManagedIdentityCredential(), tokenTimeoutMs: 300 }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as Error).message).toContain('StuckManagedIdentityCredential');
@@ -213,7 +214,7 @@ describe('Entra ID failures', () => {
     const error = await connect({
       url: target.url,
       connectTimeoutMs: 600,
-      auth: { type: 'entra', credential: { getToken: () => new Promise<never>(() => undefined) }, objectId: 'oid-of-app' },
+      auth: entraId({ credential: { getToken: () => new Promise<never>(() => undefined) }, objectId: 'oid-of-app' }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as Error).message).toContain('Microsoft Entra ID token');
@@ -238,7 +239,7 @@ describe('Entra ID failures', () => {
     const reported: Error[] = [];
     const conn = await connect({
       ...endpointOf(target),
-      auth: { type: 'entra', credential, refreshAt: 0.3, tokenTimeoutMs: 150, retry: { initialDelayMs: 50, maxDelayMs: 100 } },
+      auth: entraId({ credential, refreshAt: 0.3, tokenTimeoutMs: 150, retry: { initialDelayMs: 50, maxDelayMs: 100 } }),
       onError: (e) => reported.push(e),
     });
     opened.push(conn);
@@ -258,7 +259,7 @@ describe('Entra ID failures', () => {
     const token = `e30.${Buffer.from(JSON.stringify({ oid })).toString('base64url')}.${SIGNATURE_MARK}refused`;
     const error = await connect({
       url: target.url,
-      auth: { type: 'entra', credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 60_000 }) } },
+      auth: entraId({ credential: { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 60_000 }) } }),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as Error).message).toContain('refused the credentials');
@@ -266,16 +267,16 @@ describe('Entra ID failures', () => {
     expect(messagesOf(error)).not.toContain(SIGNATURE_MARK);
   });
 
-  it('a token without an oid claim asks for auth.objectId; objectId is then the user name', async () => {
+  it('a token without an oid claim asks for entraId({ objectId }); objectId is then the user name', async () => {
     const entra = new FakeEntra({ nodes: nodesOf(target), lifetimeMs: 60_000, omitOid: true });
     await entra.start();
     opened.push({ close: () => entra.stop() });
-    const error = await connect({ url: target.url, auth: { type: 'entra', credential: entra.credential } }).catch((e: unknown) => e);
+    const error = await connect({ url: target.url, auth: entraId({ credential: entra.credential }) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
-    expect((error as Error).message).toContain('Set auth.objectId');
+    expect((error as Error).message).toContain('entraId({ objectId })');
     expect(messagesOf(error)).not.toContain(SIGNATURE_MARK);
 
-    const conn = await connect({ url: target.url, auth: { type: 'entra', credential: entra.credential, objectId: entra.oid } });
+    const conn = await connect({ url: target.url, auth: entraId({ credential: entra.credential, objectId: entra.oid }) });
     opened.push(conn);
     expect(await conn.send(['ACL', 'WHOAMI'])).toBe(entra.oid);
   });
@@ -284,14 +285,14 @@ describe('Entra ID failures', () => {
     const entra = new FakeEntra({ nodes: nodesOf(target), lifetimeMs: 60_000 });
     await entra.start();
     opened.push({ close: () => entra.stop() });
-    const conn = await connect({ url: target.url, auth: { type: 'entra', credential: entra.credential } });
+    const conn = await connect({ url: target.url, auth: entraId({ credential: entra.credential }) });
     opened.push(conn);
     await expect(conn.rotateSecret('x')).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('without a credential, DefaultAzureCredential is loaded then and its failure is a CredentialsError', async () => {
     // Here (no Azure identity) the chain fails; on an Azure VM it gets a token the server refuses.
-    const error = await connect({ url: target.url, connectTimeoutMs: 20_000, auth: { type: 'entra' } }).catch((e: unknown) => e);
+    const error = await connect({ url: target.url, connectTimeoutMs: 20_000, auth: entraId() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CredentialsError);
   }, 30_000);
 
@@ -302,6 +303,36 @@ describe('Entra ID failures', () => {
       .filter((f) => f.endsWith('.ts'))
       .filter((f) => /^\s*import\s[^;]*from\s+'@azure\/identity'/m.test(readFileSync(f, 'utf8')));
     expect(offenders).toEqual([]);
-    expect(readFileSync('src/connection/entra.ts', 'utf8')).toContain("import('@azure/identity')");
+    expect(readFileSync('src/azure/entra-id.ts', 'utf8')).toContain("import('@azure/identity')");
+    // The core names no Azure SDK at all: only src/azure/ (the `/azure` entry) may.
+    const core = [...files('src'), ...files('adapters')].filter((f) => f.endsWith('.ts') && !/^src[\\/]azure([\\/]|\.ts$)/.test(f));
+    expect(core.filter((f) => /@azure\/identity|DefaultAzureCredential/.test(readFileSync(f, 'utf8')))).toEqual([]);
+  });
+});
+
+describe('token auth of another issuer (the core, without entraId)', () => {
+  const target = targets()[0]!;
+
+  it('logs in as the fixed user name with the token as password, and its failures name no Azure', async () => {
+    const admin = await connect({ url: target.url });
+    opened.push(admin);
+    const user = `tok-${randomUUID()}`;
+    const token = `opaque-${randomUUID()}`;
+    await admin.send(['ACL', 'SETUSER', user, 'on', `>${token}`, '~*', '&*', '+@all']);
+    opened.push({ close: () => admin.send(['ACL', 'DELUSER', user]) });
+    const issued = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 60_000 }) };
+    const conn = await connect({ url: target.url, auth: { type: 'token', credential: issued, scopes: ['redis'], username: user } });
+    opened.push(conn);
+    expect(await conn.send(['ACL', 'WHOAMI'])).toBe(user);
+
+    class OtherIssuer {
+      getToken(): Promise<never> {
+        return Promise.reject(new Error('issuer down'));
+      }
+    }
+    const error = await connect({ url: target.url, auth: { type: 'token', credential: new OtherIssuer(), scopes: ['redis'] } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as Error).message).toContain('Could not get a token for redis (Error: issuer down)');
+    expect((error as Error).message).not.toMatch(/Entra|Azure|access policy/);
   });
 });

@@ -4,6 +4,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type LocalRedis } from '../../scripts/local-redis.js';
+import { entraId } from '../../src/azure/entra-id.js';
 import { ConnectionConfigSchema } from '../../src/connection/config.js';
 import { connect } from '../../src/connection/connect.js';
 import { parseInput } from '../../src/validate.js';
@@ -92,7 +93,7 @@ describe('secrets in a resolved config (no server)', () => {
     }
     const secrets = ['client-Secret-Value', 'PRIVATE-KEY-PEM', 'provider-Secret'];
     const configs = [
-      parse({ host: 'h', auth: { type: 'entra', credential: new ClientSecretCredential(), objectId: 'oid-1' } }),
+      parse({ host: 'h', auth: entraId({ credential: new ClientSecretCredential(), objectId: 'oid-1' }) }),
       parse({ host: 'h', tls: { key: 'PRIVATE-KEY-PEM', cert: 'CERT-PEM' } }),
       parse({ host: 'h', credentialsProvider: { type: 'async-credentials-provider', secret: 'provider-Secret', credentials: async () => ({}) } }),
     ];

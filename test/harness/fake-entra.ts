@@ -49,7 +49,7 @@ export class FakeEntra {
     this.#options = { graceMs: 250, omitOid: false, ...options };
   }
 
-  /** The credential to give to `auth: { type: 'entra', credential }`. */
+  /** The credential to give to `entraId({ credential })` (or to a core `{ type: 'token' }` auth). */
   readonly credential: TokenCredentialLike = {
     getToken: async (scopes: string | string[]): Promise<AccessTokenLike | null> => {
       this.requests++;

@@ -1,10 +1,10 @@
-// Microsoft Entra ID tokens for Redis: fetched from a TokenCredential (DefaultAzureCredential,
-// loaded only when no credential is given) within auth.tokenTimeoutMs, refreshed at a fraction of
-// their lifetime with retries and backoff. A failure becomes a CredentialsError that says what to
-// check and names the credential; never a token.
+// Token auth for any issuer: a token fetched from a TokenCredential within auth.tokenTimeoutMs,
+// refreshed at a fraction of its lifetime with retries and backoff, its Redis user name fixed or read
+// from it. A failure becomes a CredentialsError that says what to check and names the credential;
+// never a token. Provider-neutral: an issuer's name and advice come in the config (entraId() sets them).
 import { CredentialsError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
-import { ENTRA_REDIS_SCOPE, type AccessTokenLike, type ResolvedEntraAuth, type TokenCredentialLike } from './config.js';
+import type { AccessTokenLike, ResolvedTokenAuth } from './config.js';
 import type { BasicCredentials } from './credentials.js';
 
 interface Held {
@@ -13,17 +13,19 @@ interface Held {
   expiresAt: number;
 }
 
+/** What a token failure says to check when the config gives no `hint`. */
+const DEFAULT_HINT = 'Check the credential, the scopes and that the identity may use this server.';
+
 /**
  * The current token of one identity, kept fresh while a connection uses it: a new one is fetched
  * once `refreshAt` of the lifetime has passed, and handed to `publish` (every connection then
  * re-authenticates). A failed fetch is reported and retried with exponential backoff and jitter,
  * for as long as connections remain.
  */
-export class EntraTokens {
-  readonly #auth: ResolvedEntraAuth;
+export class TokenRefresher {
+  readonly #auth: ResolvedTokenAuth;
   readonly #publish: (credentials: BasicCredentials) => void;
   readonly #report: (error: CredentialsError) => void;
-  #credential: TokenCredentialLike | undefined;
   #held: Held | undefined;
   #fetching: Promise<Held> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -31,11 +33,15 @@ export class EntraTokens {
   #stopped = false;
   #refreshing = false;
 
-  constructor(auth: ResolvedEntraAuth, publish: (c: BasicCredentials) => void, report: (e: CredentialsError) => void) {
+  constructor(auth: ResolvedTokenAuth, publish: (c: BasicCredentials) => void, report: (e: CredentialsError) => void) {
     this.#auth = auth;
-    this.#credential = auth.credential;
     this.#publish = publish;
     this.#report = report;
+  }
+
+  /** What the config says to check after a failure (or refusal) of its tokens. */
+  get hint(): string {
+    return this.#auth.hint ?? DEFAULT_HINT;
   }
 
   /** A token that has not expired: the one held, or a new one (which also starts the refresh). */
@@ -101,20 +107,22 @@ export class EntraTokens {
     return this.#fetching;
   }
 
-  /** `DefaultAzureCredential` when none was given, else the credential's class name: never its contents. */
+  /** `a token`, or `a Microsoft Entra ID token` when the config names its issuer. */
+  get #aToken(): string {
+    return this.#auth.issuer ? `a ${this.#auth.issuer} token` : 'a token';
+  }
+
+  /** The credential's class name, never its contents. */
   #credentialName(): string {
-    if (!this.#auth.credential) return 'DefaultAzureCredential';
     const name = (this.#auth.credential as { constructor?: { name?: unknown } }).constructor?.name;
     return typeof name === 'string' && name !== '' && name !== 'Object' ? name : 'the given credential';
   }
 
   #unanswered(limit: string, waitedMs: number): CredentialsError {
-    const identity = this.#auth.objectId ? ` for object id ${this.#auth.objectId}` : '';
+    const user = typeof this.#auth.username === 'string' ? ` for user ${this.#auth.username}` : '';
     return new CredentialsError(
-      `The Microsoft Entra ID token request to ${this.#credentialName()}${identity} got no answer within ` +
-        `${waitedMs} ms (${limit}). Check that the identity can get a token here (the managed identity ` +
-        'endpoint on Azure, AZURE_CLIENT_ID for a user-assigned identity, `az login` for development); ' +
-        'if it is only slow, raise auth.tokenTimeoutMs.',
+      `The request for ${this.#aToken} to ${this.#credentialName()}${user} got no answer within ` +
+        `${waitedMs} ms (${limit}). ${this.hint} If it is only slow, raise auth.tokenTimeoutMs.`,
     );
   }
 
@@ -126,12 +134,8 @@ export class EntraTokens {
       timer = setTimeout(() => reject(this.#unanswered('auth.tokenTimeoutMs', limitMs)), limitMs);
       timer.unref();
     });
-    const asking = (async () => {
-      this.#credential ??= await defaultCredential();
-      return this.#credential.getToken(scopes);
-    })();
     try {
-      return await Promise.race([asking, timedOut]);
+      return await Promise.race([this.#auth.credential.getToken(scopes), timedOut]);
     } finally {
       clearTimeout(timer);
     }
@@ -145,63 +149,37 @@ export class EntraTokens {
       token = await this.#ask(scopes);
     } catch (error) {
       if (error instanceof CredentialsError) throw error;
-      throw new CredentialsError(
-        `Could not get a Microsoft Entra ID token for ${scopes.join(' ')}${describeCause(error)}. ` +
-          'Check that the identity is available here (managed identity enabled on this resource, ' +
-          'AZURE_CLIENT_ID for a user-assigned one, `az login` for development), and that the scope is ' +
-          `${ENTRA_REDIS_SCOPE}.`,
-        { cause: error },
-      );
+      throw new CredentialsError(`Could not get ${this.#aToken} for ${scopes.join(' ')}${describeCause(error)}. ${this.hint}`, {
+        cause: error,
+      });
     }
     if (!token || typeof token.token !== 'string' || token.token === '') {
-      throw new CredentialsError('The credential returned no Microsoft Entra ID token. Check the identity and the scope.');
+      throw new CredentialsError(`${this.#credentialName()} returned no token for ${scopes.join(' ')}. ${this.hint}`);
     }
-    const username = this.#auth.objectId ?? objectIdOf(token.token);
-    if (username === undefined) {
-      throw new CredentialsError(
-        'The Microsoft Entra ID token has no oid (object id) claim, which Redis needs as the user name. ' +
-          "Set auth.objectId to the identity's object id.",
-      );
-    }
+    const username = this.#usernameOf(token.token);
     const expiresAt = Number.isFinite(token.expiresOnTimestamp) ? token.expiresOnTimestamp : issuedAt;
-    const held: Held = { credentials: { username, password: token.token }, issuedAt, expiresAt };
+    const credentials: BasicCredentials = username === undefined ? { password: token.token } : { username, password: token.token };
+    const held: Held = { credentials, issuedAt, expiresAt };
     this.#held = held;
     return held;
   }
-}
 
-/**
- * `DefaultAzureCredential`, imported only now so that users without Azure never load it:
- * `@azure/identity` is an optional peer dependency. Without it, a CredentialsError says to install
- * it or to pass `auth.credential` (and so does a broken install). `load` is the import (replaced in tests).
- */
-export async function defaultCredential(load: () => Promise<{ DefaultAzureCredential: new () => TokenCredentialLike }> = () => import('@azure/identity')): Promise<TokenCredentialLike> {
-  let identity: { DefaultAzureCredential: new () => TokenCredentialLike };
-  try {
-    identity = await load();
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') {
-      throw new CredentialsError(`@azure/identity could not be loaded for DefaultAzureCredential (${(error as Error)?.name ?? 'Error'}); reinstall it, or pass auth.credential.`, { cause: error });
+  /** The Redis user name for `token`: the fixed one, the one the config's function reads, or none. */
+  #usernameOf(token: string): string | undefined {
+    const { username } = this.#auth;
+    if (typeof username !== 'function') return username;
+    let name: unknown;
+    try {
+      name = username(token);
+    } catch (error) {
+      if (error instanceof CredentialsError) throw error;
+      // The function's message might quote the token: only its class is kept.
+      throw new CredentialsError(`auth.username could not read a user name from the token (${(error as Error)?.name ?? 'Error'}).`);
     }
-    throw new CredentialsError(
-      "auth type 'entra' without a credential uses @azure/identity's DefaultAzureCredential, and @azure/identity is not installed: " +
-        'run npm install @azure/identity (an optional peer dependency of redis-agent-memory), or pass auth.credential (any object with getToken).',
-      { cause: error },
-    );
-  }
-  return new identity.DefaultAzureCredential();
-}
-
-/** The `oid` claim of a JWT, or undefined. The token itself never leaves this function. */
-export function objectIdOf(jwt: string): string | undefined {
-  const payload = jwt.split('.')[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { oid?: unknown };
-    return typeof claims.oid === 'string' && claims.oid !== '' ? claims.oid : undefined;
-  } catch {
-    return undefined;
+    if (typeof name !== 'string' || name === '') {
+      throw new CredentialsError('auth.username read no user name from the token; give the user name as a string.');
+    }
+    return name;
   }
 }
 

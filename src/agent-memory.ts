@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { probeCapabilities, type ServerCapabilities } from './connection/capabilities.js';
 import { ConnectionConfigSchema } from './connection/config.js';
-import { connect, type RedisConnection } from './connection/connect.js';
+import { adopt, AdoptableClientSchema, AdoptOptionsSchema, connect, type RedisConnection } from './connection/connect.js';
 import { diagnose, type DoctorReport } from './connection/doctor.js';
 import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
 import { Cache } from './cache/cache.js';
@@ -23,17 +23,39 @@ import { SessionStoreOptionsSchema } from './session/options.js';
 import { countSessions, SessionStore } from './session/store.js';
 import { parseInput } from './validate.js';
 
-/** Options of {@link createAgentMemory}. */
+/** Options of {@link createAgentMemory}. Give exactly one of `redis` or `client`. */
 export const AgentMemoryConfigSchema = z
   .object({
-    /** How to reach Redis (see ConnectionConfig). */
-    redis: ConnectionConfigSchema,
+    /** How to reach Redis (see ConnectionConfig): the library opens, owns and closes its connection. */
+    redis: ConnectionConfigSchema.optional(),
+    /**
+     * Your node-redis client or cluster (node-redis 6, or 5), created with RESP3 (`RESP: 3`; node-redis 6's
+     * default). Opened if it is not open yet; `close()` leaves it open: it stays yours.
+     */
+    client: AdoptableClientSchema.optional(),
+    /** With `client`: the command deadline and the other settings the library applies to it. */
+    clientOptions: AdoptOptionsSchema.optional(),
     /** Prefix of every key the library writes. Default `am`. */
     prefix: KeyPrefixSchema.default('am'),
     /** Session store (working memory) options. */
     sessions: SessionStoreOptionsSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    if ((config.redis === undefined) === (config.client === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          config.redis === undefined
+            ? 'give one of redis (how to connect) or client (your node-redis client)'
+            : 'give only one of redis (how to connect) or client (your node-redis client), not both',
+      });
+    }
+    if (config.clientOptions !== undefined && config.client === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clientOptions'], message: 'is for a client of yours: give client too, or move the settings into redis' });
+    }
+  });
 
 export type AgentMemoryConfig = z.input<typeof AgentMemoryConfigSchema>;
 
@@ -113,12 +135,14 @@ async function dimensionsOf(embedder: Embedder, dim: number | undefined): Promis
  *
  * @example
  * const memory = await createAgentMemory({ redis: { url: 'redis://localhost:6379' } });
+ * @example
+ * const memory = await createAgentMemory({ client: createClient({ url, RESP: 3 }) }); // your client, left open by close()
  * console.log(formatDoctorReport(await memory.doctor()));
  * await memory.close();
  */
 export async function createAgentMemory(config: AgentMemoryConfig): Promise<AgentMemory> {
   const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
-  const connection = await connect(parsed.redis);
+  const connection = parsed.client ? await adopt(parsed.client, parsed.clientOptions) : await connect(parsed.redis!);
   const keys = new Keyspace(parsed.prefix);
   const sessions = new SessionStore(connection, keys, parsed.sessions);
   const caches = new Map<string, Cache>();
@@ -183,6 +207,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     capabilities,
     doctor: async () =>
       diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
+    // An adopted client stays open: connection.close() ends only what the library opened.
     close: async () => {
       await Promise.all([...caches.values()].map((c) => c.close()));
       await connection.close();

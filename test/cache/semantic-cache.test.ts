@@ -7,20 +7,24 @@ import { createAgentMemory, type AgentMemory } from '../../src/index.js';
 import type { SemanticCache } from '../../src/cache/semantic-cache.js';
 import { probeCapabilities } from '../../src/connection/capabilities.js';
 import { pickEngine } from '../../src/vector/create.js';
-import { deletePrefix, targetsWithCluster, uniquePrefix } from '../harness/index.js';
+import { deletePrefix, memoryConfig, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 
 describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('semantic cache (%s)', (name, target) => {
   let memory: AgentMemory;
   let cache: SemanticCache;
   let prefix: string;
+  let release: () => Promise<void>;
   beforeAll(async () => {
     prefix = uniquePrefix('sc');
-    memory = await createAgentMemory({ redis: target.nodes ? { nodes: target.nodes } : { url: target.url }, prefix });
+    const connection = memoryConfig(target); // `redis`, or under AM_TEST_CLIENT a node-redis client of the test's
+    release = connection.release;
+    memory = await createAgentMemory({ ...connection.config, prefix });
     cache = await memory.semanticCache({ embedder: new HashingEmbeddings(128), threshold: 0.8 });
   });
   afterAll(async () => {
     await deletePrefix(memory.connection, prefix);
     await memory.close();
+    await release();
   });
 
   it('picks the engine the server supports', async () => {

@@ -2,9 +2,11 @@
 // key prefix per file, and cleanup. Tests never share keys, so files run in parallel safely.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { connect, type RedisConnection } from '../../src/connection/connect.js';
+import { adopt, connect, type NodeRedisClientLike, type RedisConnection } from '../../src/connection/connect.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
-import type { RedisClientType, RedisClusterType } from '@redis/client';
+import type { AgentMemoryConfig } from '../../src/agent-memory.js';
+import { createClient, createCluster, type RedisClientType, type RedisClusterType } from '@redis/client';
+import { createClient as createClientV5, createCluster as createClusterV5 } from 'node-redis-v5';
 
 export interface RedisTarget {
   /** `redis8`, `redis7`, `cluster` or `external`. */
@@ -59,10 +61,89 @@ export const redis8Targets = (): RedisTarget[] => targets().filter((t) => t.name
 /** A key prefix no other test file uses. */
 export const uniquePrefix = (label = 't'): string => `${label}${randomBytes(4).toString('hex')}`;
 
+/**
+ * `AM_TEST_CLIENT=own-v6` or `own-v5`: every connectTo (and memoryConfig) adopts a node-redis client
+ * the harness made itself (node-redis 6 or 5, RESP3), as an application passing `client` does.
+ * Unset: the library opens its own connection, as with `redis`.
+ */
+export const ownClient = (): 'v6' | 'v5' | undefined => {
+  const value = process.env.AM_TEST_CLIENT;
+  if (value === undefined || value === '') return undefined;
+  if (value === 'own-v6' || value === 'own-v5') return value === 'own-v6' ? 'v6' : 'v5';
+  throw new Error(`AM_TEST_CLIENT must be own-v6 or own-v5, not ${value}`);
+};
+
+type UserClient = NodeRedisClientLike & { close(): Promise<void>; destroy(): void; on(event: 'error', listener: (e: Error) => void): unknown };
+
+/** A node-redis client of the given major for `target`, not yet open, as a user would create one. */
+function userClientFor(major: 'v6' | 'v5', target: RedisTarget, overrides: Partial<ConnectionConfig>): UserClient {
+  const credentials = target.user ? { username: target.user.username, password: target.user.password } : {};
+  const socket = { connectTimeout: overrides.connectTimeoutMs ?? 5_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) };
+  const common = { RESP: 3 as const, name: overrides.clientName ?? 'redis-agent-memory' };
+  const client = target.nodes
+    ? ((major === 'v6' ? createCluster : createClusterV5) as (options: never) => unknown)({
+        ...common,
+        rootNodes: target.nodes.map((n) => ({ socket: { host: n.host, port: n.port } })),
+        defaults: { ...credentials, socket },
+      } as never)
+    : ((major === 'v6' ? createClient : createClientV5) as (options: never) => unknown)({ ...common, ...credentials, url: target.url, socket } as never);
+  const user = client as unknown as UserClient;
+  // The application's listener (the library adds none to a client it adopts): errors go to onError.
+  user.on('error', (error) => overrides.onError?.(error));
+  return user;
+}
+
+/** The adopt options that mean what `overrides` asks of a connection the library would open. */
+const adoptOptionsOf = (overrides: Partial<ConnectionConfig>) => ({
+  ...(overrides.commandTimeoutMs !== undefined ? { commandTimeoutMs: overrides.commandTimeoutMs } : {}),
+  ...(overrides.connectTimeoutMs !== undefined ? { connectTimeoutMs: overrides.connectTimeoutMs } : {}),
+  ...(overrides.onError !== undefined ? { onError: overrides.onError } : {}),
+});
+
+/** Closes `client` once `connection` closes: the test owns the client it made, as an application would. */
+function closingClientWith(connection: RedisConnection, client: UserClient): RedisConnection {
+  const close = connection.close.bind(connection);
+  connection.close = async () => {
+    await close();
+    if (client.isOpen) await client.close().catch(() => client.destroy());
+  };
+  return connection;
+}
+
 export async function connectTo(target: RedisTarget, overrides: Partial<ConnectionConfig> = {}): Promise<RedisConnection> {
+  const major = ownClient();
+  if (major) {
+    const client = userClientFor(major, target, overrides);
+    try {
+      return closingClientWith(await adopt(client, adoptOptionsOf(overrides)), client);
+    } catch (error) {
+      client.destroy();
+      throw error;
+    }
+  }
   const endpoint = target.nodes ? { nodes: target.nodes, clusterPolicy: 'oss' as const } : { url: target.url };
   const auth = target.user ? { auth: { type: 'password' as const, ...target.user } } : {};
   return connect({ ...endpoint, ...auth, ...overrides } as ConnectionConfig);
+}
+
+/**
+ * The connection part of a createAgentMemory config for `target`: `redis`, or with AM_TEST_CLIENT a
+ * `client` the harness made. `release()` closes that client (call it after memory.close()).
+ */
+export function memoryConfig(target: RedisTarget, overrides: Partial<ConnectionConfig> = {}): { config: Pick<AgentMemoryConfig, 'redis' | 'client' | 'clientOptions'>; release: () => Promise<void> } {
+  const major = ownClient();
+  if (major) {
+    const client = userClientFor(major, target, overrides);
+    return {
+      config: { client, clientOptions: adoptOptionsOf(overrides) },
+      release: async () => {
+        if (client.isOpen) await client.close().catch(() => client.destroy());
+      },
+    };
+  }
+  const endpoint = target.nodes ? { nodes: target.nodes } : { url: target.url };
+  const auth = target.user ? { auth: { type: 'password' as const, ...target.user } } : {};
+  return { config: { redis: { ...endpoint, ...auth, ...overrides } as ConnectionConfig }, release: async () => undefined };
 }
 
 export async function connectToCluster(overrides: Partial<ConnectionConfig> = {}): Promise<RedisConnection> {

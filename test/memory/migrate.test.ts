@@ -3,18 +3,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
-import { deletePrefix, targetsWithCluster, uniquePrefix } from '../harness/index.js';
+import { deletePrefix, memoryConfig, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 
 describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('migrateTo (%s)', (_, target) => {
   let memory: AgentMemory;
   let prefix: string;
+  let release: () => Promise<void>;
   beforeAll(async () => {
     prefix = uniquePrefix('mg');
-    memory = await createAgentMemory({ redis: target.nodes ? { nodes: target.nodes } : { url: target.url }, prefix });
+    const connection = memoryConfig(target); // `redis`, or under AM_TEST_CLIENT a node-redis client of the test's
+    release = connection.release;
+    memory = await createAgentMemory({ ...connection.config, prefix });
   });
   afterAll(async () => {
     await deletePrefix(memory.connection, prefix);
     await memory.close();
+    await release();
   });
 
   it('re-embeds every scope into the new namespace and reports progress', async () => {

@@ -14,7 +14,8 @@ import { RedisVectorStore } from '@langchain/redis';
 import { connect } from '../../src/connection/connect.js';
 import { Keyspace } from '../../src/keys.js';
 import { FlatIndex } from '../../src/vector/engines/flat.js';
-import { buildKnnSearchArgs, indexNames, RediSearchIndex } from '../../src/vector/engines/redisearch.js';
+import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
+import { buildKnnSearchArgs } from '../../src/vector/engines/redisearch/query.js';
 import { VectorSetIndex } from '../../src/vector/engines/vectorset.js';
 import { vectorBytes } from '../../src/vector/items.js';
 import { IndexDefinitionSchema, type Scope, type VectorIndex } from '../../src/vector/types.js';
@@ -207,7 +208,7 @@ async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Ar
       const slice = data.slice(i, i + 500);
       await theirs.addVectors(slice.map((v) => Array.from(v)), slice.map((_, j) => new Document({ pageContent: String(i + j) })), { keys: slice.map((_, j) => `${prefix}:lc:${dim}:v${i + j}`) });
     }
-    const alias = indexNames(keyspace, hnsw.definition.namespace).alias;
+    const alias = hnsw.indexName;
     const efDefault = hnsw.definition.efRuntime;
     const EF_LANGCHAIN = 10;
     const rawArgs = (q: Float32Array) => buildKnnSearchArgs(alias, SCOPE.token, undefined, K, efDefault, vectorBytes(q)) as string[];

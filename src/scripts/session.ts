@@ -1,0 +1,257 @@
+// The typed gateway to the session scripts (session-*.lua): one builder per script that lays out
+// KEYS and ARGV exactly as its header (and includes/session.lua) documents, and one runner that
+// sends it and decodes the reply. Builders are pure; stores never build these arrays themselves.
+import type { RedisConnection } from '../connection/connect.js';
+import type { SessionKeys, UserKeys } from '../keys.js';
+import type { TtlPolicy } from '../ttl.js';
+import { pairs, runCall, type ScriptCall } from './call.js';
+import { script } from './index.js';
+
+const APPEND = script('session-append-7');
+const READ = script('session-read-7');
+const WRITE = script('session-write-7');
+const WRITE_STATE = script('session-write-state-7');
+const COMMIT_SUMMARY = script('session-commit-summary-7');
+const CLEAR = script('session-clear-7');
+const LIST = script('session-list-1');
+const INDEX_REBUILD = script('session-index-rebuild-1');
+
+/** The session a script runs on, and the TTL policy it writes with (KEYS[1..7], ARGV[1..4] of includes/session.lua). */
+export interface SessionTarget {
+  keys: SessionKeys;
+  /** The user's session index (KEYS[7]). */
+  index: string;
+  sessionId: string;
+  ttl: TtlPolicy;
+  /** The caller sets the TTL policy explicitly; else the stored one wins. */
+  ttlExplicit: boolean;
+}
+
+/** `[mode, milliseconds]` as the session scripts take them. */
+export function ttlArgs(policy: TtlPolicy): [string, string] {
+  // A positive TTL never rounds to 0 ms (which would mean expiring at once, or forever elsewhere).
+  return [policy.mode, policy.mode === 'none' ? '0' : String(Math.max(1, Math.ceil(policy.seconds * 1000)))];
+}
+
+function sessionCall(lua: ScriptCall['script'], t: SessionTarget, args: readonly string[]): ScriptCall {
+  const k = t.keys;
+  return {
+    script: lua,
+    keys: [k.messages, k.meta, k.state, k.tools, k.idempotency, k.pending, t.index],
+    args: [t.sessionId, ...ttlArgs(t.ttl), t.ttlExplicit ? '1' : '0', ...args],
+  };
+}
+
+/** Field writes of a hash: `set` as [field, JSON value] pairs, then the fields to delete. */
+export interface FieldChanges {
+  set: readonly (readonly [string, string])[];
+  remove: readonly string[];
+}
+
+const fieldArgs = (c: FieldChanges): string[] => [String(c.set.length), ...c.set.flat(), ...c.remove];
+
+// ——— session-append-7 ———
+
+export interface AppendInput {
+  /** Messages kept in the window (0: no limit). */
+  maxMessages: number;
+  /** What happens to trimmed messages. */
+  trimmed: 'drop' | 'summarize';
+  idempotencyWindow: number;
+  idempotencyKey?: string | undefined;
+  /** Per message: its dedupe id ('' none) and its JSON. */
+  messages: readonly { dedupeId: string; json: string }[];
+}
+
+export interface AppendReply {
+  appended: number;
+  /** Messages in the window after the trim. */
+  length: number;
+  /** Messages waiting for the summarizer. */
+  pending: number;
+  /** Per message: true appended, false skipped as a duplicate. */
+  flags: boolean[];
+}
+
+export function sessionAppendCall(t: SessionTarget, input: AppendInput): ScriptCall {
+  return sessionCall(APPEND, t, [
+    String(input.maxMessages),
+    input.trimmed,
+    String(input.idempotencyWindow),
+    input.idempotencyKey ?? '',
+    String(input.messages.length),
+    ...input.messages.flatMap((m) => [m.dedupeId, m.json]),
+  ]);
+}
+
+export async function sessionAppend(connection: RedisConnection, t: SessionTarget, input: AppendInput): Promise<AppendReply> {
+  const [appended, length, pending, flags] = await runCall<[number, number, number, string]>(connection, sessionAppendCall(t, input));
+  return { appended, length, pending, flags: [...String(flags)].map((c) => c === '1') };
+}
+
+// ——— session-read-7 ———
+
+/** Which parts of a session to read; messages from `from` to `to` (LRANGE indexes) when `from` is given. */
+export interface ReadParts {
+  from?: number | undefined;
+  to?: number | undefined;
+  meta?: boolean | undefined;
+  state?: boolean | undefined;
+  /** A tool call id, or '*' for every tool result. */
+  tool?: string | undefined;
+  pending?: boolean | undefined;
+}
+
+export interface SessionReadReply {
+  messages: string[];
+  length: number;
+  meta: Map<string, string>;
+  /** Remaining TTL in ms (-1: none; only read with `meta`). */
+  pttl: number;
+  state: Map<string, string>;
+  tools: Map<string, string>;
+  pending: string[];
+}
+
+export function sessionReadCall(t: SessionTarget, parts: ReadParts): ScriptCall {
+  return sessionCall(READ, t, [
+    parts.from === undefined ? '' : String(parts.from),
+    String(parts.to ?? -1),
+    parts.meta ? '1' : '0',
+    parts.state ? '1' : '0',
+    parts.tool ?? '',
+    parts.pending ? '1' : '0',
+  ]);
+}
+
+/** Decodes session-read-7's reply; null when the session does not exist. */
+export function decodeSessionRead(reply: readonly unknown[]): SessionReadReply | null {
+  if (reply[0] === 0) return null;
+  const [, messages, length, meta, pttl, state, tools, pending] = reply as [number, string[], number, string[], number, string[], string[], string[]];
+  return { messages, length, meta: pairs(meta), pttl, state: pairs(state), tools: pairs(tools), pending };
+}
+
+export async function sessionRead(connection: RedisConnection, t: SessionTarget, parts: ReadParts): Promise<SessionReadReply | null> {
+  return decodeSessionRead(await runCall<unknown[]>(connection, sessionReadCall(t, parts)));
+}
+
+// ——— session-write-7 ———
+
+/** A tool result to store and/or metadata fields to change (none of either: only the TTL policy and activity). */
+export interface WriteInput {
+  toolResult?: { toolCallId: string; json: string } | undefined;
+  metadata?: FieldChanges | undefined;
+}
+
+export function sessionWriteCall(t: SessionTarget, input: WriteInput): ScriptCall {
+  return sessionCall(WRITE, t, [input.toolResult?.toolCallId ?? '', input.toolResult?.json ?? '', ...fieldArgs(input.metadata ?? { set: [], remove: [] })]);
+}
+
+export async function sessionWrite(connection: RedisConnection, t: SessionTarget, input: WriteInput): Promise<void> {
+  await runCall(connection, sessionWriteCall(t, input));
+}
+
+// ——— session-write-state-7 ———
+
+export interface WriteStateInput extends FieldChanges {
+  mode: 'replace' | 'patch';
+  /** Compare-and-set: write only at this version. */
+  expectedVersion?: number | undefined;
+  /** Size limit of the whole state, in bytes. */
+  maxBytes: number;
+}
+
+export function sessionWriteStateCall(t: SessionTarget, input: WriteStateInput): ScriptCall {
+  return sessionCall(WRITE_STATE, t, [input.mode, input.expectedVersion === undefined ? '' : String(input.expectedVersion), String(input.maxBytes), ...fieldArgs(input)]);
+}
+
+/** Returns the state's new version. */
+export function sessionWriteState(connection: RedisConnection, t: SessionTarget, input: WriteStateInput): Promise<number> {
+  return runCall<number>(connection, sessionWriteStateCall(t, input));
+}
+
+// ——— session-commit-summary-7 ———
+
+export interface CommitSummaryInput {
+  /** The summary version the new summary was built on (compare-and-set). */
+  expectedVersion: string;
+  /** How many pending messages, from the head, it covers. */
+  covers: number;
+  summary: string;
+}
+
+export function sessionCommitSummaryCall(t: SessionTarget, input: CommitSummaryInput): ScriptCall {
+  return sessionCall(COMMIT_SUMMARY, t, [input.expectedVersion, String(input.covers), input.summary]);
+}
+
+/** Returns the new summary version; ConflictError when another summary was committed first. */
+export function sessionCommitSummary(connection: RedisConnection, t: SessionTarget, input: CommitSummaryInput): Promise<number> {
+  return runCall<number>(connection, sessionCommitSummaryCall(t, input));
+}
+
+// ——— session-clear-7 ———
+
+/** 'messages': the messages, pending ones and summary; 'session': every key of the session. */
+export type ClearWhat = 'messages' | 'session';
+
+export function sessionClearCall(t: SessionTarget, what: ClearWhat): ScriptCall {
+  return sessionCall(CLEAR, t, [what]);
+}
+
+/** Returns how many messages were removed. */
+export function sessionClear(connection: RedisConnection, t: SessionTarget, what: ClearWhat): Promise<number> {
+  return runCall<number>(connection, sessionClearCall(t, what));
+}
+
+// ——— session-list-1 ———
+
+/** The keys of a user that the listing scripts take. */
+export type SessionIndexKeys = Pick<UserKeys, 'sessions' | 'sessionPrefix'>;
+
+export interface ListInput {
+  offset: number;
+  limit: number;
+  /** Session ids to list instead of the index's (what a SCAN found); read-only then. */
+  ids?: readonly string[] | undefined;
+}
+
+export interface ListedSession {
+  sessionId: string;
+  meta: Map<string, string>;
+  messageCount: number;
+  /** Remaining TTL in ms (-1: none). */
+  pttl: number;
+}
+
+export function sessionListCall(keys: SessionIndexKeys, input: ListInput): ScriptCall {
+  return { script: LIST, keys: [keys.sessions], args: [keys.sessionPrefix, String(input.offset), String(input.limit), ...(input.ids ?? [])] };
+}
+
+/** Decodes session-list-1's reply; null when the index is missing or not known complete (rebuild it). */
+export function decodeSessionList(reply: readonly unknown[]): { total: number; sessions: ListedSession[] } | null {
+  const [total, ...rows] = reply as [number, ...[string, string[], number, number][]];
+  if (total === -1) return null;
+  return { total, sessions: rows.map(([sessionId, meta, messageCount, pttl]) => ({ sessionId, meta: pairs(meta), messageCount, pttl })) };
+}
+
+export async function sessionList(connection: RedisConnection, keys: SessionIndexKeys, input: ListInput): Promise<{ total: number; sessions: ListedSession[] } | null> {
+  return decodeSessionList(await runCall<unknown[]>(connection, sessionListCall(keys, input)));
+}
+
+// ——— session-index-rebuild-1 ———
+
+export interface IndexRebuildInput {
+  /** TTL in ms of an index with no session. */
+  emptyIndexTtlMs: number;
+  /** The session ids a SCAN found. */
+  ids: readonly string[];
+}
+
+export function sessionIndexRebuildCall(keys: SessionIndexKeys, input: IndexRebuildInput): ScriptCall {
+  return { script: INDEX_REBUILD, keys: [keys.sessions], args: [keys.sessionPrefix, String(input.emptyIndexTtlMs), ...input.ids] };
+}
+
+/** Returns how many live sessions were indexed. */
+export function sessionIndexRebuild(connection: RedisConnection, keys: SessionIndexKeys, input: IndexRebuildInput): Promise<number> {
+  return runCall<number>(connection, sessionIndexRebuildCall(keys, input));
+}

@@ -35,9 +35,3 @@ export const SessionStoreOptionsSchema = z
 
 export type SessionStoreOptions = z.input<typeof SessionStoreOptionsSchema>;
 export type ResolvedSessionStoreOptions = z.output<typeof SessionStoreOptionsSchema>;
-
-/** `[mode, milliseconds]` as the session scripts take them. */
-export function ttlArgs(policy: TtlPolicy): [string, string] {
-  // A positive TTL never rounds to 0 ms (which would mean expiring at once, or forever elsewhere).
-  return [policy.mode, policy.mode === 'none' ? '0' : String(Math.max(1, Math.ceil(policy.seconds * 1000)))];
-}

@@ -3,14 +3,13 @@
 // updating the same session never lose an update. A conflict is a ConflictError, never a retry.
 import { z } from 'zod';
 import { ConflictError } from '../errors.js';
-import { script } from '../scripts/index.js';
+import { sessionWriteState } from '../scripts/session.js';
 import { checkSize, encodeJson, JsonValueSchema, jsonRecordSchema, parseInput } from '../validate.js';
-import type { SessionContext } from './session.js';
+import type { SessionContext } from './context.js';
 
 type Json = z.core.util.JSONType;
 export type StateObject = Record<string, Json>;
 
-const WRITE_STATE = script('session-write-state-7');
 const FieldName = z.string().min(1).max(256);
 const StateSchema = jsonRecordSchema(FieldName);
 const PatchSchema = jsonRecordSchema(FieldName, z.union([JsonValueSchema, z.undefined()]));
@@ -75,14 +74,14 @@ export class ReasoningState {
 
   async #write(mode: 'replace' | 'patch', fields: Record<string, Json | undefined>, options: WriteOptions): Promise<number> {
     const { expectedVersion } = parseInput(WriteOptionsSchema, options, 'state write options');
-    const set: string[] = [];
+    const set: [string, string][] = [];
     const remove: string[] = [];
     for (const [field, value] of Object.entries(fields)) {
       if (value === undefined) remove.push(field);
-      else set.push(field, encodeJson(value, 'state', field));
+      else set.push([field, encodeJson(value, 'state', field)]);
     }
     const limit = this.#ctx.options.maxStateBytes;
-    if (mode === 'replace') checkSize(set.join(''), limit, 'state');
-    return this.#ctx.run<number>(WRITE_STATE, [mode, expectedVersion === undefined ? '' : String(expectedVersion), String(limit), String(set.length / 2), ...set, ...remove]);
+    if (mode === 'replace') checkSize(set.flat().join(''), limit, 'state');
+    return sessionWriteState(this.#ctx.connection, this.#ctx.target(), { mode, expectedVersion, maxBytes: limit, set, remove });
   }
 }

@@ -6,13 +6,11 @@ import type { RedisConnection } from '../connection/connect.js';
 import { OutOfMemoryError } from '../errors.js';
 import { unlinkUserKeys } from '../forget.js';
 import { escapeGlob, type Keyspace, type UserScope } from '../keys.js';
-import { runScript, script } from '../scripts/index.js';
+import { sessionIndexRebuild, sessionList } from '../scripts/session.js';
 import { parseInput } from '../validate.js';
 import { SessionStoreOptionsSchema, TtlPolicySchema, type ResolvedSessionStoreOptions, type SessionStoreOptions, type TtlPolicy } from './options.js';
-import { Session, SessionContext, sessionInfo, type SessionInfo, type SessionRef } from './session.js';
-
-const LIST = script('session-list-1');
-const REBUILD_INDEX = script('session-index-rebuild-1');
+import { SessionContext, sessionInfo, type SessionInfo, type SessionRef } from './context.js';
+import { Session } from './session.js';
 
 const ListOptionsSchema = z
   .object({
@@ -54,13 +52,12 @@ export class SessionStore {
   async list(user: UserScope, options: { offset?: number; limit?: number } = {}): Promise<{ total: number; sessions: SessionInfo[] }> {
     const keys = this.#keys.user(user);
     const { offset, limit } = parseInput(ListOptionsSchema, options, 'list options');
-    const page = (ids: string[] = []) =>
-      runScript<[number, ...[string, string[], number, number][]]>(this.#connection, LIST, [keys.sessions], [keys.sessionPrefix, String(offset), String(limit), ...ids]);
+    const page = (ids?: string[]) => sessionList(this.#connection, keys, { offset, limit, ids });
     let reply = await page();
-    if (reply[0] === -1) {
+    if (reply === null) {
       const ids = await this.#scanSessionIds(user);
       try {
-        await runScript(this.#connection, REBUILD_INDEX, [keys.sessions], [keys.sessionPrefix, String(this.#emptyIndexTtlMs()), ...ids]);
+        await sessionIndexRebuild(this.#connection, keys, { emptyIndexTtlMs: this.#emptyIndexTtlMs(), ids });
         reply = await page();
       } catch (error) {
         // At maxmemory the index cannot be written; a listing is a read, so it lists what the SCAN found.
@@ -68,12 +65,9 @@ export class SessionStore {
         reply = await page(ids.length > 0 ? ids : ['']);
       }
     }
-    const [total, ...rows] = reply;
-    const sessions = rows.map(([id, meta, length, pttl]) => {
-      const fields = new Map<string, string>();
-      for (let i = 0; i + 1 < meta.length; i += 2) fields.set(meta[i]!, meta[i + 1]!);
-      return sessionInfo(id, fields, length, pttl);
-    });
+    // Still missing only if eviction took the index again in between: as before, total -1 and no rows.
+    const { total, sessions: rows } = reply ?? { total: -1, sessions: [] };
+    const sessions = rows.map((r) => sessionInfo(r.sessionId, r.meta, r.messageCount, r.pttl));
     return { total, sessions };
   }
 

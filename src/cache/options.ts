@@ -77,6 +77,9 @@ export const WriteOptionsSchema = z
   .strict();
 export type WriteOptions = z.input<typeof WriteOptionsSchema>;
 
+/** Write options as parsed, plus the caller's key when the cache keeps keys. */
+export type ResolvedWrite = z.output<typeof WriteOptionsSchema> & { key?: string };
+
 export const CacheKeySchema = z.string().min(1, 'must not be empty').max(8192, 'must be at most 8192 characters');
 export { TagSchema };
 

@@ -5,14 +5,9 @@ import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { OutOfMemoryError } from '../errors.js';
 import { KeyPartSchema, type CheckpointThreadKeys, type Keyspace } from '../keys.js';
-import { runScript, script } from '../scripts/index.js';
+import { checkpointPrune, checkpointPut, checkpointPutWrites, checkpointRead, threadKeyList, type ThreadTtl } from '../scripts/checkpoint.js';
 import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
 import { parseInput } from '../validate.js';
-
-const PUT = script('checkpoint-put-5');
-const PUT_WRITES = script('checkpoint-put-writes-5');
-const READ = script('checkpoint-read-5');
-const PRUNE = script('checkpoint-prune-5');
 
 export const CheckpointStoreOptionsSchema = z
   .object({
@@ -130,26 +125,20 @@ export class CheckpointStore {
   readonly options: z.output<typeof CheckpointStoreOptionsSchema>;
   readonly #connection: RedisConnection;
   readonly #keys: Keyspace;
-  readonly #ttlMs: string;
-  readonly #ttlMode: string;
+  readonly #ttl: ThreadTtl;
 
   constructor(connection: RedisConnection, keys: Keyspace, options: CheckpointStoreOptions = {}) {
     this.options = parseInput(CheckpointStoreOptionsSchema, options, 'checkpoint store options');
     this.#connection = connection;
     this.#keys = keys;
     const ttl: TtlPolicy = this.options.ttl;
-    this.#ttlMs = ttl.mode === 'none' ? '0' : String(Math.round(ttl.seconds * 1000));
-    this.#ttlMode = ttl.mode;
+    this.#ttl = { ms: ttl.mode === 'none' ? 0 : Math.round(ttl.seconds * 1000), mode: ttl.mode };
   }
 
   #thread(threadId: string): CheckpointThreadKeys {
     return this.#keys.checkpointThread(threadId, this.options.tenant);
   }
 
-  #threadKeys(threadId: string): string[] {
-    const k = this.#thread(threadId);
-    return [k.ids, k.checkpoints, k.blobs, k.writes, k.writeIndex];
-  }
 
   /**
    * Stores a checkpoint and the channel values that changed, in one round trip. A thread that is
@@ -157,7 +146,7 @@ export class CheckpointStore {
    * parent and lists channel values it does not carry, since those went with the thread.
    */
   async put(threadId: string, input: CheckpointInput): Promise<void> {
-    const keys = this.#threadKeys(threadId);
+    const keys = this.#thread(threadId);
     const ns = hex(parseInput(NamespaceSchema, input.ns, 'checkpoint namespace'));
     const id = parseInput(CheckpointIdSchema, input.id, 'checkpoint id');
     const blobField = (channel: string, version: string | number) => `${ns}:${hex(channel)}:${hex(String(version))}`;
@@ -168,10 +157,8 @@ export class CheckpointStore {
       p: input.parentId ?? null,
       b: Object.entries(input.channelVersions).map(([channel, version]) => blobField(channel, version)),
     };
-    const args: (string | Buffer)[] = [`${ns}:${hex(id)}`, frame(JSON.stringify(head), input.checkpoint.bytes, input.metadata.bytes), this.#ttlMs, this.#ttlMode];
-    for (const { channel, version, value } of input.values) {
-      args.push(blobField(channel, version), frame(parseInput(TypeSchema, value.type, 'value type'), value.bytes));
-    }
+    const record = frame(JSON.stringify(head), input.checkpoint.bytes, input.metadata.bytes);
+    const blobs = input.values.map(({ channel, version, value }) => [blobField(channel, version), frame(parseInput(TypeSchema, value.type, 'value type'), value.bytes)] as const);
     // The registry lives in another slot, so it cannot share the script. Every put reads it
     // alongside (no extra wait) and adds the thread when it is missing: a registry that eviction
     // took lists each live thread again after that thread's next put.
@@ -179,12 +166,12 @@ export class CheckpointStore {
     const registered = this.#connection
       .send<string | null>(['ZSCORE', registry, threadId], { key: registry, readonly: true })
       .catch(() => null);
-    const first = await runScript<number>(this.#connection, PUT, keys, args);
-    if (first !== 1 && (await registered) !== null) return;
+    const first = await checkpointPut(this.#connection, keys, { member: `${ns}:${hex(id)}`, record, ttl: this.#ttl, blobs });
+    if (!first && (await registered) !== null) return;
     try {
       await this.#connection.send(['ZADD', registry, 'NX', String(Date.now()), threadId], { key: registry });
     } catch (error) {
-      if (first !== 1) {
+      if (!first) {
         // A repair of a thread stored before: the checkpoint is stored, and the thread stays as
         // listed as it was; the next put tries again. The put itself did not fail.
         process.emitWarning(`redis-agent-memory: checkpoint thread ${threadId} could not be added back to the thread registry (${(error as Error).message}); its next put tries again`);
@@ -192,7 +179,7 @@ export class CheckpointStore {
       }
       // A new thread that cannot be registered (maxmemory) would never be listed: undo it, so
       // the failed put leaves nothing behind, as its OutOfMemoryError says.
-      if (error instanceof OutOfMemoryError) await this.#connection.send(['UNLINK', ...keys], { key: keys[0] });
+      if (error instanceof OutOfMemoryError) await this.#connection.send(['UNLINK', ...threadKeyList(keys)], { key: keys.ids });
       throw error;
     }
   }
@@ -200,14 +187,13 @@ export class CheckpointStore {
   /** Stores pending writes of one task against a checkpoint, in one round trip; all or none of them. Returns how many were stored. */
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly WriteInput[]): Promise<number> {
     if (writes.length === 0) return 0;
-    const keys = this.#threadKeys(threadId);
+    const keys = this.#thread(threadId);
     const member = `${hex(parseInput(NamespaceSchema, ns, 'checkpoint namespace'))}:${hex(parseInput(CheckpointIdSchema, checkpointId, 'checkpoint id'))}`;
-    const args: (string | Buffer)[] = [this.#ttlMs, this.#ttlMode];
-    for (const write of writes) {
+    const framed = writes.map((write) => {
       const head = JSON.stringify([write.taskId, write.idx, write.channel, parseInput(TypeSchema, write.value.type, 'value type'), write.taskPath]);
-      args.push(`${member}:${hex(write.taskId)}:${write.idx}`, frame(head, write.value.bytes), write.idx < 0 ? '1' : '0');
-    }
-    return runScript<number>(this.#connection, PUT_WRITES, keys, args);
+      return { field: `${member}:${hex(write.taskId)}:${write.idx}`, value: frame(head, write.value.bytes), replace: write.idx < 0 };
+    });
+    return checkpointPutWrites(this.#connection, keys, { ttl: this.#ttl, writes: framed });
   }
 
   /** One checkpoint, or the newest of the namespace when `id` is not given; one round trip. */
@@ -271,14 +257,14 @@ export class CheckpointStore {
    */
   async prune(threadId: string, options: { keepLast: number; ns?: string }): Promise<number> {
     const { keepLast, ns } = parseInput(PruneOptionsSchema, options, 'prune options');
-    return runScript<number>(this.#connection, PRUNE, this.#threadKeys(threadId), [ns === undefined ? '*' : hex(ns), String(keepLast)]);
+    return checkpointPrune(this.#connection, this.#thread(threadId), { ns: ns === undefined ? '*' : hex(ns), keepLast });
   }
 
   /** Deletes every checkpoint and write of a thread. */
   async deleteThread(threadId: string): Promise<void> {
-    const keys = this.#threadKeys(threadId);
+    const keys = this.#thread(threadId);
     await Promise.all([
-      this.#connection.send(['UNLINK', ...keys], { key: keys[0] }),
+      this.#connection.send(['UNLINK', ...threadKeyList(keys)], { key: keys.ids }),
       this.#connection.send(['ZREM', this.#registry, threadId], { key: this.#registry }),
     ]);
   }
@@ -288,17 +274,13 @@ export class CheckpointStore {
   }
 
   async #read(threadId: string, query: CheckpointQuery, offset: number, count: number): Promise<{ examined: number; checkpoints: StoredCheckpoint[] }> {
-    const keys = this.#threadKeys(threadId);
+    const keys = this.#thread(threadId);
     const ns = query.ns === undefined ? '*' : hex(parseInput(NamespaceSchema, query.ns, 'checkpoint namespace'));
     const only = query.id === undefined ? '' : hex(parseInput(CheckpointIdSchema, query.id, 'checkpoint id'));
     const before = query.before === undefined ? '' : hex(parseInput(CheckpointIdSchema, query.before, 'checkpoint id'));
-    const refresh = this.#ttlMode === 'sliding' ? this.#ttlMs : '0';
-    const reply = await runScript<[number, ...(Buffer | Buffer[])[]]>(this.#connection, READ, keys, [ns, only, before, String(offset), String(count), refresh], { buffers: true });
-    const checkpoints: StoredCheckpoint[] = [];
-    for (let i = 1; i < reply.length; i += 4) {
-      checkpoints.push(decodeCheckpoint(threadId, reply[i] as Buffer, reply[i + 1] as Buffer, reply[i + 2] as Buffer[], reply[i + 3] as (Buffer | null)[]));
-    }
-    return { examined: Number(reply[0]), checkpoints };
+    const refreshMs = this.#ttl.mode === 'sliding' ? this.#ttl.ms : 0;
+    const { examined, rows } = await checkpointRead(this.#connection, keys, { ns, only, before, offset, count, refreshMs });
+    return { examined, checkpoints: rows.map((r) => decodeCheckpoint(threadId, r.member, r.record, r.blobs, r.writes)) };
   }
 }
 

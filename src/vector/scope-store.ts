@@ -9,24 +9,13 @@
 import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../connection/connect.js';
 import type { VectorKeys } from '../keys.js';
-import { runScript, script } from '../scripts/index.js';
+import { vectorDelete, vectorDrop, vectorRead, vectorScan, vectorTouch } from '../scripts/vector.js';
 import { compileToPredicate, type Filter } from './filter.js';
 import { numField } from './filter.js';
 import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
 import type { Keyspace } from '../keys.js';
 import { dropDefinition } from './definition.js';
 import { isPartial, markPartial, type Hit, type QueryOptions, type ResolvedIndexDefinition, type Scope, type VectorIndex, type VectorItem } from './types.js';
-
-const SCAN = script('vector-scan-4');
-const READ = script('vector-read-4');
-const TOUCH = script('vector-touch-2');
-const DELETE = script('vector-delete-4');
-const DROP = script('vector-drop-4');
-
-/** The four keys every scope script declares, in their order. */
-const scopeKeys = (keys: VectorKeys): string[] => [keys.ids, keys.vectorSet, keys.accessCounts, keys.accessTimes];
-/** What every item key of a scope starts with (the scripts append the id). */
-const itemPrefix = (keys: VectorKeys): string => keys.item('x').slice(0, -1);
 
 export class ScopeStore {
   constructor(
@@ -40,9 +29,9 @@ export class ScopeStore {
     return this.keysOf(scope);
   }
 
-  /** '1' when the vector set holds the membership (vectorset), '0' when the id set does. */
-  get #bySet(): string {
-    return this.options.vectorSet ? '1' : '0';
+  /** Whether the vector set holds the membership (vectorset), not the id set. */
+  get #bySet(): boolean {
+    return this.options.vectorSet;
   }
 
   /** Writes items (replacing same ids) with `extra(item)` commands in the same MULTI. */
@@ -85,32 +74,21 @@ export class ScopeStore {
   async touch(scope: Scope, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const keys = this.keysOf(scope);
-    await runScript(this.connection, TOUCH, [keys.accessCounts, keys.accessTimes], [itemPrefix(keys), String(Date.now()), ...ids]);
+    await vectorTouch(this.connection, keys, { at: Date.now(), ids });
   }
 
   /** Access count and last-access time (ms, null when never recalled) of live items; null for others. */
   async accessStats(scope: Scope, ids: readonly string[]): Promise<({ count: number; lastAt: number | null } | null)[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#read(scope, ids, true);
-    const out: ({ count: number; lastAt: number | null } | null)[] = [];
-    for (let i = 0; i < rows.length; i += 3) {
-      const [payload, n, at] = [rows[i], rows[i + 1], rows[i + 2]];
-      // Both stats or neither: an item missing from either key reads as never recalled.
-      out.push(payload === null ? null : n === null || at === null ? { count: 0, lastAt: null } : { count: Number(n), lastAt: Number(at) });
-    }
-    return out;
+    const rows = await vectorRead(this.connection, this.keysOf(scope), { bySet: this.#bySet, withStats: true, ids });
+    // Both stats or neither: an item missing from either key reads as never recalled.
+    return rows.map(({ payload, count, lastAt }) => (payload === null ? null : count === null || lastAt === null ? { count: 0, lastAt: null } : { count, lastAt }));
   }
 
   /** Payloads of live items (null for the others), in order. */
   async get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]> {
     if (ids.length === 0) return [];
-    return this.#read(scope, ids, false);
-  }
-
-  async #read(scope: Scope, ids: readonly string[], withStats: boolean): Promise<(string | null)[]> {
-    const keys = this.keysOf(scope);
-    const rows = await runScript<unknown[]>(this.connection, READ, scopeKeys(keys), [itemPrefix(keys), this.#bySet, withStats ? '1' : '0', ...ids]);
-    return rows.map((r) => (r === null || r === undefined || r === false ? null : String(r)));
+    return (await vectorRead(this.connection, this.keysOf(scope), { bySet: this.#bySet, withStats: false, ids })).map((r) => r.payload);
   }
 
   /**
@@ -127,12 +105,7 @@ export class ScopeStore {
 
   /** Every live item with the given fields, tidying up what is no longer live on the way (vector-scan-4.lua). */
   async scan(scope: Scope, fields: readonly string[], buffers = false): Promise<{ id: string; values: (Buffer | string | null)[] }[]> {
-    const keys = this.keysOf(scope);
-    const flat = await runScript<(string | Buffer | null)[]>(this.connection, SCAN, scopeKeys(keys), [itemPrefix(keys), this.#bySet, ...fields], { buffers });
-    const rows: { id: string; values: (Buffer | string | null)[] }[] = [];
-    const width = fields.length + 1;
-    for (let i = 0; i < flat.length; i += width) rows.push({ id: String(flat[i]), values: flat.slice(i + 1, i + width) });
-    return rows;
+    return vectorScan(this.connection, this.keysOf(scope), { bySet: this.#bySet, fields, buffers });
   }
 
   async ids(scope: Scope, filter?: Filter, limit = Infinity): Promise<string[]> {
@@ -154,10 +127,10 @@ export class ScopeStore {
   async delete(scope: Scope, ids: readonly string[], extra: (id: string, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<number> {
     if (ids.length === 0) return 0;
     const keys = this.keysOf(scope);
-    const deleted = await runScript<number>(this.connection, DELETE, scopeKeys(keys), [itemPrefix(keys), this.#bySet, ...ids]);
+    const deleted = await vectorDelete(this.connection, keys, { bySet: this.#bySet, ids });
     const commands = ids.flatMap((id) => extra(id, keys));
     if (commands.length > 0) await this.#sendEach(commands, keys.ids);
-    return Number(deleted);
+    return deleted;
   }
 
   async count(scope: Scope): Promise<number> {
@@ -165,8 +138,7 @@ export class ScopeStore {
   }
 
   async dropScope(scope: Scope): Promise<number> {
-    const keys = this.keysOf(scope);
-    return runScript<number>(this.connection, DROP, scopeKeys(keys), [itemPrefix(keys), this.#bySet]);
+    return vectorDrop(this.connection, this.keysOf(scope), { bySet: this.#bySet });
   }
 }
 

@@ -7,14 +7,13 @@ import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../../connection/connect.js';
 import { UnsupportedServerError } from '../../errors.js';
 import type { Keyspace, VectorKeys } from '../../keys.js';
-import { runScript, script } from '../../scripts/index.js';
+import { vectorVsim } from '../../scripts/vector.js';
 import { ensureDefinition } from '../definition.js';
 import { compileToVectorSet } from '../filter.js';
 import { toFloat32, vectorBytes, vectorSetAttributes } from '../items.js';
 import { ScopeStoreIndex } from '../scope-store.js';
 import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorItem } from '../types.js';
 
-const VSIM = script('vector-vsim-4');
 const QUANT = { noquant: 'NOQUANT', q8: 'Q8', bin: 'BIN' } as const;
 
 export class VectorSetIndex extends ScopeStoreIndex {
@@ -45,14 +44,6 @@ export class VectorSetIndex extends ScopeStoreIndex {
     if (options.filter) args.push('FILTER', compileToVectorSet(options.filter), 'FILTER-EF', String(Math.max(options.k * 100, 1000)));
     if (options.exact) args.push('TRUTH');
     const withVectors = options.withVectors === true;
-    const flat = await runScript<(string | number | (string | number)[])[]>(this.connection, VSIM, [keys.ids, keys.vectorSet, keys.accessCounts, keys.accessTimes], [keys.item('x').slice(0, -1), withVectors ? '1' : '0', ...(args as string[])]);
-    const hits: Hit[] = [];
-    const width = withVectors ? 4 : 3;
-    for (let i = 0; i < flat.length; i += width) {
-      const hit: Hit = { id: String(flat[i]), score: Number(flat[i + 1]), payload: String(flat[i + 2]) };
-      if (withVectors) hit.vector = (flat[i + 3] as (string | number)[]).map(Number);
-      hits.push(hit);
-    }
-    return hits;
+    return vectorVsim(this.connection, keys, { withVectors, query: args as (string | Buffer)[] });
   }
 }

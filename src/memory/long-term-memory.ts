@@ -1,8 +1,8 @@
 // Long-term memory: facts, preferences and episodes an agent keeps about a user, recalled by
 // meaning. remember (with deduplication), recall (similarity or a blend with recency and
 // importance), get, update, forget. The scope is always applied by the library: a caller's filter
-// can narrow a recall, never widen it to another user.
-import { randomUUID } from 'node:crypto';
+// can narrow a recall, never widen it to another user. Deduplication is in dedupe.ts, ranking in
+// scoring.ts, the stored shape in memory-item.ts.
 import { z } from 'zod';
 import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
@@ -11,10 +11,13 @@ import { escapeGlob, KeyPartSchema, vectorScope, type Keyspace, type MemoryScope
 import { SecondsSchema } from '../ttl.js';
 import { jsonRecordSchema, parseInput } from '../validate.js';
 import { parseFilter, type Filter } from '../vector/filter.js';
-import { similarity } from '../vector/items.js';
 import type { Scope, VectorIndex, VectorItem } from '../vector/types.js';
+import { mergeBatch } from './dedupe.js';
+import { decodeMemory, memoryItem, type Memory, type MemoryWithAccess } from './memory-item.js';
+import { candidatesFor, rankHits, ScoringSchema, type Recalled } from './scoring.js';
 
-type Json = z.core.util.JSONType;
+export type { Memory, MemoryWithAccess } from './memory-item.js';
+export type { Recalled } from './scoring.js';
 
 const TagSchema = z.string().min(1).max(256);
 
@@ -35,20 +38,6 @@ export const MemoryInputSchema = z
   })
   .strict();
 export type MemoryInput = z.input<typeof MemoryInputSchema>;
-
-const ScoringSchema = z.union([
-  z.literal('similarity'),
-  z
-    .object({
-      /** Weights of similarity, recency and importance. Defaults 0.7, 0.2, 0.1. */
-      similarity: z.number().min(0).default(0.7),
-      recency: z.number().min(0).default(0.2),
-      importance: z.number().min(0).default(0.1),
-      /** Recency halves every this many days. Default 30. */
-      halfLifeDays: z.number().positive().default(30),
-    })
-    .strict(),
-]);
 
 export const RecallOptionsSchema = z
   .object({
@@ -94,32 +83,6 @@ export const LongTermMemoryOptionsSchema = z
     dedupeThreshold: z.number().min(0).max(1).default(0.97),
   })
   .strict();
-
-/** A stored memory. */
-export interface Memory {
-  id: string;
-  text: string;
-  metadata: Record<string, Json>;
-  tags: string[];
-  importance: number;
-  createdAt: number;
-  updatedAt: number;
-  expiresAt: number | null;
-}
-
-/** A memory with how often and when it was last recalled. */
-export interface MemoryWithAccess extends Memory {
-  accessCount: number;
-  lastAccessedAt: number | null;
-}
-
-/** A recalled memory: the memory, its similarity to the query, and the score it was ranked by. */
-export interface Recalled extends Memory {
-  similarity: number;
-  score: number;
-  /** The stored vector, with `withVectors`. */
-  vector?: number[];
-}
 
 export interface RememberResult {
   id: string;
@@ -169,46 +132,8 @@ export class LongTermMemory {
     // Exact and never partial: a near-copy the query missed would be inserted again, so a query the
     // server cut short fails the remember (QueryTimeoutError) instead of skipping deduplication.
     const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true, allowPartial: false }))) : vectors.map(() => []);
-    const results: RememberResult[] = [];
-    const items: VectorItem[] = [];
-    const written: { vector: number[]; item: VectorItem; memory: Memory }[] = [];
-    for (const [i, input] of parsed.entries()) {
-      const vector = vectors[i]!;
-      // A near-copy of one written earlier in this batch, or of a stored one, is merged into it,
-      // unless the caller gave its own id: a memory with its own id is written under that id,
-      // never merged away (the same id twice in one batch: the later one wins).
-      const inBatch =
-        input.id !== undefined
-          ? written.find((w) => w.memory.id === input.id)
-          : threshold < 1
-            ? written.find((w) => similarity(this.index.definition.metric, Float32Array.from(w.vector), Float32Array.from(vector)) >= threshold)
-            : undefined;
-      const stored = nearest[i]![0];
-      let base: Memory | undefined = input.id === undefined ? inBatch?.memory : undefined;
-      if (!base && input.id === undefined && stored && stored.score >= threshold) base = decodeMemory(stored.id, stored.payload);
-      const id = input.id ?? base?.id ?? randomUUID();
-      const memory: Memory = {
-        id,
-        text: input.text,
-        metadata: { ...(base?.metadata ?? {}), ...(input.metadata ?? {}) },
-        tags: [...new Set([...(base?.tags ?? []), ...(input.tags ?? [])])],
-        importance: Math.max(base?.importance ?? 0, input.importance ?? 0.5),
-        createdAt: base?.createdAt ?? now,
-        updatedAt: now,
-        expiresAt: input.ttlSeconds !== undefined ? now + input.ttlSeconds * 1000 : (base?.expiresAt ?? null),
-      };
-      const item = this.#item(memory, vector);
-      if (inBatch) {
-        inBatch.memory = memory;
-        items[items.indexOf(inBatch.item)] = item;
-        inBatch.item = item;
-      } else {
-        items.push(item);
-        written.push({ vector, item, memory });
-      }
-      results.push({ id, status: base ? 'merged' : 'inserted' });
-    }
-    await this.index.upsert(s, items);
+    const { written, results } = mergeBatch(parsed, vectors, nearest.map((hits) => hits[0]), threshold, this.index.definition.metric, now);
+    await this.index.upsert(s, written.map((w) => this.#item(w.memory, w.vector)));
     return results;
   }
 
@@ -238,24 +163,8 @@ export class LongTermMemory {
     const o = parseInput(RecallOptionsSchema, options, 'recall options');
     const filter = o.filter === undefined ? undefined : this.#filter(o.filter);
     const [vector] = typeof query === 'string' ? await this.#embed([parseInput(z.string().min(1), query, 'query')], 'query') : this.#checkDimensions([parseInput(VectorSchema, query, 'query vector')]);
-    const blended = o.scoring !== 'similarity';
-    const hits = await this.index.query(s, vector!, { k: blended ? Math.min(1000, o.k * 4) : o.k, filter, withVectors: o.withVectors });
-    const now = Date.now();
-    let recalled = hits.map((h): Recalled => {
-      const memory = decodeMemory(h.id, h.payload);
-      let score = h.score;
-      if (o.scoring !== 'similarity') {
-        const w = o.scoring;
-        const ageDays = (now - memory.updatedAt) / 86_400_000;
-        score = w.similarity * h.score + w.recency * Math.pow(0.5, ageDays / w.halfLifeDays) + w.importance * memory.importance;
-      }
-      const recalled: Recalled = { ...memory, similarity: h.score, score };
-      if (h.vector) recalled.vector = h.vector;
-      return recalled;
-    });
-    if (o.minScore !== undefined) recalled = recalled.filter((r) => r.similarity >= o.minScore!);
-    if (blended) recalled.sort((a, b) => b.score - a.score);
-    recalled = recalled.slice(0, o.k);
+    const hits = await this.index.query(s, vector!, { k: candidatesFor(o.k, o.scoring), filter, withVectors: o.withVectors });
+    const recalled = rankHits(hits, o, Date.now());
     if (o.trackAccess !== 'off' && recalled.length > 0) {
       const touched = this.index.touch(s, recalled.map((r) => r.id));
       if (o.trackAccess === 'await') await touched;
@@ -395,21 +304,6 @@ export class LongTermMemory {
   }
 
   #item(memory: Memory, vector: number[]): VectorItem {
-    const tags: Record<string, string[]> = {};
-    const numbers: Record<string, number> = {};
-    for (const [field, kind] of Object.entries(this.index.definition.fields)) {
-      const value = field === 'tags' ? memory.tags : field === 'importance' ? memory.importance : field === 'createdAt' ? memory.createdAt : field === 'updatedAt' ? memory.updatedAt : memory.metadata[field];
-      if (kind === 'tag') {
-        const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-        tags[field] = list.filter((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean').map(String);
-      } else if (typeof value === 'number' && Number.isFinite(value)) {
-        numbers[field] = value;
-      }
-    }
-    return { id: memory.id, vector, tags, numbers, payload: JSON.stringify(memory), expiresAt: memory.expiresAt ?? undefined };
+    return memoryItem(this.index.definition, memory, vector);
   }
-}
-
-function decodeMemory(id: string, payload: string): Memory {
-  return { ...(JSON.parse(payload) as Memory), id };
 }

@@ -1,15 +1,14 @@
-// Builds dist/: compiles src/ and adapters/ with tsc, then copies the Lua scripts beside their
-// compiled loader (they are read at run time, never inlined into TypeScript).
+// Builds dist/: inlines the Lua scripts into src/scripts/sources.generated.ts (scripts/inline-lua.mjs),
+// then compiles src/ and adapters/ with tsc. dist/ holds JavaScript and declarations only: no .lua
+// file is shipped or read at run time.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { writeLuaSources } from './inline-lua.mjs';
 
 const require = createRequire(import.meta.url);
+writeLuaSources();
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
   stdio: 'inherit',
 });
-for (const dir of ['src/scripts', 'src/scripts/includes']) {
-  if (!existsSync(dir)) continue;
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.lua'))) cpSync(`${dir}/${file}`, `dist/${dir}/${file}`);
-}

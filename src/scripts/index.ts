@@ -1,10 +1,11 @@
-// The one gateway to the Lua scripts in this folder: each `<operation>-<numkeys>.lua` is read once,
-// its `--- @include "name"` lines replaced by includes/<name>.lua, and run by SHA (EVALSHA), falling
+// The one gateway to the Lua scripts in this folder: each `<operation>-<numkeys>.lua`, inlined at
+// build time with its `--- @include "name"` lines expanded (sources.generated.ts, written by
+// scripts/inline-lua.mjs: no file is read at run time, so bundles work), run by SHA (EVALSHA), falling
 // back to EVAL once when the server has not cached it (NOSCRIPT). Never build Lua in TypeScript.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { RedisConnection } from '../connection/connect.js';
 import { AgentMemoryError, ConflictError, InvalidArgumentError, RedisCommandError } from '../errors.js';
+import { LUA_SOURCES } from './sources.generated.js';
 
 export interface LuaScript {
   readonly name: string;
@@ -14,11 +15,6 @@ export interface LuaScript {
 }
 
 const loaded = new Map<string, LuaScript>();
-
-function readSource(file: string): string {
-  const text = readFileSync(new URL(file, import.meta.url), 'utf8');
-  return text.replace(/^--- @include "([a-z0-9-]+)"$/gm, (_, include: string) => readSource(`./includes/${include}.lua`));
-}
 
 /**
  * The script `name` (file `<name>.lua`); its key count is the number at the end of the name, or
@@ -30,7 +26,8 @@ export function script(name: string): LuaScript {
     const suffix = /-(\d+|n)$/.exec(name)?.[1];
     if (suffix === undefined) throw new Error(`script name ${name} must end in -<number of keys> or -n`);
     const numberOfKeys = suffix === 'n' ? -1 : Number(suffix);
-    const source = readSource(`./${name}.lua`);
+    const source = LUA_SOURCES[name];
+    if (source === undefined) throw new Error(`no script ${name}.lua in src/scripts (or sources.generated.ts is stale: run node scripts/inline-lua.mjs)`);
     found = { name, numberOfKeys, source, sha: createHash('sha1').update(source).digest('hex') };
     loaded.set(name, found);
   }

@@ -72,7 +72,8 @@ export async function turn(agent: ReturnType<typeof buildAgent>, { threadId, use
 }
 
 async function main() {
-  const { createAgentMemory, WordVectorEmbeddings } = await import('../src/index.js');
+  const { createAgentMemory } = await import('../src/index.js');
+  const { WordVectorEmbeddings } = await import('../src/entries/embeddings.js');
   const { AgentMemoryCheckpointer, AgentMemoryStore } = await import('../adapters/langgraph/index.js');
   const { findRedisServer, startRedis } = await import('../scripts/local-redis.js');
   const local = process.env.REDIS_URL ? null : await startRedis(findRedisServer(8)!);

@@ -3,7 +3,8 @@
 // remembers facts about a user across sessions, recalled by meaning with an offline embedder.
 // Run with `npm run demo`.
 import { findRedisServer, startRedis } from '../scripts/local-redis.js';
-import { createAgentMemory, formatDoctorReport, WordVectorEmbeddings } from '../src/index.js';
+import { createAgentMemory, formatDoctorReport } from '../src/index.js';
+import { WordVectorEmbeddings } from '../src/entries/embeddings.js';
 
 const local = process.env.REDIS_URL ? null : await startRedis(findRedisServer(8)!);
 const url = process.env.REDIS_URL ?? local!.url;

@@ -1,60 +1,38 @@
-// The library's front door: the factory, the public types and the errors. Each name exported here
-// is a decision (test/package.test.ts pins them).
+// The library's front door (`redis-agent-memory`): the factory, its config schema, the errors, the
+// doctor's report formatter, and the TYPES of everything the factory hands out. Capabilities have
+// their own entries (src/entries/*.ts: /sessions, /memory, /cache, ...). Every runtime name here is a
+// decision that test/package.test.ts pins; engines, compilers, parsers and key builders stay internal.
 export { AgentMemoryConfigSchema, createAgentMemory } from './agent-memory.js';
 export type { AgentMemory, AgentMemoryConfig, LongTermOptions, SemanticCacheOptions } from './agent-memory.js';
-export { Cache, ComputeFailedError } from './cache/cache.js';
-export type { CacheStats } from './cache/cache.js';
-export { EmbeddingCache, EmbeddingShapeError } from './cache/embedding-cache.js';
-export type { EmbeddingsLike } from './embeddings/embedder.js';
-export { canonicalJson, LlmCache } from './cache/llm-cache.js';
-export type { LlmRequest } from './cache/llm-cache.js';
-export { CacheOptionsSchema } from './cache/options.js';
-export type { CacheOptions, WriteOptions as CacheWriteOptions } from './cache/options.js';
-export { SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
-export type { SemanticCallOptions, SemanticLookup } from './cache/semantic-cache.js';
-export { CheckpointStore, CheckpointStoreOptionsSchema } from './checkpoint/checkpoint-store.js';
-export type { CheckpointInput, CheckpointQuery, CheckpointStoreOptions, StoredCheckpoint, StoredWrite, TypedValue, WriteInput } from './checkpoint/checkpoint-store.js';
-export { HashingEmbeddings } from './embeddings/hashing.js';
-export { WordVectorEmbeddings } from './embeddings/word-vectors.js';
-export { LongTermMemory, MemoryInputSchema, RecallOptionsSchema, RememberOptionsSchema } from './memory/long-term-memory.js';
-export type { Memory, MemoryInput, MemoryWithAccess, Recalled, RecallOptions, RememberOptions, RememberResult } from './memory/long-term-memory.js';
-export { createVectorIndex, pickEngine } from './vector/create.js';
-export type { EngineChoice } from './vector/create.js';
-export { FlatIndex, FLAT_SCOPE_WARNING } from './vector/engines/flat.js';
-export { RediSearchIndex } from './vector/engines/redisearch.js';
-export { VectorSetIndex } from './vector/engines/vectorset.js';
-export { compileToPredicate, compileToRediSearch, compileToVectorSet, FilterSchema, MAX_TAG_BYTES, parseFilter } from './vector/filter.js';
-export type { Filter } from './vector/filter.js';
-export { IndexDefinitionSchema, isPartial } from './vector/types.js';
-export type { EnsureOptions, Hit, IndexDefinition, IndexingState, QueryOptions, Scope, VectorIndex, VectorItem } from './vector/types.js';
-export type { MemoryScopeRef } from './keys.js';
-export { probeCapabilities, parseCapabilities, parseInfo } from './connection/capabilities.js';
-export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
-export { AuthConfigSchema, ConnectionConfigSchema, ENTRA_REDIS_SCOPE, TlsConfigSchema } from './connection/config.js';
-export type { AccessTokenLike, AuthConfig, ConnectionConfig, TokenCredentialLike } from './connection/config.js';
-export { AMR_PORT, isAzureManagedRedisHost } from './connection/endpoint.js';
-export { CONNECTION_ENV_VARS, connectionConfigFromEnv } from './connection/env.js';
-export { connect, RedisConnection } from './connection/connect.js';
-export type { CommandRoute } from './connection/connect.js';
-export { diagnose, formatDoctorReport, MIN_REDIS_VERSION } from './connection/doctor.js';
+export {
+  AgentMemoryError,
+  ConflictError,
+  ConnectionError,
+  CredentialsError,
+  DimensionMismatchError,
+  IndexBuildingError,
+  IndexMismatchError,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  QueryTimeoutError,
+  RedisCommandError,
+  ServerUnavailableError,
+  TimeoutError,
+  UnsupportedServerError,
+} from './errors.js';
+export type { ErrorCode, InputIssue } from './errors.js';
+// `memory.doctor()` returns a report; this is how the quickstart prints it.
+export { formatDoctorReport } from './connection/doctor.js';
 export type { DoctorReport, Finding, Severity } from './connection/doctor.js';
-export * from './errors.js';
-export { Keyspace, KeyPartSchema, KeyPrefixSchema } from './keys.js';
-export type { CheckpointThreadKeys, SessionKeys, UserKeys, UserScope } from './keys.js';
-export { approximateTokens, MessageInputSchema } from './session/message.js';
-export type { ContentPart, Message, MessageInput, Role, TokenCounter, ToolCall } from './session/message.js';
-export { SessionStoreOptionsSchema } from './session/options.js';
-export type { SessionStoreOptions, Summarizer } from './session/options.js';
-export { TtlPolicySchema } from './ttl.js';
-export type { TtlPolicy } from './ttl.js';
-export { ReasoningState } from './session/reasoning-state.js';
-export type { StateObject } from './session/reasoning-state.js';
-export { Session } from './session/session.js';
-export type { AppendResult, ReadOptions, SessionInfo, SessionRef } from './session/session.js';
-export { SessionStore } from './session/store.js';
-export { DocumentStore, DocumentStoreOptionsSchema, DocumentSearchSchema, ListNamespacesSchema, documentId } from './store/document-store.js';
-export type { DocumentSearch, DocumentStoreOptions, DocumentWrite, FoundDocument, ListNamespacesOptions, StoredDocument } from './store/document-store.js';
-export { NamespaceSchema, NamespacePrefixSchema, encodeNamespace, decodeNamespace } from './store/namespace.js';
-export { textsAtPath } from './store/text-paths.js';
-export { escapeGlob, readForeignList, replaceForeignList, scanForeignHashes, ReplaceListOptionsSchema } from './migrate/foreign-keys.js';
-export type { ForeignHash } from './migrate/foreign-keys.js';
+export type { AccessTokenLike, AuthConfig, ConnectionConfig, TlsConfig, TokenCredentialLike } from './connection/config.js';
+export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
+// Reachable as `memory.connection` and `memory.keys`: types only (built by the factory, never by users).
+export type { CommandRoute, RedisConnection } from './connection/connect.js';
+export type { Keyspace, MemoryScopeRef, UserScope } from './keys.js';
+// What the factory hands out, as types (their capability entries hold the values users need).
+export type * from './entries/sessions.js';
+export type * from './entries/memory.js';
+export type * from './entries/embeddings.js';
+export type * from './entries/cache.js';
+export type * from './entries/checkpoint.js';
+export type * from './entries/store.js';

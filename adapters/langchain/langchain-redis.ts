@@ -4,18 +4,9 @@
 import { createHash } from 'node:crypto';
 import { Document } from '@langchain/core/documents';
 import { mapChatMessagesToStoredMessages, mapStoredMessagesToChatMessages, type StoredMessage } from '@langchain/core/messages';
-import {
-  DimensionMismatchError,
-  InvalidArgumentError,
-  KeyPartSchema,
-  readForeignList,
-  replaceForeignList,
-  scanForeignHashes,
-  type Keyspace,
-  type RedisConnection,
-  type SessionRef,
-  type SessionStore,
-} from '../../src/index.js';
+import { DimensionMismatchError, InvalidArgumentError, type Keyspace, type RedisConnection, type SessionRef, type SessionStore } from '../../src/index.js';
+import { MemoryInputSchema } from '../../src/entries/memory.js';
+import { readForeignList, replaceForeignList, scanForeignHashes } from '../../src/entries/migrate.js';
 import { toLangChainMessage, toMessageInput } from './messages.js';
 import type { AgentMemoryVectorStore } from './vector-store.js';
 
@@ -152,7 +143,7 @@ export async function importRedisVectorStore(
         continue;
       }
       const rest = key.slice(keyPrefix.length);
-      const id = KeyPartSchema.safeParse(rest).success ? rest : createHash('sha256').update(key).digest('base64url').slice(0, 22);
+      const id = MemoryInputSchema.shape.id.safeParse(rest).success ? rest : createHash('sha256').update(key).digest('base64url').slice(0, 22);
       pending.push({ id, document: parsed.document, vector: parsed.vector });
       if (pending.length >= batchSize) await flush();
     }

@@ -10,8 +10,7 @@ import {
   ToolMessage,
   type BaseMessage,
 } from '@langchain/core/messages';
-import { definedOnly } from '../../src/defined.js';
-import type { Message, MessageInput } from '../../src/index.js';
+import type { Message, MessageInput } from '../../src/entries/sessions.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -32,10 +31,12 @@ const nonEmpty = (value: JsonObject | undefined) => (value && Object.keys(value)
 /** A LangChain message as the session store's input. */
 export function toMessageInput(message: BaseMessage): MessageInput {
   const type = message.getType();
-  const extras: LangChainExtras = {
-    additional_kwargs: nonEmpty(message.additional_kwargs as JsonObject),
-    response_metadata: nonEmpty(message.response_metadata as JsonObject),
-  };
+  // Only the fields that are set: the stored message never holds an explicit undefined.
+  const lc: LangChainExtras = {};
+  const additionalKwargs = nonEmpty(message.additional_kwargs as JsonObject);
+  if (additionalKwargs) lc.additional_kwargs = additionalKwargs;
+  const responseMetadata = nonEmpty(message.response_metadata as JsonObject);
+  if (responseMetadata) lc.response_metadata = responseMetadata;
   let role: MessageInput['role'];
   let toolCalls: MessageInput['toolCalls'];
   let toolCallId: string | undefined;
@@ -45,46 +46,46 @@ export function toMessageInput(message: BaseMessage): MessageInput {
     role = 'assistant';
     const ai = message as AIMessage;
     if (ai.tool_calls?.length) toolCalls = ai.tool_calls.map((c) => ({ id: c.id ?? '', name: c.name, args: c.args as never }));
-    if (ai.invalid_tool_calls?.length) extras.invalid_tool_calls = ai.invalid_tool_calls;
-    if (ai.usage_metadata) extras.usage_metadata = ai.usage_metadata as unknown as JsonObject;
+    if (ai.invalid_tool_calls?.length) lc.invalid_tool_calls = ai.invalid_tool_calls;
+    if (ai.usage_metadata) lc.usage_metadata = ai.usage_metadata as unknown as JsonObject;
   } else if (type === 'tool') {
     role = 'tool';
     const tool = message as ToolMessage;
     toolCallId = tool.tool_call_id;
-    extras.artifact = tool.artifact;
-    extras.status = tool.status;
+    if (tool.artifact !== undefined) lc.artifact = tool.artifact;
+    if (tool.status !== undefined) lc.status = tool.status;
   } else if (type === 'generic') {
     role = 'user';
-    extras.type = 'chat';
-    extras.role = (message as ChatMessage).role;
+    lc.type = 'chat';
+    lc.role = (message as ChatMessage).role;
   } else if (type === 'function') {
     role = 'user';
-    extras.type = 'function';
+    lc.type = 'function';
   } else {
     throw new TypeError(`LangChain ${type} messages are not stored in a conversation`);
   }
-  const lc = definedOnly(extras);
-  return definedOnly({
-    id: message.id,
+  return {
+    ...(message.id === undefined ? {} : { id: message.id }),
     role,
     content: message.content as MessageInput['content'],
-    name: message.name,
-    toolCalls,
-    toolCallId,
-    metadata: Object.keys(lc).length > 0 ? { lc: lc as never } : undefined,
-  });
+    ...(message.name === undefined ? {} : { name: message.name }),
+    ...(toolCalls === undefined ? {} : { toolCalls }),
+    ...(toolCallId === undefined ? {} : { toolCallId }),
+    ...(Object.keys(lc).length > 0 ? { metadata: { lc: lc as never } } : {}),
+  };
 }
 
 /** A stored message as the LangChain message it came from. */
 export function toLangChainMessage(message: Message): BaseMessage {
   const lc = ((message.metadata?.lc ?? {}) as LangChainExtras);
-  const common = definedOnly({
-    id: message.id,
-    name: message.name,
+  // Only the fields that are set (LangChain's constructors default the others).
+  const common = {
+    ...(message.id === undefined ? {} : { id: message.id }),
+    ...(message.name === undefined ? {} : { name: message.name }),
     content: message.content as never,
-    additional_kwargs: lc.additional_kwargs,
-    response_metadata: lc.response_metadata,
-  });
+    ...(lc.additional_kwargs === undefined ? {} : { additional_kwargs: lc.additional_kwargs }),
+    ...(lc.response_metadata === undefined ? {} : { response_metadata: lc.response_metadata }),
+  };
   if (lc.type === 'chat') return new ChatMessage({ ...common, role: lc.role ?? 'user' });
   if (lc.type === 'function') return new FunctionMessage({ ...common, name: message.name ?? '' });
   switch (message.role) {
@@ -93,17 +94,18 @@ export function toLangChainMessage(message: Message): BaseMessage {
     case 'system':
       return new SystemMessage(common);
     case 'assistant':
-      return new AIMessage(
-        definedOnly({
-          ...common,
-          tool_calls: message.toolCalls?.map((c) => ({ ...c, type: 'tool_call' as const })),
-          invalid_tool_calls: lc.invalid_tool_calls as never,
-          usage_metadata: lc.usage_metadata as never,
-        }),
-      );
+      return new AIMessage({
+        ...common,
+        ...(message.toolCalls === undefined ? {} : { tool_calls: message.toolCalls.map((c) => ({ ...c, type: 'tool_call' as const })) }),
+        ...(lc.invalid_tool_calls === undefined ? {} : { invalid_tool_calls: lc.invalid_tool_calls as never }),
+        ...(lc.usage_metadata === undefined ? {} : { usage_metadata: lc.usage_metadata as never }),
+      });
     case 'tool':
-      return new ToolMessage(
-        definedOnly({ ...common, tool_call_id: message.toolCallId ?? '', artifact: lc.artifact, status: lc.status as never }),
-      );
+      return new ToolMessage({
+        ...common,
+        tool_call_id: message.toolCallId ?? '',
+        ...(lc.artifact === undefined ? {} : { artifact: lc.artifact }),
+        ...(lc.status === undefined ? {} : { status: lc.status as never }),
+      });
   }
 }

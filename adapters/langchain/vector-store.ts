@@ -8,7 +8,6 @@ import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
 import { z } from 'zod';
 import { InvalidArgumentError, type Filter, type LongTermMemory, type MemoryInput, type MemoryScopeRef, type Recalled } from '../../src/index.js';
-import { parseInput } from '../../src/validate.js';
 
 /** The most memories one write sends (the memory's batch limit). */
 const BATCH = 1000;
@@ -98,7 +97,9 @@ export class AgentMemoryVectorStore extends VectorStore {
 
   /** Deletes documents by `{ ids }`, or every document matching `{ filter }`, in this store's scope. */
   override async delete(params: { ids: string[] } | { filter: Filter }): Promise<void> {
-    const which = parseInput(DeleteSchema, params, 'delete parameters');
+    const parsed = DeleteSchema.safeParse(params);
+    if (!parsed.success) throw new InvalidArgumentError('delete parameters', [{ path: '', message: 'give { ids: [at least one id] } or { filter }, nothing else' }]);
+    const which = parsed.data;
     await this.memory.forget(this.scope, 'ids' in which ? { ids: which.ids } : { filter: which.filter });
   }
 

@@ -1,8 +1,8 @@
 // LangGraph's store filter (Mongo-style: `{ field: value }` or `{ field: { $eq, $ne, $gt, $gte, $lt,
 // $lte, $in, $nin } }`, every condition ANDed) translated into the library's one Filter, which the
 // document store evaluates in process. Pure: it never evaluates a filter and never touches Redis.
-import { InvalidArgumentError } from '../../src/errors.js';
-import type { Filter, FilterValue } from '../../src/vector/filter.js';
+import { InvalidArgumentError } from '../../src/index.js';
+import type { Filter, FilterValue } from '../../src/entries/memory.js';
 
 const OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin'] as const;
 type Operator = (typeof OPERATORS)[number];

@@ -15,10 +15,9 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import { fromLangGraphFilter } from './filter.js';
 import type { AgentMemory } from '../../src/index.js';
-import type { EmbeddingsLike } from '../../src/embeddings/embedder.js';
-import type { EngineChoice } from '../../src/vector/create.js';
-import type { DocumentStore, DocumentWrite, FoundDocument, StoredDocument } from '../../src/store/document-store.js';
-import { matchesPattern } from '../../src/store/namespace.js';
+import type { EmbeddingsLike } from '../../src/entries/embeddings.js';
+import type { EngineChoice } from '../../src/entries/memory.js';
+import { matchesNamespacePattern, type DocumentStore, type DocumentWrite, type FoundDocument, type StoredDocument } from '../../src/entries/store.js';
 
 /** A function that embeds texts, as LangGraph's stores accept in place of an Embeddings object. */
 export type EmbedTexts = (texts: string[]) => Promise<number[][]>;
@@ -192,7 +191,7 @@ export class AgentMemoryStore extends BaseStore {
   /** listNamespaces with several prefix or suffix conditions (only a raw batch makes them): every one must hold. */
   async #listAll(store: DocumentStore, op: ListNamespacesOperation): Promise<string[][]> {
     const all = await store.listNamespaces({ limit: 100_000, ...(op.maxDepth === undefined ? {} : { maxDepth: op.maxDepth }) });
-    return all.filter((ns) => (op.matchConditions ?? []).every((c) => matchesPattern(ns, c.matchType, c.path))).slice(op.offset, op.offset + op.limit);
+    return all.filter((ns) => (op.matchConditions ?? []).every((c) => matchesNamespacePattern(ns, c.matchType, c.path))).slice(op.offset, op.offset + op.limit);
   }
 
   /** Puts an item; `options.ttl` in minutes (`null`: never expires). */

@@ -4,7 +4,9 @@
 // writes (lost: all of them, each task whole; wi lost: nothing, rebuilt on the next write); the
 // registry is repaired by the next put.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointStore, ConflictError, Keyspace, type CheckpointInput, type RedisConnection } from '../../src/index.js';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
+import { Keyspace } from '../../src/keys.js';
+import { ConflictError, type CheckpointInput, type RedisConnection } from '../../src/index.js';
 import { connectTo, deletePrefix, scanKeys, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 
 const bytes = (text: string) => ({ type: 'json', bytes: Buffer.from(JSON.stringify(text)) });

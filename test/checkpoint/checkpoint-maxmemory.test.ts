@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type LocalRedis } from '../../scripts/local-redis.js';
 import { connect, type RedisConnection } from '../../src/connection/connect.js';
-import { CheckpointStore, Keyspace, OutOfMemoryError, type CheckpointInput } from '../../src/index.js';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
+import { Keyspace } from '../../src/keys.js';
+import { OutOfMemoryError, type CheckpointInput } from '../../src/index.js';
 import { harness, uniquePrefix } from '../harness/index.js';
 import { datasetDigest, setMaxmemory, usedMemory } from '../faults/invariants.js';
 

@@ -4,7 +4,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deltaChannelHistoryTests, validate, type CheckpointSaverTestInitializer } from '@langchain/langgraph-checkpoint-validation';
 import { AgentMemoryCheckpointer } from '../../../adapters/langgraph/index.js';
-import { CheckpointStore, Keyspace, type RedisConnection } from '../../../src/index.js';
+import { CheckpointStore } from '../../../src/checkpoint/checkpoint-store.js';
+import { Keyspace } from '../../../src/keys.js';
+import type { RedisConnection } from '../../../src/index.js';
 import { connectTo, deletePrefix, targetsWithCluster, uniquePrefix } from '../../harness/index.js';
 
 // The suite is written against test-runner globals.

@@ -5,7 +5,9 @@ import { Annotation, Command, END, interrupt, MemorySaver, START, StateGraph } f
 import { emptyCheckpoint } from '@langchain/langgraph-checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentMemoryCheckpointer } from '../../../adapters/langgraph/index.js';
-import { CheckpointStore, InvalidArgumentError, Keyspace, type CheckpointStoreOptions, type RedisConnection } from '../../../src/index.js';
+import { CheckpointStore } from '../../../src/checkpoint/checkpoint-store.js';
+import { Keyspace } from '../../../src/keys.js';
+import { InvalidArgumentError, type CheckpointStoreOptions, type RedisConnection } from '../../../src/index.js';
 import { connectTo, deletePrefix, scanKeys, targetsWithCluster, uniquePrefix } from '../../harness/index.js';
 
 const State = Annotation.Root({

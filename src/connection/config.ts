@@ -87,9 +87,6 @@ export const TlsConfigSchema = z
 
 export type TlsConfig = z.output<typeof TlsConfigSchema>;
 
-/** @deprecated Kept here only while src/index.ts exports it from this path; it lives in `redis-agent-memory/azure`. */
-export { ENTRA_REDIS_SCOPE } from '../azure/managed-redis.js';
-
 /** A token and its expiry, as a token credential returns it. */
 export interface AccessTokenLike {
   token: string;

@@ -3,9 +3,6 @@
 import { AMR_PORT, isAzureManagedRedisHost } from '../azure/managed-redis.js';
 import type { ResolvedConnectionConfig, TlsConfig } from './config.js';
 
-/** Kept here only while src/index.ts exports them from this path; they live in `redis-agent-memory/azure`. */
-export { AMR_PORT, isAzureManagedRedisHost };
-
 export interface HostPort {
   host: string;
   port: number;

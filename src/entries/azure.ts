@@ -29,7 +29,7 @@
  * @packageDocumentation
  */
 // Must never export anything the core needs: src/connection/ imports only ./azure/managed-redis.ts.
-export { entraId } from './azure/entra-id.js';
-export type { EntraIdOptions } from './azure/entra-id.js';
-export { AMR_PORT, ENTRA_REDIS_SCOPE, isAzureManagedRedisHost } from './azure/managed-redis.js';
-export { CONNECTION_ENV_VARS, connectionConfigFromEnv } from './azure/env.js';
+export { entraId } from '../azure/entra-id.js';
+export type { EntraIdOptions } from '../azure/entra-id.js';
+export { AMR_PORT, ENTRA_REDIS_SCOPE, isAzureManagedRedisHost } from '../azure/managed-redis.js';
+export { CONNECTION_ENV_VARS, connectionConfigFromEnv } from '../azure/env.js';

@@ -114,6 +114,9 @@ describe.each(stampedeTargets.map((t) => [t.name, t] as const))('across processe
     const conn = await connectTo(target);
     const cache = new Cache(conn, new Keyspace(prefix), { name: 'shared', stampede });
     try {
+      // The subscriber first (a cluster client's duplicate can take tens of ms), so that the lock is
+      // surely taken within the 50 ms the waiter is given.
+      await cache.listen();
       const computing = cache
         .getOrCompute('hot-key', async () => {
           await new Promise((r) => setTimeout(r, 300));

@@ -20,7 +20,16 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import { isDeepStrictEqual } from 'node:util';
-import { InvalidArgumentError, type CheckpointStore, type StoredCheckpoint, type TypedValue } from '../../src/index.js';
+import { InvalidArgumentError, type AgentMemory, type CheckpointStore, type StoredCheckpoint, type TypedValue } from '../../src/index.js';
+import type { CheckpointStoreOptions } from '../../src/entries/checkpoint.js';
+import { openFromClient, openFromUrl, type NodeRedisClient, type OpenFrom } from './open-memory.js';
+
+/** Options of {@link AgentMemoryCheckpointer.fromUrl} and {@link AgentMemoryCheckpointer.fromClient}. */
+export interface CheckpointerFactoryOptions extends OpenFrom {
+  /** The checkpoint store's options (TTL, …), as `memory.checkpoints(options)` takes them. */
+  checkpoints?: CheckpointStoreOptions;
+  serde?: SerializerProtocol;
+}
 
 /**
  * @example
@@ -28,11 +37,45 @@ import { InvalidArgumentError, type CheckpointStore, type StoredCheckpoint, type
  * const graph = workflow.compile({ checkpointer });
  */
 export class AgentMemoryCheckpointer extends BaseCheckpointSaver {
+  /** The agent memory a factory opened for this checkpointer; {@link end} closes it. */
+  #owned: AgentMemory | undefined;
+
   constructor(
     readonly store: CheckpointStore,
     serde?: SerializerProtocol,
   ) {
     super(serde);
+  }
+
+  /**
+   * A checkpointer with a connection of its own, as LangGraph's savers are made from a connection
+   * string. Close it with {@link end}.
+   *
+   * @example const checkpointer = await AgentMemoryCheckpointer.fromUrl('redis://localhost:6379', { checkpoints: { ttl: { mode: 'sliding', seconds: 86_400 } } });
+   */
+  static async fromUrl(url: string, options: CheckpointerFactoryOptions = {}): Promise<AgentMemoryCheckpointer> {
+    return AgentMemoryCheckpointer.#over(await openFromUrl(url, options), options);
+  }
+
+  /**
+   * A checkpointer on a node-redis client (or cluster) of yours, created with RESP3; {@link end}
+   * leaves your client open.
+   *
+   * @example const checkpointer = await AgentMemoryCheckpointer.fromClient(await createClient({ url }).connect());
+   */
+  static async fromClient(client: NodeRedisClient, options: CheckpointerFactoryOptions = {}): Promise<AgentMemoryCheckpointer> {
+    return AgentMemoryCheckpointer.#over(await openFromClient(client, options), options);
+  }
+
+  static #over(memory: AgentMemory, { checkpoints, serde }: CheckpointerFactoryOptions): AgentMemoryCheckpointer {
+    const made = new AgentMemoryCheckpointer(memory.checkpoints(checkpoints), serde);
+    made.#owned = memory;
+    return made;
+  }
+
+  /** Closes what {@link fromUrl} or {@link fromClient} opened (a client of yours stays open); nothing for a checkpointer built on a store. */
+  async end(): Promise<void> {
+    await this.#owned?.close();
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {

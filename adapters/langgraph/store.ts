@@ -15,6 +15,7 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import { fromLangGraphFilter } from './filter.js';
 import type { AgentMemory } from '../../src/index.js';
+import { openFromClient, openFromUrl, type NodeRedisClient, type OpenFrom } from './open-memory.js';
 import type { EmbeddingsLike } from '../../src/entries/embeddings.js';
 import type { EngineChoice } from '../../src/entries/memory.js';
 import { matchesNamespacePattern, type DocumentStore, type DocumentWrite, type FoundDocument, type StoredDocument } from '../../src/entries/store.js';
@@ -87,11 +88,40 @@ function embedderOf(index: AgentMemoryStoreIndexConfig): EmbeddingsLike {
 export class AgentMemoryStore extends BaseStore {
   #opened: Promise<DocumentStore> | undefined;
 
+  /** The agent memory a factory opened for this store; {@link end} closes it. */
+  #owned: AgentMemory | undefined;
+
   constructor(
     private readonly memory: Pick<AgentMemory, 'documentStore'>,
     private readonly options: AgentMemoryStoreOptions = {},
   ) {
     super();
+  }
+
+  /**
+   * A store with a connection of its own, as LangGraph's stores are made from a connection
+   * string. Close it with {@link end}.
+   *
+   * @example const store = await AgentMemoryStore.fromUrl('redis://localhost:6379', { index: { dims: 1536, embed: new OpenAIEmbeddings() } });
+   */
+  static async fromUrl(url: string, options: AgentMemoryStoreOptions & OpenFrom = {}): Promise<AgentMemoryStore> {
+    return AgentMemoryStore.#over(await openFromUrl(url, options), options);
+  }
+
+  /** A store on a node-redis client (or cluster) of yours, created with RESP3; {@link end} leaves your client open. */
+  static async fromClient(client: NodeRedisClient, options: AgentMemoryStoreOptions & OpenFrom = {}): Promise<AgentMemoryStore> {
+    return AgentMemoryStore.#over(await openFromClient(client, options), options);
+  }
+
+  static #over(memory: AgentMemory, { prefix: _, ...options }: AgentMemoryStoreOptions & OpenFrom): AgentMemoryStore {
+    const made = new AgentMemoryStore(memory, options);
+    made.#owned = memory;
+    return made;
+  }
+
+  /** Closes what {@link fromUrl} or {@link fromClient} opened (a client of yours stays open); nothing for a store built on a memory. */
+  async end(): Promise<void> {
+    await this.#owned?.close();
   }
 
   /** The document store underneath (opened, and its vector index checked, on first use). */

@@ -1,7 +1,7 @@
 // One RedisConnection over a node-redis client or cluster, whoever made it: commands routed by key,
 // each within its deadline and retried while the server cannot serve, every failure translated.
 // It never decides how the client was made or who closes it: its origin (open.ts, adopt.ts) does.
-import { ErrorReply, RESP_TYPES, type RedisArgument, type RedisClientType, type RedisClusterType } from '@redis/client';
+import { RESP_TYPES, type ErrorReply, type RedisArgument, type RedisClientType, type RedisClusterType } from '@redis/client';
 import { TimeoutError, type CredentialsError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
 import type { ResolvedConnectionConfig } from './config.js';

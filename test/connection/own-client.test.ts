@@ -97,7 +97,12 @@ for (const major of majors) {
           const flushAll = async () => {
             if (!target.nodes) return void (await admin.send(['SCRIPT', 'FLUSH']));
             const nodes = await Promise.all(target.nodes.map((n) => connectTo({ name: 'node', url: `redis://${n.host}:${n.port}`, version: null })));
-            await Promise.all(nodes.map(async (n) => (await n.send(['SCRIPT', 'FLUSH']), await n.close())));
+            await Promise.all(
+              nodes.map(async (n) => {
+                await n.send(['SCRIPT', 'FLUSH']);
+                await n.close();
+              }),
+            );
           };
           await flushAll();
           await chat.append({ role: 'user', content: 'after' });

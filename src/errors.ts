@@ -104,6 +104,9 @@ export class DimensionMismatchError extends AgentMemoryError {
   }
 }
 
+/** An embedder returned something that is not one vector of the expected shape per text. */
+export class EmbeddingShapeError extends DimensionMismatchError {}
+
 /** An index exists with another definition (metric, engine, fields…): the message names both. */
 export class IndexMismatchError extends AgentMemoryError {
   constructor(message: string) {

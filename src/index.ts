@@ -10,6 +10,7 @@ export {
   ConnectionError,
   CredentialsError,
   DimensionMismatchError,
+  EmbeddingShapeError,
   IndexBuildingError,
   IndexMismatchError,
   InvalidArgumentError,

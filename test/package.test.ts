@@ -13,6 +13,7 @@ const PINNED: Record<string, string[]> = {
     'ConnectionError',
     'CredentialsError',
     'DimensionMismatchError',
+    'EmbeddingShapeError',
     'IndexBuildingError',
     'IndexMismatchError',
     'InvalidArgumentError',

@@ -2,8 +2,7 @@
 // are digests of model + kind + text, vectors are stored as float32 bytes, a batch is looked up in
 // one round trip, and only the misses (deduplicated) go to the embedder.
 import { z } from 'zod';
-import type { EmbeddingsLike } from '../embeddings/embedder.js';
-import { AgentMemoryError } from '../errors.js';
+import { checkVectors, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { parseInput } from '../validate.js';
 import type { Cache } from './cache.js';
 
@@ -17,13 +16,6 @@ const OptionsSchema = z
   .strict();
 
 const TextsSchema = z.array(z.string());
-
-/** The embedder returned something that is not a vector of the expected shape. */
-export class EmbeddingShapeError extends AgentMemoryError {
-  constructor(message: string) {
-    super('DIMENSION_MISMATCH', message);
-  }
-}
 
 /**
  * An embedder with a cache in front. Implements the same two methods, so it drops in wherever
@@ -59,16 +51,7 @@ export class EmbeddingCache implements EmbeddingsLike {
     const out: (number[] | undefined)[] = cached.map((bytes) => (bytes ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : undefined));
     const missing = [...new Set(texts.filter((_, i) => out[i] === undefined))];
     if (missing.length === 0) return out as number[][];
-    const fresh = kind === 'query' ? [await this.#embedder.embedQuery(missing[0]!)] : await this.#embedder.embedDocuments(missing);
-    if (!Array.isArray(fresh) || fresh.length !== missing.length) {
-      throw new EmbeddingShapeError(`the embedder returned ${Array.isArray(fresh) ? fresh.length : 'no'} vectors for ${missing.length} texts`);
-    }
-    const dims = fresh[0]?.length;
-    for (const v of fresh) {
-      if (!Array.isArray(v) || v.length !== dims || v.length === 0 || !v.every(Number.isFinite)) {
-        throw new EmbeddingShapeError(`the embedder returned a vector that is not ${dims} finite numbers`);
-      }
-    }
+    const fresh = checkVectors(kind === 'query' ? [await this.#embedder.embedQuery(missing[0]!)] : await this.#embedder.embedDocuments(missing), missing.length);
     // Misses come back rounded to float32 too, so a text gets the same vector from the embedder
     // and, later, from the cache.
     const stored = new Map(missing.map((t, i) => [t, new Float32Array(fresh[i]!)]));

@@ -1,7 +1,7 @@
 // The embedder interface: what LangChain's Embeddings classes (OpenAI, Azure OpenAI, …) already
 // offer, so they plug in as they are. The library never calls a model itself; what an embedder
 // returns is checked in one place (embedTexts) before any store uses it.
-import { DimensionMismatchError } from '../errors.js';
+import { EmbeddingShapeError } from '../errors.js';
 
 /** Anything with LangChain's two embedding methods. */
 export interface EmbeddingsLike {
@@ -9,18 +9,23 @@ export interface EmbeddingsLike {
   embedDocuments(texts: string[]): Promise<number[][]>;
 }
 
-/** An embedder returned something that is not one vector of the expected shape per text. */
-export class EmbeddingShapeError extends DimensionMismatchError {}
-
 /**
  * Embeds `texts` (a query: exactly one) and checks what came back, the one place every store
- * does: one vector per text, each an array of `dim` finite numbers (of one common length when
- * `dim` is not given). Anything else is an EmbeddingShapeError, never a TypeError later on.
+ * does (see {@link checkVectors}).
  */
 export async function embedTexts(embedder: EmbeddingsLike, texts: readonly string[], kind: 'query' | 'document', dim?: number): Promise<number[][]> {
   const vectors: unknown = kind === 'query' ? [await embedder.embedQuery(texts[0]!)] : await embedder.embedDocuments([...texts]);
-  if (!Array.isArray(vectors) || vectors.length !== texts.length) {
-    throw new EmbeddingShapeError(`the embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${texts.length} texts`);
+  return checkVectors(vectors, texts.length, dim);
+}
+
+/**
+ * What an embedder returned for `count` texts, checked: one vector per text, each an array of
+ * `dim` finite numbers (of one common length when `dim` is not given). Anything else is an
+ * EmbeddingShapeError, never a TypeError later on.
+ */
+export function checkVectors(vectors: unknown, count: number, dim?: number): number[][] {
+  if (!Array.isArray(vectors) || vectors.length !== count) {
+    throw new EmbeddingShapeError(`the embedder returned ${Array.isArray(vectors) ? vectors.length : 'no'} vectors for ${count} texts`);
   }
   const want = dim ?? (vectors[0] as unknown[] | undefined)?.length;
   for (const [i, v] of vectors.entries()) {

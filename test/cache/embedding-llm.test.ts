@@ -2,7 +2,8 @@
 // Redis 8, Redis 7 and a Redis Cluster.
 import { FakeEmbeddings } from '@langchain/core/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddingCache, EmbeddingShapeError } from '../../src/cache/embedding-cache.js';
+import { EmbeddingCache } from '../../src/cache/embedding-cache.js';
+import { EmbeddingShapeError } from '../../src/errors.js';
 import { canonicalJson, LlmCache } from '../../src/cache/llm-cache.js';
 import { targetsWithCluster } from '../harness/index.js';
 import { cacheFixture, type CacheFixture } from './fixture.js';

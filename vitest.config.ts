@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'vitest/config';
+
+// The Lua sources are inlined into a generated module: regenerate it first, so that a run started
+// with `npx vitest` never tests stale scripts.
+execFileSync(process.execPath, ['scripts/inline-lua.mjs'], { stdio: 'inherit' });
 
 export default defineConfig({
   test: {

@@ -1,5 +1,5 @@
 // The one waiting rule of the connection layer: exponential backoff with "equal jitter", used by
-// reconnects, command retries on LOADING/BUSY-like replies and Entra ID token retries. Pure.
+// reconnects, command retries on LOADING/BUSY-like replies and token retries. Pure.
 
 /**
  * The delay before retry number `retries` (0 for the first): half of min(maxMs, initialMs × 2^retries)

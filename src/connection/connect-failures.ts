@@ -31,8 +31,8 @@ export function translateConnectError(error: unknown, state: ConnectState, lastE
   const endpoint = state.endpoint;
   if (isCredentialsFailure(error) || isCredentialsFailure(lastError)) {
     return new CredentialsError(
-      `${endpoint} refused the credentials. Check the username and password or access key, or for ` +
-        'Microsoft Entra ID that the identity has an access policy assignment on this cache.',
+      `${endpoint} refused the credentials. Check the username and password or access key, or for a ` +
+        'token that its identity may use this server (on Azure Managed Redis: an access policy assignment).',
       { cause: error },
     );
   }

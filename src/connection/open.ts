@@ -21,7 +21,7 @@ import { RedisConnection, type ClusterClient, type SingleClient } from './connec
  * with a ConnectionError, TimeoutError or CredentialsError, leaving nothing running.
  *
  * @example const conn = await connect({ url: 'redis://localhost:6379' });
- * @example const amr = await connect({ host: 'my-cache.westeurope.redis.azure.net', auth: { type: 'entra' } });
+ * @example const amr = await connect({ host: 'my-cache.westeurope.redis.azure.net', auth: entraId() }); // entraId from redis-agent-memory/azure
  */
 export async function connect(input: ConnectionConfig | ResolvedConnectionConfig): Promise<RedisConnection> {
   return open(parseInput(ConnectionConfigSchema, input, 'connection config'), undefined);
@@ -61,7 +61,7 @@ async function open(config: ResolvedConnectionConfig, shared: SharedCredentials 
   try {
     const outcome = await Promise.race([connecting, timedOut]);
     if (outcome === 'timeout') {
-      // Still waiting for an Entra ID token: the network is not the problem, the identity is.
+      // Still waiting for a token (Entra ID or another issuer's): the network is not the problem, the identity is.
       const tokenPending = credentials?.pendingFailure('connectTimeoutMs', config.connectTimeoutMs);
       if (tokenPending) throw tokenPending;
       // Refused or reset connections make a ConnectionError; a server that never answered, a TimeoutError.
@@ -134,7 +134,7 @@ async function rotateSecret(
       {
         path: '',
         message: credentials
-          ? 'Microsoft Entra ID tokens refresh themselves; there is no secret to rotate'
+          ? 'tokens (Microsoft Entra ID or any other issuer) refresh themselves; there is no secret to rotate'
           : 'this connection has no password or access key to rotate',
       },
     ]);

@@ -28,7 +28,10 @@ export async function pickModel(env: NodeJS.ProcessEnv = process.env): Promise<M
     const name = env.OPENAI_MODEL ?? 'gpt-4o-mini';
     return { model: (await initChatModel(name, { modelProvider: 'openai' })) as unknown as BaseChatModel, label: `OpenAI ${name}` };
   }
-  return { model: offlineStandIn(), label: 'OFFLINE STAND-IN (rules, not a language model): set OPENAI_API_KEY or AZURE_OPENAI_* for a real one' };
+  return {
+    model: offlineStandIn(),
+    label: 'OFFLINE STAND-IN (rules, not a language model): set OPENAI_API_KEY or AZURE_OPENAI_* for a real one',
+  };
 }
 
 /**
@@ -46,7 +49,8 @@ function rule(messages: BaseMessage[]): BaseMessage {
   const last = messages.at(-1);
   if (last instanceof ToolMessage) return new AIMessage(`(${last.name}) ${String(last.content)}`);
   const text = String(last?.content ?? '').trim();
-  const call = (name: string, args: Record<string, unknown>) => new AIMessage({ content: '', tool_calls: [{ id: `call_${messages.length}`, name, args, type: 'tool_call' }] });
+  const call = (name: string, args: Record<string, unknown>) =>
+    new AIMessage({ content: '', tool_calls: [{ id: `call_${messages.length}`, name, args, type: 'tool_call' }] });
   const remember = /^remember(?: that)?\s+(.+)$/i.exec(text);
   if (remember) return call('save_memory', { fact: remember[1] });
   const book = /\bbook .*?\bat ([^,]+?) at (\d{1,2}:\d{2})/i.exec(text);

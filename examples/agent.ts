@@ -41,7 +41,11 @@ const bookTable = tool(
     const approved = interrupt({ action: 'book_table', restaurant, time }) as boolean;
     return approved ? `booked ${restaurant} at ${time}` : `did not book ${restaurant}`;
   },
-  { name: 'book_table', description: 'Book a restaurant table (asks the user to approve first).', schema: z.object({ restaurant: z.string(), time: z.string() }) },
+  {
+    name: 'book_table',
+    description: 'Book a restaurant table (asks the user to approve first).',
+    schema: z.object({ restaurant: z.string(), time: z.string() }),
+  },
 );
 
 export interface AgentParts {
@@ -62,7 +66,10 @@ export function buildAgent({ model, checkpointer, store }: AgentParts) {
 }
 
 /** One turn: a user message, or the answer to a pending approval. Returns the last reply and any pending question. */
-export async function turn(agent: ReturnType<typeof buildAgent>, { threadId, userId, say, approve }: { threadId: string; userId: string; say?: string; approve?: boolean }) {
+export async function turn(
+  agent: ReturnType<typeof buildAgent>,
+  { threadId, userId, say, approve }: { threadId: string; userId: string; say?: string; approve?: boolean },
+) {
   const input = approve !== undefined ? new Command({ resume: approve }) : { messages: [new HumanMessage(say ?? '')] };
   const result = (await agent.invoke(input as never, { configurable: { thread_id: threadId }, context: { userId } })) as {
     messages: { content: unknown }[];
@@ -86,12 +93,17 @@ async function main() {
   const parts = () => ({
     model,
     checkpointer: new AgentMemoryCheckpointer(memory.checkpoints({ ttl: { mode: 'sliding', seconds: 3600 } })),
-    store: new AgentMemoryStore(memory, { index: { dims: embedder.dimensions, embed: embedder, fields: ['text'] }, ttl: { defaultTtl: 60 } }),
+    store: new AgentMemoryStore(memory, {
+      index: { dims: embedder.dimensions, embed: embedder, fields: ['text'] },
+      ttl: { defaultTtl: 60 },
+    }),
   });
   const run = randomUUID().slice(0, 8);
   const say = async (agent: ReturnType<typeof buildAgent>, threadId: string, userId: string, text: string) => {
     const { reply, pending } = await turn(agent, { threadId, userId, say: text });
-    console.log(`[${userId}/${threadId}] ${text}\n  → ${reply || '(waiting)'}${pending ? `\n  ⏸ needs approval: ${JSON.stringify(pending)}` : ''}`);
+    console.log(
+      `[${userId}/${threadId}] ${text}\n  → ${reply || '(waiting)'}${pending ? `\n  ⏸ needs approval: ${JSON.stringify(pending)}` : ''}`,
+    );
   };
 
   let agent = buildAgent(parts());

@@ -51,7 +51,9 @@ try {
     return 'Replacements ship within 2 days.';
   };
   const started = Date.now();
-  const replies = await Promise.all(Array.from({ length: 20 }, () => answers.getOrCompute('faq:replacement-time', slowModel, { tags: ['faq'] })));
+  const replies = await Promise.all(
+    Array.from({ length: 20 }, () => answers.getOrCompute('faq:replacement-time', slowModel, { tags: ['faq'] })),
+  );
   console.log(`20 concurrent callers, ${calls} model call, ${Date.now() - started} ms: "${replies[0]}"`);
   console.log(`Invalidated ${await answers.invalidateTag('faq')} entry by tag; stats: ${JSON.stringify(answers.stats())}`);
 

@@ -12,7 +12,9 @@ const pages = args.filter((a) => !a.startsWith('--'));
 const samples = readSamples(pages.length ? pages : defaultPages());
 const result = checkSamples(samples, { keep });
 const count = (list) => new Set(list.map((s) => s.page)).size;
-console.log(`${samples.length} ts samples on ${count(samples)} pages; ${samples.length - result.failures.length} compile, ${result.failures.length} do not.`);
+console.log(
+  `${samples.length} ts samples on ${count(samples)} pages; ${samples.length - result.failures.length} compile, ${result.failures.length} do not.`,
+);
 if (result.failures.length || result.otherErrors.length) {
   console.log(formatFailures(result));
   process.exitCode = 1;

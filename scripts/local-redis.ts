@@ -114,7 +114,14 @@ async function freePort(plus = 0): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await listenOnce(0);
     if (plus === 0) return port;
-    if (port + plus <= 65535 && (await listenOnce(port + plus).then(() => true, () => false))) return port;
+    if (
+      port + plus <= 65535 &&
+      (await listenOnce(port + plus).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
   }
   throw new Error('no free port pair found');
 }
@@ -197,12 +204,41 @@ export async function startRedis(
     const port = await freePort(options.busPort ? 10_000 : 0);
     const tlsPort = options.tls ? await freePort() : undefined;
     const tlsArgs = options.tls
-      ? ['--tls-port', String(tlsPort), '--tls-cert-file', options.tls.serverCertFile, '--tls-key-file',
-          options.tls.serverKeyFile, '--tls-ca-cert-file', options.tls.caFile, '--tls-auth-clients', 'no']
+      ? [
+          '--tls-port',
+          String(tlsPort),
+          '--tls-cert-file',
+          options.tls.serverCertFile,
+          '--tls-key-file',
+          options.tls.serverKeyFile,
+          '--tls-ca-cert-file',
+          options.tls.caFile,
+          '--tls-auth-clients',
+          'no',
+        ]
       : [];
     const dir = mkdtempSync(join(tmpdir(), 'am-redis-'));
-    const argv = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
-      '--daemonize', 'no', '--loglevel', 'warning', '--logfile', '', ...tlsArgs, ...persistence, ...args];
+    const argv = [
+      '--port',
+      String(port),
+      '--bind',
+      HOST,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+      '--logfile',
+      '',
+      ...tlsArgs,
+      ...persistence,
+      ...args,
+    ];
     let current: Launched | undefined = launch(binary, argv);
     const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
       const launched = current;
@@ -300,8 +336,23 @@ export function makeTestCertificates(): TestCertificates {
   openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=redis-agent-memory test CA');
   openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
   writeFileSync(file('ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
   return {
     dir,
     caFile: file('ca.crt'),
@@ -324,8 +375,15 @@ export async function startCluster(binary: string, masters = 3, options: Cluster
     await Promise.all(servers.map((s) => s.stop()));
   };
   // A replica's first sync starts at once (diskless, no 5 s wait for other replicas to join it).
-  const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
-    ...(replicas > 0 ? ['--repl-diskless-sync-delay', '0'] : [])];
+  const args = [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    String(nodeTimeoutMs),
+    ...(replicas > 0 ? ['--repl-diskless-sync-delay', '0'] : []),
+  ];
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) servers.push(await startRedis(binary, args, { busPort: true }));
     const ids = await Promise.all(servers.map(async (s) => bulkText(await rawCommand(s.port, 'CLUSTER MYID'))));
@@ -349,10 +407,15 @@ export async function startCluster(binary: string, masters = 3, options: Cluster
     const views = () => Promise.all(servers.map(async (s) => bulkText(await rawCommand(s.port, 'CLUSTER NODES'))));
     if (replicas > 0) {
       // A replica can only be told to follow a master it already knows.
-      await waitFor('replicas know their masters', async () => (await views()).every((v, i) => {
-        const m = masterOf(i);
-        return m === undefined || v.includes(ids[m]!);
-      }), async () => (await views()).join('\n'));
+      await waitFor(
+        'replicas know their masters',
+        async () =>
+          (await views()).every((v, i) => {
+            const m = masterOf(i);
+            return m === undefined || v.includes(ids[m]!);
+          }),
+        async () => (await views()).join('\n'),
+      );
       for (let i = masters; i < servers.length; i++) {
         const reply = await rawCommand(servers[i]!.port, `CLUSTER REPLICATE ${ids[masterOf(i)!]}`);
         if (!reply.startsWith('+OK')) throw new Error(`CLUSTER REPLICATE on port ${servers[i]!.port}: ${reply.trim()}`);
@@ -365,10 +428,15 @@ export async function startCluster(binary: string, masters = 3, options: Cluster
       // Every node sees every replica following its master (a failover needs the masters' votes),
       // and every replica has synced.
       const seen = await views();
-      const follows = seen.every((view) => servers.every((_, i) => {
-        const m = masterOf(i);
-        return m === undefined || view.split('\n').some((line) => line.startsWith(`${ids[i]} `) && line.includes(` ${ids[m]} `) && /\bslave\b/.test(line));
-      }));
+      const follows = seen.every((view) =>
+        servers.every((_, i) => {
+          const m = masterOf(i);
+          return (
+            m === undefined ||
+            view.split('\n').some((line) => line.startsWith(`${ids[i]} `) && line.includes(` ${ids[m]} `) && /\bslave\b/.test(line))
+          );
+        }),
+      );
       if (!follows) return false;
       const links = await Promise.all(servers.slice(masters).map(async (s) => bulkText(await rawCommand(s.port, 'INFO replication'))));
       return links.every((l) => l.includes('master_link_status:up'));

@@ -53,7 +53,11 @@ export const AgentMemoryConfigSchema = z
       });
     }
     if (config.clientOptions !== undefined && config.client === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['clientOptions'], message: 'is for a client of yours: give client too, or move the settings into redis' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientOptions'],
+        message: 'is for a client of yours: give client too, or move the settings into redis',
+      });
     }
   });
 
@@ -71,7 +75,10 @@ export interface AgentMemory {
    */
   cache(options: CacheOptions): Cache;
   /** An embedder with a cache in front (vectors as float32, batched lookups, only misses embedded). */
-  embeddingCache(embedder: EmbeddingsLike, options: { model: string; cache?: Omit<CacheOptions, 'name'> & { name?: string } }): EmbeddingCache;
+  embeddingCache(
+    embedder: EmbeddingsLike,
+    options: { model: string; cache?: Omit<CacheOptions, 'name'> & { name?: string } },
+  ): EmbeddingCache;
   /** The exact LLM response cache. */
   llmCache(options?: Omit<CacheOptions, 'name'> & { name?: string }): LlmCache;
   /**
@@ -151,7 +158,9 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     const existing = caches.get(created.name);
     if (existing) {
       if (canonicalJson(existing.options) !== canonicalJson(created.options)) {
-        throw new InvalidArgumentError('cache options', [{ path: 'name', message: `a cache named ${created.name} already exists with other options` }]);
+        throw new InvalidArgumentError('cache options', [
+          { path: 'name', message: `a cache named ${created.name} already exists with other options` },
+        ]);
       }
       return existing;
     }
@@ -159,17 +168,57 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     return created;
   };
   const longTerms: LongTermMemory[] = [];
-  const longTerm = async ({ embedder, engine = 'auto', dedupeThreshold, namespace = 'memories', dim, ensure, ...rest }: LongTermOptions): Promise<LongTermMemory> => {
-    const definition = parseInput(IndexDefinitionSchema, { ...rest, namespace, dim: await dimensionsOf(embedder, dim) }, 'long-term memory index');
-    const options = parseInput(LongTermMemoryOptionsSchema, dedupeThreshold === undefined ? {} : { dedupeThreshold }, 'long-term memory options');
+  const longTerm = async ({
+    embedder,
+    engine = 'auto',
+    dedupeThreshold,
+    namespace = 'memories',
+    dim,
+    ensure,
+    ...rest
+  }: LongTermOptions): Promise<LongTermMemory> => {
+    const definition = parseInput(
+      IndexDefinitionSchema,
+      { ...rest, namespace, dim: await dimensionsOf(embedder, dim) },
+      'long-term memory index',
+    );
+    const options = parseInput(
+      LongTermMemoryOptionsSchema,
+      dedupeThreshold === undefined ? {} : { dedupeThreshold },
+      'long-term memory options',
+    );
     const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
     const created = new LongTermMemory(index, embedder, keys, options);
     longTerms.push(created);
     return created;
   };
-  const semanticCache = async ({ embedder, engine = 'auto', threshold, ttlSeconds, name = 'default', dim, fields, ensure, ...rest }: SemanticCacheOptions): Promise<SemanticCache> => {
-    const definition = parseInput(IndexDefinitionSchema, { efRuntime: SEMANTIC_CACHE_EF_RUNTIME, ...rest, namespace: `semantic-${name}`, fields: fields ?? {}, dim: await dimensionsOf(embedder, dim) }, 'semantic cache index');
-    const options = parseInput(SemanticCacheOptionsSchema, { ...(threshold === undefined ? {} : { threshold }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }, 'semantic cache options');
+  const semanticCache = async ({
+    embedder,
+    engine = 'auto',
+    threshold,
+    ttlSeconds,
+    name = 'default',
+    dim,
+    fields,
+    ensure,
+    ...rest
+  }: SemanticCacheOptions): Promise<SemanticCache> => {
+    const definition = parseInput(
+      IndexDefinitionSchema,
+      {
+        efRuntime: SEMANTIC_CACHE_EF_RUNTIME,
+        ...rest,
+        namespace: `semantic-${name}`,
+        fields: fields ?? {},
+        dim: await dimensionsOf(embedder, dim),
+      },
+      'semantic cache index',
+    );
+    const options = parseInput(
+      SemanticCacheOptionsSchema,
+      { ...(threshold === undefined ? {} : { threshold }), ...(ttlSeconds === undefined ? {} : { ttlSeconds }) },
+      'semantic cache options',
+    );
     const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
     return new SemanticCache(index, embedder, keys, cache({ name: `semantic-${name}` }), options);
   };
@@ -190,7 +239,8 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     keys,
     sessions,
     cache,
-    embeddingCache: (embedder, { model, cache: options }) => new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
+    embeddingCache: (embedder, { model, cache: options }) =>
+      new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
     llmCache: (options) => new LlmCache(cache({ name: 'llm', ...options })),
     longTerm,
     checkpoints: (options) => new CheckpointStore(connection, keys, options),
@@ -201,12 +251,16 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
       const tag = userTag(user);
       await Promise.all([...[...caches.values()].map((c) => c.invalidateTag(tag)), ...longTerms.map((m) => m.forgetUser(user))]);
       // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
-      const deleted = await unlinkUserKeys(connection, keys, user, longTerms.map((m) => m.index.definition.namespace));
+      const deleted = await unlinkUserKeys(
+        connection,
+        keys,
+        user,
+        longTerms.map((m) => m.index.definition.namespace),
+      );
       return countSessions(keys.user(user).sessionPrefix, deleted);
     },
     capabilities,
-    doctor: async () =>
-      diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
+    doctor: async () => diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
     // An adopted client stays open: connection.close() ends only what the library opened.
     close: async () => {
       await Promise.all([...caches.values()].map((c) => c.close()));

@@ -13,7 +13,7 @@ export async function unlinkMatching(connection: RedisConnection, pattern: strin
   for await (const batch of connection.scan(pattern)) {
     const keys = batch.filter(mine);
     const removed = await Promise.all(keys.map((key) => connection.send<number>(['UNLINK', key], { key })));
-    keys.forEach((key, i) => removed[i] === 1 && deleted.push(key));
+    for (const [i, key] of keys.entries()) if (removed[i] === 1) deleted.push(key);
   }
   return deleted;
 }
@@ -22,7 +22,12 @@ export async function unlinkMatching(connection: RedisConnection, pattern: strin
  * Unlinks every key of `user`: under the user's own prefix (sessions, their index), and the
  * long-term memories of the user and their agents in `namespaces`. Returns the keys deleted.
  */
-export function unlinkUserKeys(connection: RedisConnection, keyspace: Keyspace, user: UserScope, namespaces: readonly string[] = []): Promise<string[]> {
+export function unlinkUserKeys(
+  connection: RedisConnection,
+  keyspace: Keyspace,
+  user: UserScope,
+  namespaces: readonly string[] = [],
+): Promise<string[]> {
   const keys = keyspace.user(user);
   return unlinkMatching(connection, keys.anyTagPattern, (key) => keys.owns(key, namespaces));
 }

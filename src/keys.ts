@@ -284,7 +284,14 @@ export class Keyspace {
         const digest = createHash('sha256').update(encodedPath, 'utf8').digest('base64url').slice(0, 22);
         const tag = `{ds:${digest}}`;
         const ns = `${base}:${tag}`;
-        return { tag, documentPrefix: `${ns}:d:`, documents: `${ns}:docs`, plain: `${ns}:plain`, expiries: `${ns}:exp`, meta: `${ns}:meta` };
+        return {
+          tag,
+          documentPrefix: `${ns}:d:`,
+          documents: `${ns}:docs`,
+          plain: `${ns}:plain`,
+          expiries: `${ns}:exp`,
+          meta: `${ns}:meta`,
+        };
       },
     };
   }
@@ -297,7 +304,8 @@ export class Keyspace {
     const sessionPrefix = `${base}:s:`;
     const stem = `{${tenant}:${userId}`; // a key part holds no glob character, `:` or braces
     const memoryPrefixes = (ns: string) => [`${this.prefix}:ltm:${ns}:${tag}:`, `${this.prefix}:ltm:${ns}:${stem}:`];
-    const ownsMemory = (key: string, namespaces: readonly string[]) => namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p)));
+    const ownsMemory = (key: string, namespaces: readonly string[]) =>
+      namespaces.some((ns) => memoryPrefixes(ns).some((p) => key.startsWith(p)));
     return {
       tag,
       sessions: `${base}:sessions`,

@@ -4,7 +4,10 @@
 import { z } from 'zod';
 
 /** Seconds of a TTL: positive, at most ten years. */
-export const SecondsSchema = z.number().positive().max(10 * 365 * 24 * 3600);
+export const SecondsSchema = z
+  .number()
+  .positive()
+  .max(10 * 365 * 24 * 3600);
 
 export const TtlPolicySchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('fixed'), seconds: SecondsSchema }).strict(),

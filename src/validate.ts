@@ -10,7 +10,10 @@ import { InvalidArgumentError } from './errors.js';
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new InvalidArgumentError(what, result.error.issues.flatMap((issue) => explain(issue, [])));
+  throw new InvalidArgumentError(
+    what,
+    result.error.issues.flatMap((issue) => explain(issue, [])),
+  );
 }
 
 /**
@@ -36,14 +39,16 @@ export function encodeJson(value: unknown, what: string, path = ''): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value, function (this: unknown, key, v: unknown) {
-      if (typeof v === 'number' && !Number.isFinite(v) && bad === undefined) bad = `${key === '' ? 'the value' : `"${key}"`} is ${v}, which JSON cannot hold`;
+      if (typeof v === 'number' && !Number.isFinite(v) && bad === undefined)
+        bad = `${key === '' ? 'the value' : `"${key}"`} is ${v}, which JSON cannot hold`;
       return v;
     });
   } catch (error) {
     throw new InvalidArgumentError(what, [{ path, message: `cannot be stored as JSON (${(error as Error).message})` }]);
   }
   if (bad !== undefined) throw new InvalidArgumentError(what, [{ path, message: `cannot be stored as JSON: ${bad}` }]);
-  if (json === undefined) throw new InvalidArgumentError(what, [{ path, message: 'cannot be stored as JSON (undefined, a function or a symbol)' }]);
+  if (json === undefined)
+    throw new InvalidArgumentError(what, [{ path, message: 'cannot be stored as JSON (undefined, a function or a symbol)' }]);
   return json;
 }
 
@@ -67,15 +72,20 @@ export type Json = z.core.util.JSONType;
 export const JsonValueSchema = z.unknown().superRefine((value, ctx) => checkJson(value, [], new Set(), ctx)) as unknown as z.ZodType<Json>;
 
 /** An object whose keys pass `keys` and whose values pass `values`, returned as given. */
-export function jsonRecordSchema<V = Json>(keys: z.ZodType<string>, values: z.ZodType<V> = JsonValueSchema as unknown as z.ZodType<V>): z.ZodType<Record<string, V>> {
+export function jsonRecordSchema<V = Json>(
+  keys: z.ZodType<string>,
+  values: z.ZodType<V> = JsonValueSchema as unknown as z.ZodType<V>,
+): z.ZodType<Record<string, V>> {
   return z.unknown().superRefine((input, ctx) => {
     if (!isPlainObject(input)) {
       ctx.addIssue({ code: 'custom', message: 'must be a plain object' });
       return;
     }
     for (const key of Object.keys(input)) {
-      for (const issue of keys.safeParse(key).error?.issues ?? []) ctx.addIssue({ code: 'custom', path: [key], message: `key: ${issue.message}` });
-      for (const issue of values.safeParse(input[key]).error?.issues ?? []) ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+      for (const issue of keys.safeParse(key).error?.issues ?? [])
+        ctx.addIssue({ code: 'custom', path: [key], message: `key: ${issue.message}` });
+      for (const issue of values.safeParse(input[key]).error?.issues ?? [])
+        ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
     }
   }) as unknown as z.ZodType<Record<string, V>>;
 }
@@ -111,7 +121,7 @@ function checkJson(value: unknown, path: PropertyKey[], ancestors: Set<object>, 
     return;
   }
   ancestors.add(value);
-  if (Array.isArray(value)) value.forEach((item, i) => checkJson(item, [...path, i], ancestors, ctx));
+  if (Array.isArray(value)) for (const [i, item] of value.entries()) checkJson(item, [...path, i], ancestors, ctx);
   else for (const key of Object.keys(value)) checkJson(value[key], [...path, key], ancestors, ctx);
   ancestors.delete(value);
 }

@@ -30,7 +30,9 @@ export class AgentMemoryChatHistory extends BaseListChatMessageHistory {
 
   async getMessages(): Promise<BaseMessage[]> {
     const { window, withSummary } = this.options;
-    const read = withSummary ? await this.session.window(window ?? {}) : { summary: null, messages: await this.session.messages(window ?? {}) };
+    const read = withSummary
+      ? await this.session.window(window ?? {})
+      : { summary: null, messages: await this.session.messages(window ?? {}) };
     const messages = read.messages.map(toLangChainMessage);
     return read.summary ? [new SystemMessage(`Summary of the earlier conversation: ${read.summary}`), ...messages] : messages;
   }

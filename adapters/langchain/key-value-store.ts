@@ -24,7 +24,9 @@ export class AgentMemoryKeyValueStore extends BaseStore<string, Uint8Array> {
   ) {
     super();
     if (!cache.options.keepKeys) {
-      throw new InvalidArgumentError('key-value store', [{ path: 'cache', message: `cache ${cache.name} must be created with keepKeys: true, so that yieldKeys can list its keys` }]);
+      throw new InvalidArgumentError('key-value store', [
+        { path: 'cache', message: `cache ${cache.name} must be created with keepKeys: true, so that yieldKeys can list its keys` },
+      ]);
     }
   }
 
@@ -35,9 +37,13 @@ export class AgentMemoryKeyValueStore extends BaseStore<string, Uint8Array> {
   }
 
   async mset(keyValuePairs: [string, Uint8Array][]): Promise<void> {
-    const options = { encoding: 'bytes' as const, ...(this.options.ttlSeconds === undefined ? {} : { ttlSeconds: this.options.ttlSeconds }) };
+    const options = {
+      encoding: 'bytes' as const,
+      ...(this.options.ttlSeconds === undefined ? {} : { ttlSeconds: this.options.ttlSeconds }),
+    };
     for (const [, value] of keyValuePairs) {
-      if (!(value instanceof Uint8Array)) throw new InvalidArgumentError('key-value store', [{ path: 'value', message: 'must be a Uint8Array' }]);
+      if (!(value instanceof Uint8Array))
+        throw new InvalidArgumentError('key-value store', [{ path: 'value', message: 'must be a Uint8Array' }]);
     }
     await this.cache.setMany(keyValuePairs.map(([key, value]) => ({ key, value, options })));
   }

@@ -4,7 +4,14 @@
 import { createHash } from 'node:crypto';
 import { Document } from '@langchain/core/documents';
 import { mapChatMessagesToStoredMessages, mapStoredMessagesToChatMessages, type StoredMessage } from '@langchain/core/messages';
-import { DimensionMismatchError, InvalidArgumentError, type Keyspace, type RedisConnection, type SessionRef, type SessionStore } from '../../src/index.js';
+import {
+  DimensionMismatchError,
+  InvalidArgumentError,
+  type Keyspace,
+  type RedisConnection,
+  type SessionRef,
+  type SessionStore,
+} from '../../src/index.js';
 import { MemoryInputSchema } from '../../src/entries/memory.js';
 import { readForeignList, replaceForeignList, scanForeignHashes } from '../../src/entries/migrate.js';
 import { toLangChainMessage, toMessageInput } from './messages.js';
@@ -28,7 +35,10 @@ export interface ChatMigrationMemory {
  *
  * @example await importRedisChatMessageHistory(memory, { key: 'chat-42', into: { userId: 'alice', sessionId: 'chat-42' } });
  */
-export async function importRedisChatMessageHistory(memory: ChatMigrationMemory, options: { key: string; into: SessionRef }): Promise<{ read: number; appended: number }> {
+export async function importRedisChatMessageHistory(
+  memory: ChatMigrationMemory,
+  options: { key: string; into: SessionRef },
+): Promise<{ read: number; appended: number }> {
   const raw = await readForeignList(memory.connection, memory.keys.prefix, options.key);
   const session = memory.sessions.session(options.into);
   if (raw.length === 0) return { read: 0, appended: 0 };
@@ -36,13 +46,20 @@ export async function importRedisChatMessageHistory(memory: ChatMigrationMemory,
   try {
     stored = raw.map((item) => JSON.parse(item) as StoredMessage).reverse(); // LPUSHed: the head is the newest
   } catch {
-    throw new InvalidArgumentError('chat history list', [{ path: options.key, message: 'holds an element that is not JSON: not a RedisChatMessageHistory list' }]);
+    throw new InvalidArgumentError('chat history list', [
+      { path: options.key, message: 'holds an element that is not JSON: not a RedisChatMessageHistory list' },
+    ]);
   }
   const oldestFirst = [...raw].reverse();
   const messages = mapStoredMessagesToChatMessages(stored).map((message, i) => {
     const input = toMessageInput(message);
     // A LangChain list only grows at its newest end, so (position from the oldest, content) names a message for good.
-    return { ...input, id: input.id ?? `lc-redis-import:${createHash('sha256').update(options.key).update(`\u0000${i}\u0000`).update(oldestFirst[i]!).digest('base64url')}` };
+    return {
+      ...input,
+      id:
+        input.id ??
+        `lc-redis-import:${createHash('sha256').update(options.key).update(`\u0000${i}\u0000`).update(oldestFirst[i]!).digest('base64url')}`,
+    };
   });
   const result = await session.append(messages);
   return { read: raw.length, appended: result.appended };
@@ -55,11 +72,20 @@ export async function importRedisChatMessageHistory(memory: ChatMigrationMemory,
  *
  * @example await exportToRedisChatMessageHistory(memory, { from: { userId: 'alice', sessionId: 'chat-42' }, key: 'chat-42' });
  */
-export async function exportToRedisChatMessageHistory(memory: ChatMigrationMemory, options: { from: SessionRef; key: string; ttlSeconds?: number }): Promise<{ written: number }> {
+export async function exportToRedisChatMessageHistory(
+  memory: ChatMigrationMemory,
+  options: { from: SessionRef; key: string; ttlSeconds?: number },
+): Promise<{ written: number }> {
   const messages = await memory.sessions.session(options.from).messages();
   const stored = mapChatMessagesToStoredMessages(messages.map(toLangChainMessage));
   const values = stored.map((m) => JSON.stringify(m)).reverse();
-  await replaceForeignList(memory.connection, memory.keys.prefix, options.key, values, options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds });
+  await replaceForeignList(
+    memory.connection,
+    memory.keys.prefix,
+    options.key,
+    values,
+    options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds },
+  );
   return { written: values.length };
 }
 
@@ -93,13 +119,15 @@ export function parseRedisVectorStoreHash(content: Buffer | null, metadata: Buff
   if (metadata !== null) {
     try {
       const parsed: unknown = JSON.parse(unescapeRedisVectorStoreMetadata(metadata.toString('utf8')));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { ok: false, reason: 'metadata is not a JSON object' };
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        return { ok: false, reason: 'metadata is not a JSON object' };
       meta = parsed as Record<string, unknown>;
     } catch {
       return { ok: false, reason: 'metadata is not JSON' };
     }
   }
-  const floats = vector !== null && vector.length > 0 && vector.length % 4 === 0 ? Array.from(new Float32Array(Uint8Array.from(vector).buffer)) : null;
+  const floats =
+    vector !== null && vector.length > 0 && vector.length % 4 === 0 ? Array.from(new Float32Array(Uint8Array.from(vector).buffer)) : null;
   return { ok: true, document: new Document({ pageContent: content.toString('utf8'), metadata: meta }), vector: floats };
 }
 
@@ -116,7 +144,8 @@ export async function importRedisVectorStore(
   options: RedisVectorStoreLayout & { reembed?: boolean; batchSize?: number },
 ): Promise<{ imported: number; skipped: { key: string; reason: string }[] }> {
   const keyPrefix = options.keyPrefix ?? (options.indexName === undefined ? undefined : `doc:${options.indexName}:`);
-  if (keyPrefix === undefined) throw new InvalidArgumentError('import options', [{ path: 'keyPrefix', message: 'give keyPrefix or indexName' }]);
+  if (keyPrefix === undefined)
+    throw new InvalidArgumentError('import options', [{ path: 'keyPrefix', message: 'give keyPrefix or indexName' }]);
   const fields = [options.contentKey ?? 'content', options.metadataKey ?? 'metadata', options.vectorKey ?? 'content_vector'];
   const dim = store.memory.index.definition.dim;
   const skipped: { key: string; reason: string }[] = [];
@@ -131,8 +160,15 @@ export async function importRedisVectorStore(
     const embedded = needed.length > 0 ? await store.embeddings.embedDocuments(needed.map((p) => p.document.pageContent)) : [];
     const vectors = batch.map((p) => (options.reembed || p.vector === null ? embedded[needed.indexOf(p)]! : p.vector));
     const wrong = vectors.find((v) => v.length !== dim);
-    if (wrong) throw new DimensionMismatchError(`the RedisVectorStore's vectors have ${wrong.length} dimensions; this store's index holds ${dim}: import with reembed: true`);
-    await store.addVectors(vectors, batch.map((p) => p.document), { ids: batch.map((p) => p.id) });
+    if (wrong)
+      throw new DimensionMismatchError(
+        `the RedisVectorStore's vectors have ${wrong.length} dimensions; this store's index holds ${dim}: import with reembed: true`,
+      );
+    await store.addVectors(
+      vectors,
+      batch.map((p) => p.document),
+      { ids: batch.map((p) => p.id) },
+    );
     imported += batch.length;
   };
   for await (const hashes of scanForeignHashes(store.memory.index.connection, store.memory.keyspace.prefix, keyPrefix, fields)) {
@@ -143,7 +179,9 @@ export async function importRedisVectorStore(
         continue;
       }
       const rest = key.slice(keyPrefix.length);
-      const id = MemoryInputSchema.shape.id.safeParse(rest).success ? rest : createHash('sha256').update(key).digest('base64url').slice(0, 22);
+      const id = MemoryInputSchema.shape.id.safeParse(rest).success
+        ? rest
+        : createHash('sha256').update(key).digest('base64url').slice(0, 22);
       pending.push({ id, document: parsed.document, vector: parsed.vector });
       if (pending.length >= batchSize) await flush();
     }

@@ -12,7 +12,8 @@ type StoredGeneration = ReturnType<typeof serializeGeneration>;
 /** What LangChain hands a cache, as the exact cache's request: the prompt, and the model's parameters as its key. */
 const requestOf = (prompt: string, llmKey: string) => ({ model: 'langchain', prompt, params: { llmKey } });
 
-const decode = (stored: StoredGeneration[] | undefined | null): Generation[] | null => (stored && stored.length > 0 ? stored.map((g) => deserializeStoredGeneration(g) as Generation) : null);
+const decode = (stored: StoredGeneration[] | undefined | null): Generation[] | null =>
+  stored && stored.length > 0 ? stored.map((g) => deserializeStoredGeneration(g) as Generation) : null;
 
 export interface AgentMemoryLlmCacheOptions {
   /** How long an answer is kept, instead of the cache's TTL. */
@@ -69,12 +70,18 @@ export class AgentMemorySemanticLlmCache extends BaseCache<Generation[]> {
   }
 
   async lookup(prompt: string, llmKey: string): Promise<Generation[] | null> {
-    const found = await this.semanticCache.lookup<StoredGeneration[]>(prompt, { ...this.#scope(llmKey), ...(this.options.threshold === undefined ? {} : { threshold: this.options.threshold }) });
+    const found = await this.semanticCache.lookup<StoredGeneration[]>(prompt, {
+      ...this.#scope(llmKey),
+      ...(this.options.threshold === undefined ? {} : { threshold: this.options.threshold }),
+    });
     return found.hit ? decode(found.response) : null;
   }
 
   async update(prompt: string, llmKey: string, value: Generation[]): Promise<void> {
-    await this.semanticCache.store(prompt, value.map(serializeGeneration), { ...this.#scope(llmKey), ...(this.options.ttlSeconds === undefined ? {} : { ttlSeconds: this.options.ttlSeconds }) });
+    await this.semanticCache.store(prompt, value.map(serializeGeneration), {
+      ...this.#scope(llmKey),
+      ...(this.options.ttlSeconds === undefined ? {} : { ttlSeconds: this.options.ttlSeconds }),
+    });
   }
 
   /** The semantic cache scopes answers by model name (at most 256 characters): an llmKey is any length, so it is digested. */

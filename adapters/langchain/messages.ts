@@ -77,7 +77,7 @@ export function toMessageInput(message: BaseMessage): MessageInput {
 
 /** A stored message as the LangChain message it came from. */
 export function toLangChainMessage(message: Message): BaseMessage {
-  const lc = ((message.metadata?.lc ?? {}) as LangChainExtras);
+  const lc = (message.metadata?.lc ?? {}) as LangChainExtras;
   // Only the fields that are set (LangChain's constructors default the others).
   const common = {
     ...(message.id === undefined ? {} : { id: message.id }),

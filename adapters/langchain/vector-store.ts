@@ -7,7 +7,14 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
 import { z } from 'zod';
-import { InvalidArgumentError, type Filter, type LongTermMemory, type MemoryInput, type MemoryScopeRef, type Recalled } from '../../src/index.js';
+import {
+  InvalidArgumentError,
+  type Filter,
+  type LongTermMemory,
+  type MemoryInput,
+  type MemoryScopeRef,
+  type Recalled,
+} from '../../src/index.js';
 
 /** The most memories one write sends (the memory's batch limit). */
 const BATCH = 1000;
@@ -63,13 +70,19 @@ export class AgentMemoryVectorStore extends VectorStore {
   /** Stores documents with vectors you computed (with this store's embeddings). Returns their ids. */
   async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
     if (vectors.length !== documents.length) {
-      throw new InvalidArgumentError('documents', [{ path: 'vectors', message: `${vectors.length} vectors for ${documents.length} documents` }]);
+      throw new InvalidArgumentError('documents', [
+        { path: 'vectors', message: `${vectors.length} vectors for ${documents.length} documents` },
+      ]);
     }
     if (options?.ids !== undefined && options.ids.length !== documents.length) {
-      throw new InvalidArgumentError('documents', [{ path: 'ids', message: `${options.ids.length} ids for ${documents.length} documents` }]);
+      throw new InvalidArgumentError('documents', [
+        { path: 'ids', message: `${options.ids.length} ids for ${documents.length} documents` },
+      ]);
     }
     const ids = documents.map((d, i) => options?.ids?.[i] ?? d.id ?? randomUUID());
-    const inputs = documents.map((d, i): MemoryInput => ({ id: ids[i]!, text: d.pageContent, metadata: (d.metadata ?? {}) as MemoryInput['metadata'] }));
+    const inputs = documents.map(
+      (d, i): MemoryInput => ({ id: ids[i]!, text: d.pageContent, metadata: (d.metadata ?? {}) as MemoryInput['metadata'] }),
+    );
     for (let i = 0; i < inputs.length; i += BATCH) {
       await this.memory.rememberMany(this.scope, inputs.slice(i, i + BATCH), { dedupe: false, vectors: vectors.slice(i, i + BATCH) });
     }
@@ -86,19 +99,30 @@ export class AgentMemoryVectorStore extends VectorStore {
    * Maximal marginal relevance: fetches `fetchK` candidates with their stored vectors, then picks
    * `k` that are relevant and unlike each other (`lambda` 1: relevance only, 0: diversity only).
    */
-  override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<Filter>): Promise<DocumentInterface[]> {
+  override async maxMarginalRelevanceSearch(
+    query: string,
+    options: MaxMarginalRelevanceSearchOptions<Filter>,
+  ): Promise<DocumentInterface[]> {
     const { k = 4, fetchK = 20, lambda = 0.5, filter } = options;
     const vector = await this.embeddings.embedQuery(query);
     const candidates = await this.#recall(vector, Math.max(fetchK, k), filter, true);
     if (candidates.length === 0) return [];
-    const picked = maximalMarginalRelevance(vector, candidates.map((c) => c.vector!), lambda, k);
+    const picked = maximalMarginalRelevance(
+      vector,
+      candidates.map((c) => c.vector!),
+      lambda,
+      k,
+    );
     return picked.map((i) => toDocument(candidates[i]!));
   }
 
   /** Deletes documents by `{ ids }`, or every document matching `{ filter }`, in this store's scope. */
   override async delete(params: { ids: string[] } | { filter: Filter }): Promise<void> {
     const parsed = DeleteSchema.safeParse(params);
-    if (!parsed.success) throw new InvalidArgumentError('delete parameters', [{ path: '', message: 'give { ids: [at least one id] } or { filter }, nothing else' }]);
+    if (!parsed.success)
+      throw new InvalidArgumentError('delete parameters', [
+        { path: '', message: 'give { ids: [at least one id] } or { filter }, nothing else' },
+      ]);
     const which = parsed.data;
     await this.memory.forget(this.scope, 'ids' in which ? { ids: which.ids } : { filter: which.filter });
   }
@@ -114,20 +138,36 @@ export class AgentMemoryVectorStore extends VectorStore {
    *
    * @example const store = await AgentMemoryVectorStore.fromTexts(['a', 'b'], {}, embedder, { memory: facts, scope });
    */
-  static override async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, options: AgentMemoryVectorStoreOptions): Promise<AgentMemoryVectorStore> {
-    const documents = texts.map((text, i) => new Document({ pageContent: text, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {} }));
+  static override async fromTexts(
+    texts: string[],
+    metadatas: object[] | object,
+    embeddings: EmbeddingsInterface,
+    options: AgentMemoryVectorStoreOptions,
+  ): Promise<AgentMemoryVectorStore> {
+    const documents = texts.map(
+      (text, i) => new Document({ pageContent: text, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) ?? {} }),
+    );
     return AgentMemoryVectorStore.fromDocuments(documents, embeddings, options);
   }
 
   /** A store on `documents`, added (their `id`s kept). */
-  static override async fromDocuments(documents: DocumentInterface[], embeddings: EmbeddingsInterface, options: AgentMemoryVectorStoreOptions): Promise<AgentMemoryVectorStore> {
+  static override async fromDocuments(
+    documents: DocumentInterface[],
+    embeddings: EmbeddingsInterface,
+    options: AgentMemoryVectorStoreOptions,
+  ): Promise<AgentMemoryVectorStore> {
     const store = new AgentMemoryVectorStore(embeddings, options);
     await store.addDocuments(documents);
     return store;
   }
 
   #recall(vector: number[], k: number, filter: Filter | undefined, withVectors: boolean): Promise<Recalled[]> {
-    return this.memory.recall(this.scope, vector, { k, withVectors, trackAccess: this.#trackAccess, ...(filter === undefined ? {} : { filter }) });
+    return this.memory.recall(this.scope, vector, {
+      k,
+      withVectors,
+      trackAccess: this.#trackAccess,
+      ...(filter === undefined ? {} : { filter }),
+    });
   }
 }
 

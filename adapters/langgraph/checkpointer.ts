@@ -104,7 +104,12 @@ export class AgentMemoryCheckpointer extends BaseCheckpointSaver {
     }
   }
 
-  async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
     const threadId = requireField(config, 'thread_id', 'put');
     const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
     const { channel_values: channelValues, ...rest } = copyCheckpoint(checkpoint);
@@ -132,7 +137,13 @@ export class AgentMemoryCheckpointer extends BaseCheckpointSaver {
     const checkpointId = requireField(config, 'checkpoint_id', 'putWrites');
     const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
     const stored = await Promise.all(
-      writes.map(async ([channel, value], idx) => ({ taskId, idx: WRITES_IDX_MAP[channel] ?? idx, channel, taskPath, value: await this.#dump(value) })),
+      writes.map(async ([channel, value], idx) => ({
+        taskId,
+        idx: WRITES_IDX_MAP[channel] ?? idx,
+        channel,
+        taskPath,
+        value: await this.#dump(value),
+      })),
     );
     await this.store.putWrites(threadId, ns, checkpointId, stored);
   }
@@ -156,7 +167,8 @@ export class AgentMemoryCheckpointer extends BaseCheckpointSaver {
     const channelValues: Record<string, unknown> = {};
     for (const [channel, version] of Object.entries(checkpoint.channel_versions)) {
       const found = versions.get(channel);
-      if (found && found.version === String(version) && found.value.type !== EMPTY.type) channelValues[channel] = await this.#load(found.value);
+      if (found && found.version === String(version) && found.value.type !== EMPTY.type)
+        channelValues[channel] = await this.#load(found.value);
     }
     checkpoint.channel_values = channelValues;
     const { threadId, ns, id, parentId } = stored;
@@ -173,7 +185,9 @@ export class AgentMemoryCheckpointer extends BaseCheckpointSaver {
 
   /** Writes in the order LangGraph applies them: (task path, task id, index). */
   async #pendingWrites(stored: StoredCheckpoint): Promise<CheckpointPendingWrite[]> {
-    const sorted = [...stored.writes].sort((a, b) => compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)));
+    const sorted = [...stored.writes].sort((a, b) =>
+      compareWritesSortKeys(writesSortKey(a.taskPath, a.taskId, a.idx), writesSortKey(b.taskPath, b.taskId, b.idx)),
+    );
     return Promise.all(sorted.map(async (w) => [w.taskId, w.channel, await this.#load(w.value)] as CheckpointPendingWrite));
   }
 
@@ -202,7 +216,9 @@ const EMPTY: TypedValue = { type: 'empty', bytes: new Uint8Array(0) };
 function requireField(config: RunnableConfig, field: 'thread_id' | 'checkpoint_id', operation: string): string {
   const value = config.configurable?.[field] as unknown;
   if (typeof value !== 'string' || value === '') {
-    throw new InvalidArgumentError(`${operation} config`, [{ path: `configurable.${field}`, message: 'is required (pass it as config.configurable.' + field + ')' }]);
+    throw new InvalidArgumentError(`${operation} config`, [
+      { path: `configurable.${field}`, message: `is required (pass it as config.configurable.${field})` },
+    ]);
   }
   return value;
 }

@@ -21,7 +21,11 @@ const refuse = (path: string, message: string): never => {
 function scalar(value: unknown, path: string): FilterValue {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : refuse(path, `${value} is not a number a document can hold`);
-  if (typeof value === 'object') return refuse(path, "an object or array is compared by identity and never matches: filter on a nested field with a dotted path ('author.name') instead");
+  if (typeof value === 'object')
+    return refuse(
+      path,
+      "an object or array is compared by identity and never matches: filter on a nested field with a dotted path ('author.name') instead",
+    );
   return refuse(path, `a ${typeof value} is not a JSON value`);
 }
 

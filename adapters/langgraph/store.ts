@@ -18,7 +18,13 @@ import type { AgentMemory } from '../../src/index.js';
 import { openFromClient, openFromUrl, type NodeRedisClient, type OpenFrom } from './open-memory.js';
 import type { EmbeddingsLike } from '../../src/entries/embeddings.js';
 import type { EngineChoice } from '../../src/entries/memory.js';
-import { matchesNamespacePattern, type DocumentStore, type DocumentWrite, type FoundDocument, type StoredDocument } from '../../src/entries/store.js';
+import {
+  matchesNamespacePattern,
+  type DocumentStore,
+  type DocumentWrite,
+  type FoundDocument,
+  type StoredDocument,
+} from '../../src/entries/store.js';
 
 /** A function that embeds texts, as LangGraph's stores accept in place of an Embeddings object. */
 export type EmbedTexts = (texts: string[]) => Promise<number[][]>;
@@ -61,9 +67,16 @@ export type AgentMemorySearchOperation = SearchOperation & { refreshTtl?: boolea
 const isPut = (op: Operation): op is AgentMemoryPutOperation => 'value' in op;
 const isGet = (op: Operation): op is AgentMemoryGetOperation => 'key' in op && 'namespace' in op && !('value' in op);
 const isSearch = (op: Operation): op is AgentMemorySearchOperation => 'namespacePrefix' in op;
-const isList = (op: Operation): op is ListNamespacesOperation => 'matchConditions' in op || ('limit' in op && 'offset' in op && !('namespacePrefix' in op));
+const isList = (op: Operation): op is ListNamespacesOperation =>
+  'matchConditions' in op || ('limit' in op && 'offset' in op && !('namespacePrefix' in op));
 
-const toItem = (d: StoredDocument): Item => ({ namespace: d.namespace, key: d.key, value: d.value, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) });
+const toItem = (d: StoredDocument): Item => ({
+  namespace: d.namespace,
+  key: d.key,
+  value: d.value,
+  createdAt: new Date(d.createdAt),
+  updatedAt: new Date(d.updatedAt),
+});
 
 /** LangGraph reports cosine similarity in [-1, 1]; the engines report (1 + cos) / 2. */
 const toSearchItem = (d: FoundDocument): SearchItem => (d.score === undefined ? toItem(d) : { ...toItem(d), score: 2 * d.score - 1 });
@@ -130,7 +143,16 @@ export class AgentMemoryStore extends BaseStore {
     this.#opened ??= this.memory
       .documentStore({
         ...(name === undefined ? {} : { name }),
-        ...(index === undefined ? {} : { index: { dim: index.dims, embedder: embedderOf(index), ...(index.fields ? { fields: index.fields } : {}), ...(index.engine ? { engine: index.engine } : {}) } }),
+        ...(index === undefined
+          ? {}
+          : {
+              index: {
+                dim: index.dims,
+                embedder: embedderOf(index),
+                ...(index.fields ? { fields: index.fields } : {}),
+                ...(index.engine ? { engine: index.engine } : {}),
+              },
+            }),
         ttl: {
           ...(ttl?.defaultTtl === undefined ? {} : { defaultSeconds: ttl.defaultTtl * 60 }),
           ...(ttl?.refreshOnRead === undefined ? {} : { refreshOnRead: ttl.refreshOnRead }),
@@ -166,7 +188,9 @@ export class AgentMemoryStore extends BaseStore {
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     const store = await this.documents();
     const results: unknown[] = operations.map(() => undefined);
-    type Step = { kind: 'write'; writes: DocumentWrite[] } | { kind: 'read'; gets: { at: number; op: AgentMemoryGetOperation }[]; others: (() => Promise<void>)[] };
+    type Step =
+      | { kind: 'write'; writes: DocumentWrite[] }
+      | { kind: 'read'; gets: { at: number; op: AgentMemoryGetOperation }[]; others: (() => Promise<void>)[] };
     const steps: Step[] = [];
     const step = <K extends Step['kind']>(kind: K): Extract<Step, { kind: K }> => {
       let last = steps.at(-1);
@@ -179,20 +203,42 @@ export class AgentMemoryStore extends BaseStore {
     operations.forEach((op, at) => {
       if ('namespace' in op) validateNamespace(op.namespace, { allowReservedRoot: true });
       if (isPut(op)) {
-        step('write').writes.push({ namespace: op.namespace, key: op.key, value: op.value, index: op.index, ttlSeconds: op.ttl === undefined || op.ttl === null ? op.ttl : op.ttl * 60 });
+        step('write').writes.push({
+          namespace: op.namespace,
+          key: op.key,
+          value: op.value,
+          index: op.index,
+          ttlSeconds: op.ttl === undefined || op.ttl === null ? op.ttl : op.ttl * 60,
+        });
       } else if (isGet(op)) {
         step('read').gets.push({ at, op });
       } else if (isSearch(op)) {
         validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
         const { filter, query, limit, offset, refreshTtl } = op;
         const where = filter === undefined ? undefined : fromLangGraphFilter(filter);
-        const options = { ...(where ? { filter: where } : {}), ...(query ? { query } : {}), ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }), ...(refreshTtl === undefined ? {} : { refreshTtl }) };
-        step('read').others.push(async () => void (results[at] = (await store.search(op.namespacePrefix, options)).map(toSearchItem)));
+        const options = {
+          ...(where ? { filter: where } : {}),
+          ...(query ? { query } : {}),
+          ...(limit === undefined ? {} : { limit }),
+          ...(offset === undefined ? {} : { offset }),
+          ...(refreshTtl === undefined ? {} : { refreshTtl }),
+        };
+        step('read').others.push(async () => {
+          results[at] = (await store.search(op.namespacePrefix, options)).map(toSearchItem);
+        });
       } else if (isList(op)) {
         const prefix = op.matchConditions?.filter((c) => c.matchType === 'prefix').map((c) => c.path) ?? [];
         const suffix = op.matchConditions?.filter((c) => c.matchType === 'suffix').map((c) => c.path) ?? [];
-        const options = { ...(op.maxDepth === undefined ? {} : { maxDepth: op.maxDepth }), limit: op.limit, offset: op.offset, ...(prefix[0] ? { prefix: prefix[0] } : {}), ...(suffix[0] ? { suffix: suffix[0] } : {}) };
-        step('read').others.push(async () => void (results[at] = prefix.length > 1 || suffix.length > 1 ? await this.#listAll(store, op) : await store.listNamespaces(options)));
+        const options = {
+          ...(op.maxDepth === undefined ? {} : { maxDepth: op.maxDepth }),
+          limit: op.limit,
+          offset: op.offset,
+          ...(prefix[0] ? { prefix: prefix[0] } : {}),
+          ...(suffix[0] ? { suffix: suffix[0] } : {}),
+        };
+        step('read').others.push(async () => {
+          results[at] = prefix.length > 1 || suffix.length > 1 ? await this.#listAll(store, op) : await store.listNamespaces(options);
+        });
       } else {
         throw new TypeError(`unknown store operation: ${JSON.stringify(Object.keys(op))}`);
       }
@@ -209,8 +255,13 @@ export class AgentMemoryStore extends BaseStore {
         if (group.length === 0) continue;
         reads.push(
           store
-            .getMany(group.map((g) => g.op), refresh === undefined ? {} : { refreshTtl: refresh })
-            .then((docs) => docs.forEach((d, i) => (results[group[i]!.at] = d ? toItem(d) : null))),
+            .getMany(
+              group.map((g) => g.op),
+              refresh === undefined ? {} : { refreshTtl: refresh },
+            )
+            .then((docs) => {
+              for (const [i, d] of docs.entries()) results[group[i]!.at] = d ? toItem(d) : null;
+            }),
         );
       }
       await Promise.all(reads);
@@ -221,13 +272,27 @@ export class AgentMemoryStore extends BaseStore {
   /** listNamespaces with several prefix or suffix conditions (only a raw batch makes them): every one must hold. */
   async #listAll(store: DocumentStore, op: ListNamespacesOperation): Promise<string[][]> {
     const all = await store.listNamespaces({ limit: 100_000, ...(op.maxDepth === undefined ? {} : { maxDepth: op.maxDepth }) });
-    return all.filter((ns) => (op.matchConditions ?? []).every((c) => matchesNamespacePattern(ns, c.matchType, c.path))).slice(op.offset, op.offset + op.limit);
+    return all
+      .filter((ns) => (op.matchConditions ?? []).every((c) => matchesNamespacePattern(ns, c.matchType, c.path)))
+      .slice(op.offset, op.offset + op.limit);
   }
 
   /** Puts an item; `options.ttl` in minutes (`null`: never expires). */
-  override async put(namespace: string[], key: string, value: Record<string, unknown>, index?: false | string[], options: { ttl?: number | null } = {}): Promise<void> {
+  override async put(
+    namespace: string[],
+    key: string,
+    value: Record<string, unknown>,
+    index?: false | string[],
+    options: { ttl?: number | null } = {},
+  ): Promise<void> {
     validateNamespace(namespace);
-    const op: AgentMemoryPutOperation = { namespace, key, value, ...(index === undefined ? {} : { index }), ...(options.ttl === undefined ? {} : { ttl: options.ttl }) };
+    const op: AgentMemoryPutOperation = {
+      namespace,
+      key,
+      value,
+      ...(index === undefined ? {} : { index }),
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+    };
     await this.batch([op]);
   }
 
@@ -239,7 +304,10 @@ export class AgentMemoryStore extends BaseStore {
   }
 
   /** Searches under a namespace prefix; `options.refreshTtl` overrides the store's `refreshOnRead`. */
-  override async search(namespacePrefix: string[], options: { filter?: Record<string, unknown>; limit?: number; offset?: number; query?: string; refreshTtl?: boolean } = {}): Promise<SearchItem[]> {
+  override async search(
+    namespacePrefix: string[],
+    options: { filter?: Record<string, unknown>; limit?: number; offset?: number; query?: string; refreshTtl?: boolean } = {},
+  ): Promise<SearchItem[]> {
     validateNamespace(namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
     const { limit = 10, offset = 0, ...rest } = options;
     const op: AgentMemorySearchOperation = { namespacePrefix, limit, offset, ...rest };

@@ -18,7 +18,12 @@ function totalCalls(info: string): number {
 }
 
 /** Runs `fn(i)` n times, one after another, and returns what each run cost the server. */
-export async function serverCost(connection: RedisConnection, url: string, fn: (i: number) => Promise<unknown>, n: number): Promise<ServerCost> {
+export async function serverCost(
+  connection: RedisConnection,
+  url: string,
+  fn: (i: number) => Promise<unknown>,
+  n: number,
+): Promise<ServerCost> {
   const monitor = createClient({ url, RESP: 2 });
   await monitor.connect();
   let sent = 0;
@@ -64,9 +69,28 @@ export async function serverCostFigures(
 ): Promise<Figure[]> {
   const costs: Record<string, ServerCost> = {};
   for (const [name, fn] of Object.entries(cases)) costs[name] = await serverCost(connection, url, fn, n);
-  const others = (pick: (c: ServerCost) => number) => Object.fromEntries(Object.entries(costs).filter(([k]) => k !== 'ours').map(([k, c]) => [k, pick(c)]));
+  const others = (pick: (c: ServerCost) => number) =>
+    Object.fromEntries(
+      Object.entries(costs)
+        .filter(([k]) => k !== 'ours')
+        .map(([k, c]) => [k, pick(c)]),
+    );
   return [
-    figure(`${prefix}.round_trips`, 'calls', 'lower', costs.ours!.roundTrips, others((c) => c.roundTrips), 'round trips per operation (MONITOR; a MULTI block is one)'),
-    figure(`${prefix}.server_calls`, 'calls', 'lower', costs.ours!.serverCalls, others((c) => c.serverCalls), 'commands run per operation, scripts included (INFO commandstats)'),
+    figure(
+      `${prefix}.round_trips`,
+      'calls',
+      'lower',
+      costs.ours!.roundTrips,
+      others((c) => c.roundTrips),
+      'round trips per operation (MONITOR; a MULTI block is one)',
+    ),
+    figure(
+      `${prefix}.server_calls`,
+      'calls',
+      'lower',
+      costs.ours!.serverCalls,
+      others((c) => c.serverCalls),
+      'commands run per operation, scripts included (INFO commandstats)',
+    ),
   ];
 }

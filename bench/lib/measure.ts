@@ -19,7 +19,10 @@ export interface RunOptions {
 }
 
 /** `fn(i)` is called `ops` times, by `concurrency` workers at once. */
-export async function measure(fn: (i: number) => Promise<unknown>, { ops, concurrency, warmup = Math.min(200, ops) }: RunOptions): Promise<Sample> {
+export async function measure(
+  fn: (i: number) => Promise<unknown>,
+  { ops, concurrency, warmup = Math.min(200, ops) }: RunOptions,
+): Promise<Sample> {
   await runWorkers(fn, warmup, concurrency, null);
   const latencies = new Float64Array(ops);
   const started = performance.now();
@@ -43,7 +46,11 @@ async function runWorkers(fn: (i: number) => Promise<unknown>, ops: number, conc
 }
 
 /** Measures every case in `rounds` interleaved, rotating rounds; each case keeps its median round by throughput. */
-export async function compare<K extends string>(cases: Record<K, (i: number) => Promise<unknown>>, options: RunOptions, rounds = 5): Promise<Record<K, Sample>> {
+export async function compare<K extends string>(
+  cases: Record<K, (i: number) => Promise<unknown>>,
+  options: RunOptions,
+  rounds = 5,
+): Promise<Record<K, Sample>> {
   const names = Object.keys(cases) as K[];
   const samples = Object.fromEntries(names.map((k) => [k, [] as Sample[]])) as unknown as Record<K, Sample[]>;
   for (let r = 0; r < rounds; r++) {

@@ -36,14 +36,24 @@ const round = (n: number) => Number(n.toPrecision(3));
 const roundRatio = (n: number) => Math.round(n * 100) / 100;
 
 /** One figure; each baseline's ratio is ours over theirs (higher is better) or theirs over ours. */
-export function figure(id: string, unit: string, better: 'higher' | 'lower', value: number, baselines: Record<string, number>, note?: string): Figure {
+export function figure(
+  id: string,
+  unit: string,
+  better: 'higher' | 'lower',
+  value: number,
+  baselines: Record<string, number>,
+  note?: string,
+): Figure {
   return {
     id,
     value: round(value),
     unit,
     better,
     baselines: Object.fromEntries(
-      Object.entries(baselines).map(([name, v]) => [name, { value: round(v), ratio: roundRatio(better === 'higher' ? value / v : v / value) }]),
+      Object.entries(baselines).map(([name, v]) => [
+        name,
+        { value: round(v), ratio: roundRatio(better === 'higher' ? value / v : v / value) },
+      ]),
     ),
     ...(note ? { note } : {}),
   };
@@ -53,9 +63,27 @@ export function figure(id: string, unit: string, better: 'higher' | 'lower', val
 export function sampleFigures(prefix: string, ours: Sample, baselines: Record<string, Sample>): Figure[] {
   const pick = (f: (s: Sample) => number) => Object.fromEntries(Object.entries(baselines).map(([k, s]) => [k, f(s)]));
   return [
-    figure(`${prefix}.ops_per_s`, 'ops/s', 'higher', ours.opsPerSec, pick((s) => s.opsPerSec)),
-    figure(`${prefix}.p50_ms`, 'ms', 'lower', ours.p50Ms, pick((s) => s.p50Ms)),
-    figure(`${prefix}.p99_ms`, 'ms', 'lower', ours.p99Ms, pick((s) => s.p99Ms)),
+    figure(
+      `${prefix}.ops_per_s`,
+      'ops/s',
+      'higher',
+      ours.opsPerSec,
+      pick((s) => s.opsPerSec),
+    ),
+    figure(
+      `${prefix}.p50_ms`,
+      'ms',
+      'lower',
+      ours.p50Ms,
+      pick((s) => s.p50Ms),
+    ),
+    figure(
+      `${prefix}.p99_ms`,
+      'ms',
+      'lower',
+      ours.p99Ms,
+      pick((s) => s.p99Ms),
+    ),
   ];
 }
 
@@ -75,23 +103,27 @@ export function summaryLine(f: Figure): string {
 export function markdown(report: Report): string {
   const m = report.machine;
   const lines = [
-    `Run ${m.date} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${Object.entries(m.redis).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Run ${m.date} on ${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${Object.entries(m.redis)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
     '| figure | ours | baselines (ratio: above 1 means ours is ahead) |',
     '| --- | --- | --- |',
     ...report.figures.map((f) => {
-      const base = Object.entries(f.baselines).map(([name, b]) => `${name} ${b.value} (**${b.ratio}x**)`).join('<br>');
+      const base = Object.entries(f.baselines)
+        .map(([name, b]) => `${name} ${b.value} (**${b.ratio}x**)`)
+        .join('<br>');
       return `| \`${f.id}\` | ${f.value} ${f.unit} | ${base} |`;
     }),
   ];
   const skipped = Object.entries(report.skipped).flatMap(([suite, reasons]) => reasons.map((r) => `- ${suite}: ${r}`));
   if (skipped.length > 0) lines.push('', 'Not run here:', ...skipped);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function writeReport(report: Report, dir: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}/latest.json`, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(`${dir}/latest.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${dir}/latest.md`, markdown(report));
 }
 

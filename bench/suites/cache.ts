@@ -48,10 +48,16 @@ export async function cacheSuite(ctx: SuiteContext): Promise<SuiteResult> {
     figures.push(...sampleFigures(`cache.hit.c${concurrency}`, hit.ours, { raw: hit.raw }));
   }
   figures.push(
-    ...(await serverCostFigures('cache.hit', ours, ctx.redis8Url, {
-      ours: (i) => cache.getOrCompute(keys[Math.abs(i) % keys.length]!, never),
-      raw: async (i) => JSON.parse((await raw.get(`${prefix}:raw:${keys[Math.abs(i) % keys.length]!}`))!),
-    }, 200)),
+    ...(await serverCostFigures(
+      'cache.hit',
+      ours,
+      ctx.redis8Url,
+      {
+        ours: (i) => cache.getOrCompute(keys[Math.abs(i) % keys.length]!, never),
+        raw: async (i) => JSON.parse((await raw.get(`${prefix}:raw:${keys[Math.abs(i) % keys.length]!}`))!),
+      },
+      200,
+    )),
   );
 
   ctx.progress(`cache: stampede, ${CLIENTS} clients x ${CALLERS} callers on one missing key`);
@@ -61,12 +67,32 @@ export async function cacheSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => connect({ url: ctx.redis8Url })));
   for (let round = 0; round < rounds; round++) {
     protectedRuns.push(await stampede(clients, `${prefix}p${round}`, 'lock'));
-    naiveRuns.push(await naiveStampede((k) => raw.get(k), (k, v) => raw.set(k, v, { PX: 3_600_000 }), `${prefix}:naive${round}`));
+    naiveRuns.push(
+      await naiveStampede(
+        (k) => raw.get(k),
+        (k, v) => raw.set(k, v, { PX: 3_600_000 }),
+        `${prefix}:naive${round}`,
+      ),
+    );
   }
   const median = (runs: StampedeRun[], f: (r: StampedeRun) => number) => runs.map(f).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
   figures.push(
-    figure('cache.stampede.computes', 'computes', 'lower', median(protectedRuns, (r) => r.computes), { naive: median(naiveRuns, (r) => r.computes) }, `${CLIENTS * CALLERS} callers, median of ${rounds} rounds`),
-    figure('cache.stampede.p99_wait_ms', 'ms', 'lower', median(protectedRuns, (r) => r.p99Ms), { naive: median(naiveRuns, (r) => r.p99Ms) }, `compute takes ${COMPUTE_MS} ms`),
+    figure(
+      'cache.stampede.computes',
+      'computes',
+      'lower',
+      median(protectedRuns, (r) => r.computes),
+      { naive: median(naiveRuns, (r) => r.computes) },
+      `${CLIENTS * CALLERS} callers, median of ${rounds} rounds`,
+    ),
+    figure(
+      'cache.stampede.p99_wait_ms',
+      'ms',
+      'lower',
+      median(protectedRuns, (r) => r.p99Ms),
+      { naive: median(naiveRuns, (r) => r.p99Ms) },
+      `compute takes ${COMPUTE_MS} ms`,
+    ),
   );
 
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
@@ -103,7 +129,11 @@ async function stampede(clients: RedisConnection[], prefix: string, mode: 'lock'
   return { computes, p99Ms: p99(waits) };
 }
 
-async function naiveStampede(get: (key: string) => Promise<string | null>, set: (key: string, value: string) => Promise<unknown>, key: string): Promise<StampedeRun> {
+async function naiveStampede(
+  get: (key: string) => Promise<string | null>,
+  set: (key: string, value: string) => Promise<unknown>,
+  key: string,
+): Promise<StampedeRun> {
   let computes = 0;
   const waits = await Promise.all(
     Array.from({ length: CLIENTS * CALLERS }, async () => {

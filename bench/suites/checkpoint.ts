@@ -17,7 +17,8 @@ import type { SuiteContext } from '../run.js';
 
 const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MESSAGES = 20;
-const TEXT = 'Could you check where my order is? It was supposed to arrive on Tuesday and the tracking page has not changed since the weekend.';
+const TEXT =
+  'Could you check where my order is? It was supposed to arrive on Tuesday and the tracking page has not changed since the weekend.';
 /** A channel that does not change after the first step (a retrieved document, say). */
 const CONTEXT = 'policy '.repeat(600);
 
@@ -64,7 +65,8 @@ export async function checkpointSuite(ctx: SuiteContext): Promise<SuiteResult> {
     threadSteps.set(threadId, { step: state.step + 1, parent: checkpoint.id });
     const tuple = await saver.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: '' } });
     // At high concurrency another step of the same thread may have landed since: never an older one.
-    if (!tuple || tuple.checkpoint.id < String(saved.configurable?.checkpoint_id)) throw new Error(`${threadId}: read back an older checkpoint`);
+    if (!tuple || tuple.checkpoint.id < String(saved.configurable?.checkpoint_id))
+      throw new Error(`${threadId}: read back an older checkpoint`);
   };
 
   const figures: Figure[] = [];
@@ -89,17 +91,24 @@ export async function checkpointSuite(ctx: SuiteContext): Promise<SuiteResult> {
   for (const concurrency of [1, 32]) {
     ctx.progress(`checkpoint: list 10 at concurrency ${concurrency}`);
     const options: RunOptions = { ops: ctx.quick ? 200 : concurrency === 1 ? 500 : 2000, concurrency };
-    const result = await compare(Object.fromEntries(Object.entries(savers).map(([name, saver]) => [name, () => list(saver, `${name}-history`)])), options);
+    const result = await compare(
+      Object.fromEntries(Object.entries(savers).map(([name, saver]) => [name, () => list(saver, `${name}-history`)])),
+      options,
+    );
     const baselines = Object.fromEntries(Object.entries(result).filter(([name]) => name !== 'ours'));
     figures.push(...sampleFigures(`checkpoint.list10.c${concurrency}`, result.ours!, baselines));
   }
 
   // Round trips per operation, from the server's own command counts.
   const ours = savers.ours!;
-  figures.push(...(await serverCostFigures('checkpoint.put_get', connection, ctx.redis8Url, { ours: (i) => step(ours, `rt-${i % 4}`) }, 200)));
-  figures.push(...(await serverCostFigures('checkpoint.list10', connection, ctx.redis8Url, { ours: () => list(ours, 'ours-history') }, 50)));
+  figures.push(
+    ...(await serverCostFigures('checkpoint.put_get', connection, ctx.redis8Url, { ours: (i) => step(ours, `rt-${i % 4}`) }, 200)),
+  );
+  figures.push(
+    ...(await serverCostFigures('checkpoint.list10', connection, ctx.redis8Url, { ours: () => list(ours, 'ours-history') }, 50)),
+  );
 
-  for await (const batch of connection.scan(`${prefix}*`)) await connection.send(["UNLINK", ...batch], { key: batch[0] });
+  for await (const batch of connection.scan(`${prefix}*`)) await connection.send(['UNLINK', ...batch], { key: batch[0] });
   if (postgres) {
     await postgres.end();
     const { Client } = await import('pg');

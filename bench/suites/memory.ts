@@ -40,22 +40,52 @@ export async function memorySuite(ctx: SuiteContext): Promise<SuiteResult> {
   const lc = new RedisChatMessageHistory({ sessionId: `${prefix}lc`, config: { url: ctx.redis8Url } });
   for (let i = 0; i < COUNT; i++) await lc.addMessage(new HumanMessage(TEXT));
   const theirs = await usage(`${prefix}lc`);
-  figures.push(figure('memory.session.bytes_per_message', 'bytes', 'lower', ours / COUNT, { payload: Buffer.byteLength(TEXT), 'langchain-redis': theirs / COUNT }, 'every key of the session (list, metadata, idempotency set, index) / messages; ours keeps id, role, createdAt and an idempotency key per message'));
+  figures.push(
+    figure(
+      'memory.session.bytes_per_message',
+      'bytes',
+      'lower',
+      ours / COUNT,
+      { payload: Buffer.byteLength(TEXT), 'langchain-redis': theirs / COUNT },
+      'every key of the session (list, metadata, idempotency set, index) / messages; ours keeps id, role, createdAt and an idempotency key per message',
+    ),
+  );
   await lc.client.quit();
 
   const vectors = clustered(1000, 384, 384, 1);
-  const embedder = { embedQuery: async () => Array.from(vectors[0]!), embedDocuments: async (texts: string[]) => texts.map((t) => Array.from(vectors[Number(t.split('#')[1])]!)) };
+  const embedder = {
+    embedQuery: async () => Array.from(vectors[0]!),
+    embedDocuments: async (texts: string[]) => texts.map((t) => Array.from(vectors[Number(t.split('#')[1])]!)),
+  };
   for (const [engine, make] of [
-    ['vectorset', () => new VectorSetIndex(connection, new Keyspace(prefix), IndexDefinitionSchema.parse({ namespace: 'mem-vs', dim: 384 }))],
+    [
+      'vectorset',
+      () => new VectorSetIndex(connection, new Keyspace(prefix), IndexDefinitionSchema.parse({ namespace: 'mem-vs', dim: 384 })),
+    ],
     ['flat', () => new FlatIndex(connection, new Keyspace(prefix), IndexDefinitionSchema.parse({ namespace: 'mem-flat', dim: 384 }))],
   ] as const) {
     ctx.progress(`memory: 1 000 long-term memories (${engine})`);
     const index = make();
     await index.ensure();
     const ltm = new LongTermMemory(index, embedder, new Keyspace(prefix), { dedupeThreshold: 1 });
-    for (let i = 0; i < COUNT; i += 100) await ltm.rememberMany({ userId: 'u' }, Array.from({ length: Math.min(100, COUNT - i) }, (_, j) => ({ text: `User fact number ${i + j}, worth remembering later #${i + j}` })));
+    for (let i = 0; i < COUNT; i += 100)
+      await ltm.rememberMany(
+        { userId: 'u' },
+        Array.from({ length: Math.min(100, COUNT - i) }, (_, j) => ({
+          text: `User fact number ${i + j}, worth remembering later #${i + j}`,
+        })),
+      );
     const bytes = await usage(`${prefix}:ltm:${index.definition.namespace}:*`);
-    figures.push(figure(`memory.long_term.${engine}.bytes_per_memory`, 'bytes', 'lower', bytes / COUNT, { payload: 60 + 384 * 4 }, 'item hashes + id set (+ vector set) / memories; payload = text + float32 vector'));
+    figures.push(
+      figure(
+        `memory.long_term.${engine}.bytes_per_memory`,
+        'bytes',
+        'lower',
+        bytes / COUNT,
+        { payload: 60 + 384 * 4 },
+        'item hashes + id set (+ vector set) / memories; payload = text + float32 vector',
+      ),
+    );
   }
 
   for await (const keys of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (keys.length) await raw.unlink(keys);

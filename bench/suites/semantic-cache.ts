@@ -21,23 +21,38 @@ export async function semanticCacheSuite(ctx: SuiteContext): Promise<SuiteResult
   const vectors = clustered(ctx.quick ? 2_000 : ENTRIES, DIM, DIM, 1);
   const queries = clustered(200, DIM, DIM, 2);
   const byText = new Map<string, number[]>();
-  vectors.forEach((v, i) => byText.set(`prompt ${i}`, Array.from(v)));
-  queries.forEach((q, i) => byText.set(`query ${i}`, Array.from(q)));
-  const embedder = { embedQuery: async (t: string) => byText.get(t)!, embedDocuments: async (ts: string[]) => ts.map((t) => byText.get(t)!) };
-  const index = new VectorSetIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'bench-semantic', dim: DIM, efRuntime: SEMANTIC_CACHE_EF_RUNTIME }));
+  for (const [i, v] of vectors.entries()) byText.set(`prompt ${i}`, Array.from(v));
+  for (const [i, q] of queries.entries()) byText.set(`query ${i}`, Array.from(q));
+  const embedder = {
+    embedQuery: async (t: string) => byText.get(t)!,
+    embedDocuments: async (ts: string[]) => ts.map((t) => byText.get(t)!),
+  };
+  const index = new VectorSetIndex(
+    connection,
+    keyspace,
+    IndexDefinitionSchema.parse({ namespace: 'bench-semantic', dim: DIM, efRuntime: SEMANTIC_CACHE_EF_RUNTIME }),
+  );
   await index.ensure();
-  const cache = new SemanticCache(index, embedder, keyspace, new Cache(connection, keyspace, { name: 'bench-semantic' }), { threshold: 0.9 });
+  const cache = new SemanticCache(index, embedder, keyspace, new Cache(connection, keyspace, { name: 'bench-semantic' }), {
+    threshold: 0.9,
+  });
   ctx.progress(`semantic-cache: storing ${vectors.length} entries`);
   for (let i = 0; i < vectors.length; i++) await cache.store(`prompt ${i}`, `answer ${i}`, { model: 'm' });
   ctx.progress('semantic-cache: lookups');
   let asked = 0;
   let served = 0;
-  const hitLatency = await measure(async (i) => {
-    const found = await cache.lookup(`prompt ${(i * 31) % vectors.length}`, { model: 'm' });
-    asked++;
-    if (found.hit && found.prompt === `prompt ${(i * 31) % vectors.length}`) served++;
-  }, { ops: ctx.quick ? 300 : 2000, concurrency: 1 });
-  const missLatency = await measure((i) => cache.lookup(`query ${i % queries.length}`, { model: 'm', threshold: 0.999 }), { ops: ctx.quick ? 300 : 2000, concurrency: 1 });
+  const hitLatency = await measure(
+    async (i) => {
+      const found = await cache.lookup(`prompt ${(i * 31) % vectors.length}`, { model: 'm' });
+      asked++;
+      if (found.hit && found.prompt === `prompt ${(i * 31) % vectors.length}`) served++;
+    },
+    { ops: ctx.quick ? 300 : 2000, concurrency: 1 },
+  );
+  const missLatency = await measure((i) => cache.lookup(`query ${i % queries.length}`, { model: 'm', threshold: 0.999 }), {
+    ops: ctx.quick ? 300 : 2000,
+    concurrency: 1,
+  });
   await cache.clear({ model: 'm' });
   for await (const batch of connection.scan(`${keyspace.prefix}*`)) await connection.send(['UNLINK', ...batch], { key: batch[0] });
   await connection.close();

@@ -21,7 +21,8 @@ import type { SuiteContext } from '../run.js';
 const TTL_SECONDS = 86_400;
 const MAX_MESSAGES = 100;
 const READ_SESSION_LENGTH = 500;
-const TEXT = 'Could you check where my order is? It was supposed to arrive on Tuesday and the tracking page has not changed since the weekend.';
+const TEXT =
+  'Could you check where my order is? It was supposed to arrive on Tuesday and the tracking page has not changed since the weekend.';
 
 export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const url = ctx.redis8Url;
@@ -53,7 +54,13 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
       .zAdd(k.idempotency, { score: now, value: `b:${requestId}` })
       .zRemRangeByRank(k.idempotency, 0, -1001)
       .zAdd(user.sessions, { score: now, value: sessionId })
-      .pExpire(k.messages, ms).pExpire(k.meta, ms).pExpire(k.state, ms).pExpire(k.tools, ms).pExpire(k.idempotency, ms).pExpire(k.pending, ms).pExpire(user.sessions, ms)
+      .pExpire(k.messages, ms)
+      .pExpire(k.meta, ms)
+      .pExpire(k.state, ms)
+      .pExpire(k.tools, ms)
+      .pExpire(k.idempotency, ms)
+      .pExpire(k.pending, ms)
+      .pExpire(user.sessions, ms)
       .exec();
   };
   const rawReadLast20 = async (sessionId: string) => {
@@ -63,7 +70,13 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
     const [list] = await raw
       .multi()
       .lRange(k.messages, -20, -1)
-      .pExpire(k.messages, ms).pExpire(k.meta, ms).pExpire(k.state, ms).pExpire(k.tools, ms).pExpire(k.idempotency, ms).pExpire(k.pending, ms).pExpire(user.sessions, ms)
+      .pExpire(k.messages, ms)
+      .pExpire(k.meta, ms)
+      .pExpire(k.state, ms)
+      .pExpire(k.tools, ms)
+      .pExpire(k.idempotency, ms)
+      .pExpire(k.pending, ms)
+      .pExpire(user.sessions, ms)
       .exec();
     return (list as unknown as string[]).map((j) => JSON.parse(j));
   };
@@ -88,17 +101,25 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
       options,
     );
     figures.push(...sampleFigures(`session.append.c${concurrency}`, append.ours, { raw: append.raw }));
-    figures.push(...sampleFigures(`session.append_langchain.c${concurrency}`, append.oursLangChain, { 'langchain-redis': append['langchain-redis'] }));
+    figures.push(
+      ...sampleFigures(`session.append_langchain.c${concurrency}`, append.oursLangChain, { 'langchain-redis': append['langchain-redis'] }),
+    );
   }
 
   const one = store.session({ userId: 'u', sessionId: 'rt' });
   const lcOne = lcHistory('rt');
   figures.push(
-    ...(await serverCostFigures('session.append', ours, url, {
-      ours: () => one.append(plain, { idempotencyKey: `r${request++}` }),
-      raw: () => rawAppend('rt', `r${request++}`),
-      'langchain-redis': () => lcOne.addMessage(message),
-    }, 200)),
+    ...(await serverCostFigures(
+      'session.append',
+      ours,
+      url,
+      {
+        ours: () => one.append(plain, { idempotencyKey: `r${request++}` }),
+        raw: () => rawAppend('rt', `r${request++}`),
+        'langchain-redis': () => lcOne.addMessage(message),
+      },
+      200,
+    )),
   );
 
   // Read the last 20 messages of a 500-message session.
@@ -127,14 +148,22 @@ export async function sessionSuite(ctx: SuiteContext): Promise<SuiteResult> {
       options,
     );
     figures.push(...sampleFigures(`session.read_last20.c${concurrency}`, read.ours, { raw: read.raw }));
-    figures.push(...sampleFigures(`session.read_last20_langchain.c${concurrency}`, read.oursLangChain, { 'langchain-redis': read['langchain-redis'] }));
+    figures.push(
+      ...sampleFigures(`session.read_last20_langchain.c${concurrency}`, read.oursLangChain, { 'langchain-redis': read['langchain-redis'] }),
+    );
   }
   figures.push(
-    ...(await serverCostFigures('session.read_last20', ours, url, {
-      ours: () => reader.messages({ last: 20 }),
-      raw: () => rawReadLast20('read'),
-      'langchain-redis': () => lcReader.getMessages(),
-    }, 200)),
+    ...(await serverCostFigures(
+      'session.read_last20',
+      ours,
+      url,
+      {
+        ours: () => reader.messages({ last: 20 }),
+        raw: () => rawReadLast20('read'),
+        'langchain-redis': () => lcReader.getMessages(),
+      },
+      200,
+    )),
   );
 
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);

@@ -40,7 +40,10 @@ function gaussian(rand: () => number): number {
  */
 export function clustered(n: number, dim: number, centreSeed: number, pointSeed: number): Float32Array[] {
   const centresRand = seededRandom(centreSeed);
-  const centres = Array.from({ length: CLUSTERS }, () => ({ at: Float32Array.from({ length: dim }, () => gaussian(centresRand)), spread: 0.1 + 0.4 * centresRand() }));
+  const centres = Array.from({ length: CLUSTERS }, () => ({
+    at: Float32Array.from({ length: dim }, () => gaussian(centresRand)),
+    spread: 0.1 + 0.4 * centresRand(),
+  }));
   const rand = seededRandom(pointSeed);
   return Array.from({ length: n }, () => {
     const c = centres[Math.floor(rand() * CLUSTERS)]!;
@@ -72,7 +75,10 @@ async function load(index: VectorIndex, data: Float32Array[], progress: (line: s
   const started = performance.now();
   const batch = 500;
   for (let i = 0; i < data.length; i += batch) {
-    await index.upsert(SCOPE, data.slice(i, i + batch).map((v, j) => ({ id: `v${i + j}`, vector: v, payload: String(i + j) })));
+    await index.upsert(
+      SCOPE,
+      data.slice(i, i + batch).map((v, j) => ({ id: `v${i + j}`, vector: v, payload: String(i + j) })),
+    );
     if ((i / batch) % 40 === 0) progress(`${label}: loaded ${i + batch} of ${data.length}`);
   }
   return (data.length / (performance.now() - started)) * 1000;
@@ -97,7 +103,10 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const prefix = `benchv${Date.now().toString(36)}`;
   const keyspace = new Keyspace(prefix);
   const skipped: string[] = [];
-  if (!ctx.redisearchUrl) skipped.push('redisearch HNSW/FLAT and @langchain/redis RedisVectorStore: need the RediSearch module (set REDISEARCH_URL to a server that has it)');
+  if (!ctx.redisearchUrl)
+    skipped.push(
+      'redisearch HNSW/FLAT and @langchain/redis RedisVectorStore: need the RediSearch module (set REDISEARCH_URL to a server that has it)',
+    );
 
   for (const dim of [100, 384]) {
     ctx.progress(`vector: ${n} clustered vectors of dim ${dim}, ground truth for ${QUERIES} queries`);
@@ -111,7 +120,11 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
 
     for (const quantization of ['noquant', 'q8'] as const) {
       const label = `vectorset ${quantization} dim ${dim}`;
-      const index = new VectorSetIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-${quantization}-${dim}`, dim, quantization }));
+      const index = new VectorSetIndex(
+        connection,
+        keyspace,
+        IndexDefinitionSchema.parse({ namespace: `bench-${quantization}-${dim}`, dim, quantization }),
+      );
       await index.ensure();
       const insertsPerSecond = await load(index, data, ctx.progress, label);
       const recall = await recallAt10(index, queries, truth);
@@ -119,7 +132,17 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
       const vset = keyspace.vector(index.definition.namespace).scope(SCOPE.tag).vectorSet;
       const bytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', vset, 'SAMPLES', '0']));
       ctx.progress(`${label}: recall@10 ${recall.toFixed(3)}, querying`);
-      const rawArgs = (q: Float32Array) => ['VSIM', vset, 'FP32', vectorBytes(q), 'WITHSCORES', 'COUNT', String(K), 'EF', String(index.definition.efRuntime)];
+      const rawArgs = (q: Float32Array) => [
+        'VSIM',
+        vset,
+        'FP32',
+        vectorBytes(q),
+        'WITHSCORES',
+        'COUNT',
+        String(K),
+        'EF',
+        String(index.definition.efRuntime),
+      ];
       const ops = ctx.quick ? 300 : 2000;
       const latency = await compare(
         {
@@ -129,10 +152,30 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
         { ops, concurrency: 1 },
       );
       const id = `vector.vectorset_${quantization}.d${dim}`;
-      figures.push(figure(`${id}.recall_at_10`, 'recall', 'higher', recall, {}, `${n} vectors, ${QUERIES} queries from the same clusters, EF ${index.definition.efRuntime}`));
-      figures.push(figure(`${id}.recall_at_10_ood`, 'recall', 'higher', recallForeign, {}, `${QUERIES} queries from other clusters, EF ${index.definition.efRuntime}`));
+      figures.push(
+        figure(
+          `${id}.recall_at_10`,
+          'recall',
+          'higher',
+          recall,
+          {},
+          `${n} vectors, ${QUERIES} queries from the same clusters, EF ${index.definition.efRuntime}`,
+        ),
+      );
+      figures.push(
+        figure(
+          `${id}.recall_at_10_ood`,
+          'recall',
+          'higher',
+          recallForeign,
+          {},
+          `${QUERIES} queries from other clusters, EF ${index.definition.efRuntime}`,
+        ),
+      );
       figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-vsim': latency.raw }));
-      figures.push(figure(`${id}.bytes_per_vector`, 'bytes', 'lower', bytes / n, { 'float32-payload': dim * 4 }, 'MEMORY USAGE of the vector set'));
+      figures.push(
+        figure(`${id}.bytes_per_vector`, 'bytes', 'lower', bytes / n, { 'float32-payload': dim * 4 }, 'MEMORY USAGE of the vector set'),
+      );
       figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', insertsPerSecond, {}, 'batches of 500, one MULTI each'));
       await index.dropScope(SCOPE);
     }
@@ -144,8 +187,14 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
     await flat.ensure();
     await load(flat, flatData, ctx.progress, `flat dim ${dim}`);
     const flatRecall = await recallAt10(flat, queries, flatTruth);
-    const flatLatency = await measure((i) => flat.query(SCOPE, queries[i % QUERIES]!, { k: K }), { ops: ctx.quick ? 30 : 200, concurrency: 1, warmup: 5 });
-    figures.push(figure(`vector.flat_5k.d${dim}.recall_at_10`, 'recall', 'higher', flatRecall, {}, `exact: ${FLAT_SCOPE} items scored in the client`));
+    const flatLatency = await measure((i) => flat.query(SCOPE, queries[i % QUERIES]!, { k: K }), {
+      ops: ctx.quick ? 30 : 200,
+      concurrency: 1,
+      warmup: 5,
+    });
+    figures.push(
+      figure(`vector.flat_5k.d${dim}.recall_at_10`, 'recall', 'higher', flatRecall, {}, `exact: ${FLAT_SCOPE} items scored in the client`),
+    );
     figures.push(...sampleFigures(`vector.flat_5k.d${dim}.query_c1`, flatLatency, {}));
     await flat.dropScope(SCOPE);
 
@@ -163,7 +212,6 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
   return { suite: 'vector', figures, skipped };
 }
 
-
 /**
  * The redisearch engine on REDISEARCH_URL against @langchain/redis's RedisVectorStore, on the same
  * server and data, queried in interleaved rounds (measure.ts `compare`) with recall@10 beside each
@@ -172,7 +220,14 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
  * FLAT (exact) on its own. Runs only where a server has the module; not run on the machine this
  * suite was written on.
  */
-async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Array[], queries: Float32Array[], truth: number[][], n: number): Promise<Figure[]> {
+async function rediSearchFigures(
+  ctx: SuiteContext,
+  dim: number,
+  data: Float32Array[],
+  queries: Float32Array[],
+  truth: number[][],
+  n: number,
+): Promise<Figure[]> {
   const url = ctx.redisearchUrl!;
   const connection = await connect({ url, commandTimeoutMs: 60_000 });
   const raw = createClient({ url });
@@ -188,7 +243,11 @@ async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Ar
   const client = nested.createClient({ url });
   await client.connect();
   try {
-    const flat = new RediSearchIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: `bench-rs-flat-${dim}`, dim, algorithm: 'flat' }));
+    const flat = new RediSearchIndex(
+      connection,
+      keyspace,
+      IndexDefinitionSchema.parse({ namespace: `bench-rs-flat-${dim}`, dim, algorithm: 'flat' }),
+    );
     await flat.ensure();
     const flatInserts = await load(flat, data, ctx.progress, `redisearch flat dim ${dim}`);
     const flatRecall = await recallAt10(flat, queries, truth);
@@ -202,11 +261,19 @@ async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Ar
     await hnsw.ensure();
     const inserts = await load(hnsw, data, ctx.progress, `redisearch hnsw dim ${dim}`);
     const unused = { embedQuery: async () => [] as number[], embedDocuments: async () => [] as number[][] };
-    const theirs = new RedisVectorStore(unused, { redisClient: client as never, indexName: `${prefix}-lc-${dim}`, keyPrefix: `${prefix}:lc:${dim}:` });
+    const theirs = new RedisVectorStore(unused, {
+      redisClient: client as never,
+      indexName: `${prefix}-lc-${dim}`,
+      keyPrefix: `${prefix}:lc:${dim}:`,
+    });
     ctx.progress(`@langchain/redis RedisVectorStore dim ${dim}: loading`);
     for (let i = 0; i < data.length; i += 500) {
       const slice = data.slice(i, i + 500);
-      await theirs.addVectors(slice.map((v) => Array.from(v)), slice.map((_, j) => new Document({ pageContent: String(i + j) })), { keys: slice.map((_, j) => `${prefix}:lc:${dim}:v${i + j}`) });
+      await theirs.addVectors(
+        slice.map((v) => Array.from(v)),
+        slice.map((_, j) => new Document({ pageContent: String(i + j) })),
+        { keys: slice.map((_, j) => `${prefix}:lc:${dim}:v${i + j}`) },
+      );
     }
     const alias = hnsw.indexName;
     const efDefault = hnsw.definition.efRuntime;
@@ -223,10 +290,13 @@ async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Ar
     const ids = {
       ours: (q: Float32Array) => hnsw.query(SCOPE, q, { k: K }).then((hits) => hits.map((h) => h.id)),
       oursEf10: (q: Float32Array) => hnsw.query(SCOPE, q, { k: K, ef: EF_LANGCHAIN }).then((hits) => hits.map((h) => h.id)),
-      langchain: (q: Float32Array) => theirs.similaritySearchVectorWithScore(Array.from(q), K).then((hits) => hits.map(([doc]) => `v${doc.pageContent}`)),
+      langchain: (q: Float32Array) =>
+        theirs.similaritySearchVectorWithScore(Array.from(q), K).then((hits) => hits.map(([doc]) => `v${doc.pageContent}`)),
     };
     const recall = { ours: await recallOf(ids.ours), oursEf10: await recallOf(ids.oursEf10), langchain: await recallOf(ids.langchain) };
-    ctx.progress(`redisearch hnsw dim ${dim}: recall@10 ${recall.ours.toFixed(3)} (EF ${efDefault}), ${recall.oursEf10.toFixed(3)} (EF ${EF_LANGCHAIN}), langchain ${recall.langchain.toFixed(3)}; querying, interleaved`);
+    ctx.progress(
+      `redisearch hnsw dim ${dim}: recall@10 ${recall.ours.toFixed(3)} (EF ${efDefault}), ${recall.oursEf10.toFixed(3)} (EF ${EF_LANGCHAIN}), langchain ${recall.langchain.toFixed(3)}; querying, interleaved`,
+    );
     const latency = await compare(
       {
         ours: (i) => hnsw.query(SCOPE, queries[i % QUERIES]!, { k: K }),
@@ -237,7 +307,16 @@ async function rediSearchFigures(ctx: SuiteContext, dim: number, data: Float32Ar
       { ops, concurrency: 1 },
     );
     const id = `vector.redisearch_hnsw.d${dim}`;
-    figures.push(figure(`${id}.recall_at_10`, 'recall', 'higher', recall.ours, { [`ours-ef${EF_LANGCHAIN}`]: recall.oursEf10, 'langchain-redis': recall.langchain }, `${n} vectors, EF_RUNTIME ${efDefault} (ours), ${EF_LANGCHAIN} (ours at LangChain's effort; LangChain's default)`));
+    figures.push(
+      figure(
+        `${id}.recall_at_10`,
+        'recall',
+        'higher',
+        recall.ours,
+        { [`ours-ef${EF_LANGCHAIN}`]: recall.oursEf10, 'langchain-redis': recall.langchain },
+        `${n} vectors, EF_RUNTIME ${efDefault} (ours), ${EF_LANGCHAIN} (ours at LangChain's effort; LangChain's default)`,
+      ),
+    );
     figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', inserts, {}, 'batches of 500'));
     figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-ft-search': latency.raw, 'langchain-redis': latency.langchain }));
     figures.push(...sampleFigures(`${id}.query_c1_ef${EF_LANGCHAIN}`, latency.oursEf10, { 'langchain-redis': latency.langchain }));

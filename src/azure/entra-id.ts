@@ -77,7 +77,9 @@ class DefaultAzureCredential implements TokenCredentialLike {
  * `@azure/identity` is an optional peer dependency. Without it, a CredentialsError says to install
  * it or to pass a credential (and so does a broken install). `load` is the import (replaced in tests).
  */
-export async function defaultCredential(load: () => Promise<IdentityModule> = () => import('@azure/identity')): Promise<TokenCredentialLike> {
+export async function defaultCredential(
+  load: () => Promise<IdentityModule> = () => import('@azure/identity'),
+): Promise<TokenCredentialLike> {
   let identity: IdentityModule;
   try {
     identity = await load();

@@ -132,7 +132,9 @@ export class Cache {
    */
   async setMany(entries: readonly { key: string; value: unknown; options?: WriteOptions }[]): Promise<void> {
     const parsed = parseInput(CacheEntriesSchema, entries, 'cache entries');
-    const prepared = parsed.map((e, i) => this.#prepare(Cache.id(e.key), e.value, this.#withKey(e.options ?? NO_OPTIONS, e.key), 0, `${i}.value`));
+    const prepared = parsed.map((e, i) =>
+      this.#prepare(Cache.id(e.key), e.value, this.#withKey(e.options ?? NO_OPTIONS, e.key), 0, `${i}.value`),
+    );
     await Promise.all(prepared.map((p) => this.#store(p, '')));
   }
 
@@ -310,12 +312,15 @@ export class Cache {
    */
   async *keys(prefix = ''): AsyncGenerator<string> {
     if (!this.options.keepKeys) {
-      throw new InvalidArgumentError('cache options', [{ path: 'keepKeys', message: `cache ${this.name} does not keep keys: create it with keepKeys: true to list them` }]);
+      throw new InvalidArgumentError('cache options', [
+        { path: 'keepKeys', message: `cache ${this.name} does not keep keys: create it with keepKeys: true to list them` },
+      ]);
     }
     const wanted = parseInput(z.string().max(8192), prefix, 'key prefix');
     // Only each entry's head is read (header, tags and key), never its value: one pipelined round
     // trip per SCAN batch, and more only for entries whose tags and key run past the first read.
-    const head = (key: string, bytes: number) => this.#connection.send<Buffer | null>(['GETRANGE', key, '0', String(bytes - 1)], { key, buffers: true, readonly: true });
+    const head = (key: string, bytes: number) =>
+      this.#connection.send<Buffer | null>(['GETRANGE', key, '0', String(bytes - 1)], { key, buffers: true, readonly: true });
     for await (const batch of this.#connection.scan(this.#keys.entryPattern)) {
       const heads = await Promise.all(batch.map((key) => head(key, KEY_HEAD_BYTES)));
       for (const [i, raw] of heads.entries()) {

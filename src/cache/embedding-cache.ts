@@ -48,14 +48,21 @@ export class EmbeddingCache implements EmbeddingsLike {
     if (texts.length === 0) return [];
     const keys = texts.map((t) => `${this.#model}\u0000${kind}\u0000${t}`);
     const cached = await this.#cache.getMany<Buffer>(keys);
-    const out: (number[] | undefined)[] = cached.map((bytes) => (bytes ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : undefined));
+    const out: (number[] | undefined)[] = cached.map((bytes) =>
+      bytes ? Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)) : undefined,
+    );
     const missing = [...new Set(texts.filter((_, i) => out[i] === undefined))];
     if (missing.length === 0) return out as number[][];
-    const fresh = checkVectors(kind === 'query' ? [await this.#embedder.embedQuery(missing[0]!)] : await this.#embedder.embedDocuments(missing), missing.length);
+    const fresh = checkVectors(
+      kind === 'query' ? [await this.#embedder.embedQuery(missing[0]!)] : await this.#embedder.embedDocuments(missing),
+      missing.length,
+    );
     // Misses come back rounded to float32 too, so a text gets the same vector from the embedder
     // and, later, from the cache.
     const stored = new Map(missing.map((t, i) => [t, new Float32Array(fresh[i]!)]));
-    await this.#cache.setMany([...stored].map(([t, v]) => ({ key: `${this.#model}\u0000${kind}\u0000${t}`, value: v, options: { encoding: 'bytes' as const } })));
+    await this.#cache.setMany(
+      [...stored].map(([t, v]) => ({ key: `${this.#model}\u0000${kind}\u0000${t}`, value: v, options: { encoding: 'bytes' as const } })),
+    );
     return texts.map((t, i) => out[i] ?? Array.from(stored.get(t)!));
   }
 }

@@ -46,7 +46,11 @@ export interface EncodedEntry {
  * Encodes an entry but for its tags. Throws InvalidArgumentError when the value cannot be stored
  * (JSON's rule: encodeJson) or is over `maxBytes`.
  */
-export function encodeEntry(entry: Omit<Entry, 'encoding' | 'key' | 'tags'> & { encoding?: 'json' | 'bytes' | undefined; key?: string | undefined }, maxBytes: number, path = ''): EncodedEntry {
+export function encodeEntry(
+  entry: Omit<Entry, 'encoding' | 'key' | 'tags'> & { encoding?: 'json' | 'bytes' | undefined; key?: string | undefined },
+  maxBytes: number,
+  path = '',
+): EncodedEntry {
   const encoding = entry.encoding ?? 'json';
   let payload: Buffer;
   if (encoding === 'bytes') {
@@ -96,7 +100,10 @@ export function decodeEntry(buffer: Buffer): Entry | null {
     if (keyLength > 0) key = buffer.subarray(layout.keyAt + 4, start).toString('utf8');
     tags = [];
     for (let at = HEADER + 1; at < layout.keyAt; at += TAG_BYTES) {
-      tags.push({ id: buffer.toString('latin1', at, at + TAG_ID_BYTES), generation: buffer.toString('latin1', at + TAG_ID_BYTES, at + TAG_BYTES) });
+      tags.push({
+        id: buffer.toString('latin1', at, at + TAG_ID_BYTES),
+        generation: buffer.toString('latin1', at + TAG_ID_BYTES, at + TAG_BYTES),
+      });
     }
   } else if (version === VERSION_WITH_KEY) {
     if (buffer.length < HEADER + 4 || buffer.length < HEADER + 4 + buffer.readUInt32BE(HEADER)) return null;

@@ -6,9 +6,7 @@
 // message.
 import type { RedisConnection } from '../connection/connect.js';
 
-export type CacheEvent =
-  | { t: 'fill' | 'fail' | 'del'; id: string; src: string; error?: string }
-  | { t: 'tag'; tag: string; src: string };
+export type CacheEvent = { t: 'fill' | 'fail' | 'del'; id: string; src: string; error?: string } | { t: 'tag'; tag: string; src: string };
 
 export interface Waiter {
   /** The next fill or failure of the entry, or null when `timeoutMs` passed first. */
@@ -26,7 +24,12 @@ export class CacheEvents {
   ) {}
 
   /** Opens a subscriber connection on `channel`. `onForeignChange` sees other processes' events. */
-  static async open(connection: RedisConnection, channel: string, instance: string, onForeignChange: (event: CacheEvent) => void): Promise<CacheEvents> {
+  static async open(
+    connection: RedisConnection,
+    channel: string,
+    instance: string,
+    onForeignChange: (event: CacheEvent) => void,
+  ): Promise<CacheEvents> {
     const subscriber = await connection.duplicate();
     const events = new CacheEvents(subscriber, onForeignChange, instance);
     try {
@@ -60,7 +63,10 @@ export class CacheEvents {
       else queue.push(event);
     };
     let set = this.#waiters.get(id);
-    if (!set) this.#waiters.set(id, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#waiters.set(id, set);
+    }
     set.add(listener);
     return {
       next: (timeoutMs) => {

@@ -41,12 +41,20 @@ export const CacheOptionsSchema = z
     /** Default TTL. Default fixed, one hour. */
     ttl: TtlPolicySchema.default({ mode: 'fixed', seconds: 3600 }),
     /** Serve an expired value for this long while one caller refreshes it (0: off). Default 0. */
-    staleWhileRevalidateSeconds: z.number().min(0).max(10 * 365 * 24 * 3600).default(0),
+    staleWhileRevalidateSeconds: z
+      .number()
+      .min(0)
+      .max(10 * 365 * 24 * 3600)
+      .default(0),
     stampede: StampedeSchema.prefault({}),
     /** An in-process near cache (L1), kept consistent across processes by pub/sub. Default off. */
     nearCache: NearCacheSchema.optional(),
     /** Largest stored value in bytes. Default 1 MiB. */
-    maxValueBytes: z.number().int().positive().default(1024 * 1024),
+    maxValueBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     /** Hash-tag shards entries are spread over (a Redis Cluster spreads them over nodes). Default 16. */
     shards: z.number().int().min(1).max(1024).default(16),
     /** When Redis cannot be reached, getOrCompute computes without the cache instead of failing. Default false. */
@@ -87,7 +95,9 @@ export { TagSchema };
 export const CacheKeysSchema = z.array(CacheKeySchema);
 
 /** Many entries (`setMany`). */
-export const CacheEntriesSchema = z.array(z.object({ key: CacheKeySchema, value: z.unknown(), options: WriteOptionsSchema.optional() }).strict());
+export const CacheEntriesSchema = z.array(
+  z.object({ key: CacheKeySchema, value: z.unknown(), options: WriteOptionsSchema.optional() }).strict(),
+);
 
 /**
  * A TTL in whole milliseconds, as Redis takes it; 0 stands for none. A positive TTL is never

@@ -93,7 +93,14 @@ export class SemanticCache {
     }
     const id = Cache.id(`${o.model ?? ''}\u0000${prompt}`);
     await this.index.upsert(this.#scope(o.tenant, o.model), [
-      { id, vector, tags, numbers, payload: JSON.stringify(entry), expiresAt: Date.now() + (o.ttlSeconds ?? this.options.ttlSeconds) * 1000 },
+      {
+        id,
+        vector,
+        tags,
+        numbers,
+        payload: JSON.stringify(entry),
+        expiresAt: Date.now() + (o.ttlSeconds ?? this.options.ttlSeconds) * 1000,
+      },
     ]);
   }
 
@@ -102,13 +109,17 @@ export class SemanticCache {
     const found = await this.lookup<T>(prompt, options);
     if (found.hit) return found.response;
     const lockKey = canonicalJson({ semantic: true, tenant: options.tenant ?? '_', model: options.model ?? null, prompt });
-    return this.exact.getOrCompute(lockKey, async () => {
-      const again = await this.lookup<T>(prompt, options);
-      if (again.hit) return again.response;
-      const response = await compute();
-      await this.store(prompt, response, options);
-      return response;
-    }, { ttlSeconds: Math.min(60, options.ttlSeconds ?? this.options.ttlSeconds) });
+    return this.exact.getOrCompute(
+      lockKey,
+      async () => {
+        const again = await this.lookup<T>(prompt, options);
+        if (again.hit) return again.response;
+        const response = await compute();
+        await this.store(prompt, response, options);
+        return response;
+      },
+      { ttlSeconds: Math.min(60, options.ttlSeconds ?? this.options.ttlSeconds) },
+    );
   }
 
   /** Drops every entry of a tenant for a model. */
@@ -118,7 +129,11 @@ export class SemanticCache {
 
   /** One scope per tenant and model: the model's name is digested into a key-safe agent id. */
   #scope(tenant: string | undefined, model: string | undefined) {
-    return this.keyspace.memoryScope({ tenant, userId: 'semantic-cache', agentId: model === undefined ? undefined : `m${Cache.id(model)}` });
+    return this.keyspace.memoryScope({
+      tenant,
+      userId: 'semantic-cache',
+      agentId: model === undefined ? undefined : `m${Cache.id(model)}`,
+    });
   }
 
   #filter(o: z.output<typeof CallSchema>): Filter | undefined {
@@ -128,7 +143,9 @@ export class SemanticCache {
   async #embed(text: string): Promise<number[]> {
     const vector = await this.embedder.embedQuery(text);
     if (vector.length !== this.index.definition.dim) {
-      throw new DimensionMismatchError(`the embedder returns ${vector.length}-dimensional vectors; the semantic cache index holds ${this.index.definition.dim}`);
+      throw new DimensionMismatchError(
+        `the embedder returns ${vector.length}-dimensional vectors; the semantic cache index holds ${this.index.definition.dim}`,
+      );
     }
     return vector;
   }

@@ -53,7 +53,14 @@ export class Stampede {
       for (;;) {
         const token = randomUUID();
         const readAt = link.epoch();
-        const { entry, locked, generations } = await cacheLock(connection, keys, { id, tagIds, token, lockTtlMs, newGeneration: newGeneration(), generationTtlMs: this.host.ttlMs(write) });
+        const { entry, locked, generations } = await cacheLock(connection, keys, {
+          id,
+          tagIds,
+          token,
+          lockTtlMs,
+          newGeneration: newGeneration(),
+          generationTtlMs: this.host.ttlMs(write),
+        });
         const filled = entry ? decodeEntry(entry) : null;
         if (filled) {
           link.remember(id, entry!, filled, readAt);
@@ -71,7 +78,9 @@ export class Stampede {
         }
         const left = deadline - Date.now();
         if (left <= 0) {
-          throw new TimeoutError(`getOrCompute waited ${waitTimeoutMs} ms for another caller's value of this key; raise stampede.waitTimeoutMs if computing it takes longer`);
+          throw new TimeoutError(
+            `getOrCompute waited ${waitTimeoutMs} ms for another caller's value of this key; raise stampede.waitTimeoutMs if computing it takes longer`,
+          );
         }
         const event = await waiter.next(Math.min(pollIntervalMs, left));
         if (event?.t === 'fail' && onComputeError === 'throw') {
@@ -88,7 +97,9 @@ export class Stampede {
     const { connection, keys, options, stats } = this.host;
     const token = randomUUID();
     try {
-      const taken = await connection.send(['SET', keys.lock(id), token, 'NX', 'PX', String(options.stampede.lockTtlMs)], { key: keys.lock(id) });
+      const taken = await connection.send(['SET', keys.lock(id), token, 'NX', 'PX', String(options.stampede.lockTtlMs)], {
+        key: keys.lock(id),
+      });
       if (taken !== 'OK') return; // another caller is refreshing it
       stats.refreshes++;
       await this.host.computeAndStore(id, compute, write, token, seen);
@@ -100,6 +111,8 @@ export class Stampede {
   /** Releases `token`'s lock and tells the waiters the value will not come; best effort (the lock's TTL is the fallback). */
   async fail(id: string, token: string, error: unknown): Promise<void> {
     const reason = error instanceof Error ? error.message : String(error);
-    await cacheFail(this.host.connection, this.host.keys, { id, token, message: this.host.link.message('fail', id, reason) }).catch(() => undefined);
+    await cacheFail(this.host.connection, this.host.keys, { id, token, message: this.host.link.message('fail', id, reason) }).catch(
+      () => undefined,
+    );
   }
 }

@@ -26,6 +26,16 @@ export interface CacheStats {
 }
 
 export const newStats = (): CacheStats => ({
-  hits: 0, misses: 0, nearHits: 0, staleServed: 0, computes: 0, earlyRecomputes: 0, refreshes: 0,
-  lockWaits: 0, lockTakeovers: 0, coalesced: 0, computeErrors: 0, failOpen: 0,
+  hits: 0,
+  misses: 0,
+  nearHits: 0,
+  staleServed: 0,
+  computes: 0,
+  earlyRecomputes: 0,
+  refreshes: 0,
+  lockWaits: 0,
+  lockTakeovers: 0,
+  coalesced: 0,
+  computeErrors: 0,
+  failOpen: 0,
 });

@@ -20,7 +20,15 @@ export const digestId = (text: string): string => hash('sha256', text, 'base64ur
 export const tagIdsOf = (tags: readonly string[] | undefined): string[] => [...new Set(tags ?? [])].map(digestId);
 
 /** Invalidates `tagId` in every shard (pipelined); returns how many entries carrying it were deleted. */
-export async function invalidateTagEverywhere(connection: RedisConnection, keys: CacheKeys, shards: number, tagId: string, message: string): Promise<number> {
-  const counts = await Promise.all(Array.from({ length: shards }, (_, shard) => cacheInvalidateTag(connection, keys, { tagId, shard, message })));
+export async function invalidateTagEverywhere(
+  connection: RedisConnection,
+  keys: CacheKeys,
+  shards: number,
+  tagId: string,
+  message: string,
+): Promise<number> {
+  const counts = await Promise.all(
+    Array.from({ length: shards }, (_, shard) => cacheInvalidateTag(connection, keys, { tagId, shard, message })),
+  );
   return counts.reduce((a, b) => a + b, 0);
 }

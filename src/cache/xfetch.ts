@@ -7,7 +7,13 @@
  * (ln of a number in (0, 1] is ≤ 0, so the left side reaches expiry early by a random amount
  * scaled by the compute time).
  */
-export function shouldRecomputeEarly(now: number, expiry: number, computeMs: number, beta: number, random: number = Math.random()): boolean {
+export function shouldRecomputeEarly(
+  now: number,
+  expiry: number,
+  computeMs: number,
+  beta: number,
+  random: number = Math.random(),
+): boolean {
   if (expiry <= 0) return false;
   return now - computeMs * beta * Math.log(Math.max(random, Number.MIN_VALUE)) >= expiry;
 }

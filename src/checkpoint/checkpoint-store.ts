@@ -5,7 +5,14 @@ import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { OutOfMemoryError } from '../errors.js';
 import { KeyPartSchema, type CheckpointThreadKeys, type Keyspace } from '../keys.js';
-import { checkpointPrune, checkpointPut, checkpointPutWrites, checkpointRead, threadKeyList, type ThreadTtl } from '../scripts/checkpoint.js';
+import {
+  checkpointPrune,
+  checkpointPut,
+  checkpointPutWrites,
+  checkpointRead,
+  threadKeyList,
+  type ThreadTtl,
+} from '../scripts/checkpoint.js';
 import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
 import { parseInput } from '../validate.js';
 
@@ -90,7 +97,11 @@ const PruneOptionsSchema = z
     ns: NamespaceSchema.optional(),
   })
   .strict();
-const TypeSchema = z.string().min(1).max(64).regex(/^[^\n]+$/, 'must not contain a newline');
+const TypeSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\n]+$/, 'must not contain a newline');
 
 const hex = (text: string): string => Buffer.from(text, 'utf8').toString('hex');
 const unhex = (text: string): string => Buffer.from(text, 'hex').toString('utf8');
@@ -139,7 +150,6 @@ export class CheckpointStore {
     return this.#keys.checkpointThread(threadId, this.options.tenant);
   }
 
-
   /**
    * Stores a checkpoint and the channel values that changed, in one round trip. A thread that is
    * gone (README: whole or gone) starts anew with it; a `ConflictError` when the checkpoint names a
@@ -158,7 +168,10 @@ export class CheckpointStore {
       b: Object.entries(input.channelVersions).map(([channel, version]) => blobField(channel, version)),
     };
     const record = frame(JSON.stringify(head), input.checkpoint.bytes, input.metadata.bytes);
-    const blobs = input.values.map(({ channel, version, value }) => [blobField(channel, version), frame(parseInput(TypeSchema, value.type, 'value type'), value.bytes)] as const);
+    const blobs = input.values.map(
+      ({ channel, version, value }) =>
+        [blobField(channel, version), frame(parseInput(TypeSchema, value.type, 'value type'), value.bytes)] as const,
+    );
     // The registry lives in another slot, so it cannot share the script. Every put reads it
     // alongside (no extra wait) and adds the thread when it is missing: a registry that eviction
     // took lists each live thread again after that thread's next put.
@@ -174,7 +187,9 @@ export class CheckpointStore {
       if (!first) {
         // A repair of a thread stored before: the checkpoint is stored, and the thread stays as
         // listed as it was; the next put tries again. The put itself did not fail.
-        process.emitWarning(`redis-agent-memory: checkpoint thread ${threadId} could not be added back to the thread registry (${(error as Error).message}); its next put tries again`);
+        process.emitWarning(
+          `redis-agent-memory: checkpoint thread ${threadId} could not be added back to the thread registry (${(error as Error).message}); its next put tries again`,
+        );
         return;
       }
       // A new thread that cannot be registered (maxmemory) would never be listed: undo it, so
@@ -190,7 +205,13 @@ export class CheckpointStore {
     const keys = this.#thread(threadId);
     const member = `${hex(parseInput(NamespaceSchema, ns, 'checkpoint namespace'))}:${hex(parseInput(CheckpointIdSchema, checkpointId, 'checkpoint id'))}`;
     const framed = writes.map((write) => {
-      const head = JSON.stringify([write.taskId, write.idx, write.channel, parseInput(TypeSchema, write.value.type, 'value type'), write.taskPath]);
+      const head = JSON.stringify([
+        write.taskId,
+        write.idx,
+        write.channel,
+        parseInput(TypeSchema, write.value.type, 'value type'),
+        write.taskPath,
+      ]);
       return { field: `${member}:${hex(write.taskId)}:${write.idx}`, value: frame(head, write.value.bytes), replace: write.idx < 0 };
     });
     return checkpointPutWrites(this.#connection, keys, { ttl: this.#ttl, writes: framed });
@@ -233,7 +254,10 @@ export class CheckpointStore {
   async *threads(): AsyncGenerator<string> {
     const registry = this.#registry;
     for (let offset = 0; ; offset += 500) {
-      const batch = await this.#connection.send<string[]>(['ZRANGE', registry, String(offset), String(offset + 499)], { key: registry, readonly: true });
+      const batch = await this.#connection.send<string[]>(['ZRANGE', registry, String(offset), String(offset + 499)], {
+        key: registry,
+        readonly: true,
+      });
       const alive = await Promise.all(
         batch.map((t) => {
           const k = this.#thread(t);
@@ -273,7 +297,12 @@ export class CheckpointStore {
     return this.#keys.checkpointThreads(this.options.tenant);
   }
 
-  async #read(threadId: string, query: CheckpointQuery, offset: number, count: number): Promise<{ examined: number; checkpoints: StoredCheckpoint[] }> {
+  async #read(
+    threadId: string,
+    query: CheckpointQuery,
+    offset: number,
+    count: number,
+  ): Promise<{ examined: number; checkpoints: StoredCheckpoint[] }> {
     const keys = this.#thread(threadId);
     const ns = query.ns === undefined ? '*' : hex(parseInput(NamespaceSchema, query.ns, 'checkpoint namespace'));
     const only = query.id === undefined ? '' : hex(parseInput(CheckpointIdSchema, query.id, 'checkpoint id'));

@@ -49,7 +49,10 @@ const isSingle = (c: ClientShape): boolean =>
   fn(c.sendCommand) && fn(c.duplicate) && fn(c.subscribe) && fn(c.multi) && fn(c.scanIterator) && fn(c.withTypeMapping);
 
 const isNodeRedisClient = (v: unknown): v is NodeRedisClientLike =>
-  typeof v === 'object' && v !== null && fn((v as ClientShape).connect) && typeof (v as ClientShape).isOpen === 'boolean' &&
+  typeof v === 'object' &&
+  v !== null &&
+  fn((v as ClientShape).connect) &&
+  typeof (v as ClientShape).isOpen === 'boolean' &&
   (isCluster(v as ClientShape) || isSingle(v as ClientShape));
 
 const optionsOf = (c: ClientShape): ClientShape['_options'] => c.options ?? c._options;
@@ -207,7 +210,11 @@ function originOf(
  * gets the library's error handling, and no client-side cache (a subscriber reads nothing, and a
  * cache instance shared by two clients would be invalidated by the wrong one).
  */
-async function duplicateOf(client: SingleClient | ClusterClient, cluster: boolean, options: ResolvedAdoptOptions): Promise<RedisConnection> {
+async function duplicateOf(
+  client: SingleClient | ClusterClient,
+  cluster: boolean,
+  options: ResolvedAdoptOptions,
+): Promise<RedisConnection> {
   const copy = (client.duplicate as (overrides: object) => SingleClient | ClusterClient)({ clientSideCache: undefined });
   const state = connectState(describe(client, cluster), options.connectTimeoutMs);
   // Without a listener node-redis would throw its socket errors at the process: this one is ours.

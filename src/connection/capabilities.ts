@@ -125,7 +125,12 @@ function parseModules(helloModules: unknown, infoText: string): ModuleInfo[] {
   const out: ModuleInfo[] = [];
   for (const line of infoText.split(/\r?\n/)) {
     if (!line.startsWith('module:')) continue;
-    const fields = new Map(line.slice('module:'.length).split(',').map((kv) => kv.split('=') as [string, string]));
+    const fields = new Map(
+      line
+        .slice('module:'.length)
+        .split(',')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
     if (fields.has('name')) out.push({ name: fields.get('name')!, version: toNumberOrNull(fields.get('ver')) });
   }
   return out;
@@ -153,7 +158,8 @@ function parseConfig(replies: unknown[]): Map<string, string> | null {
  * mapping, so a map is always a plain object); errors and other replies are null.
  */
 function toRecord(value: unknown): Record<string, unknown> | null {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Error)) return value as Record<string, unknown>;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Error))
+    return value as Record<string, unknown>;
   return null;
 }
 

@@ -1,12 +1,7 @@
 // How the library builds the node-redis client it owns from a validated config: RESP3, the
 // command timeout, TLS, credentials through one provider view, and a reconnect strategy that
 // fails fast on what retrying cannot fix. It builds; opening and closing are open.ts's.
-import {
-  ErrorReply,
-  createClient,
-  createCluster,
-  type RedisClientOptions,
-} from '@redis/client';
+import { ErrorReply, createClient, createCluster, type RedisClientOptions } from '@redis/client';
 import { ConnectionError, type CredentialsError } from '../errors.js';
 import { backoffDelay } from './backoff.js';
 import { definedOnly } from '../defined.js';
@@ -43,7 +38,7 @@ function reconnectStrategy(config: ResolvedConnectionConfig, state: ConnectState
     if (!state.ready && Date.now() >= state.deadline) return translateConnectError(cause, state, cause);
     if (maxAttempts !== undefined && retries >= maxAttempts) {
       return new ConnectionError(
-        `Lost the connection to ${state.endpoint} and gave up after ${maxAttempts} attempts` + lastErrorSuffix(cause),
+        `Lost the connection to ${state.endpoint} and gave up after ${maxAttempts} attempts${lastErrorSuffix(cause)}`,
       );
     }
     return backoffDelay(retries, initialDelayMs, maxDelayMs);

@@ -63,10 +63,7 @@ const RedisUrlSchema = redisUrlSchema(false);
 
 const PortSchema = z.number().int().min(1).max(65535);
 
-const NodeSchema = z.union([
-  redisUrlSchema(true),
-  z.object({ host: z.string().min(1), port: PortSchema }).strict(),
-]);
+const NodeSchema = z.union([redisUrlSchema(true), z.object({ host: z.string().min(1), port: PortSchema }).strict()]);
 
 const PemSchema = z.union([z.string(), z.instanceof(Buffer)]);
 
@@ -235,7 +232,10 @@ export const ConnectionConfigSchema = z
      */
     credentialsProvider: z.custom<object>((v) => typeof v === 'object' && v !== null).optional(),
     /** Name shown in `CLIENT LIST`. Default `redis-agent-memory`. */
-    clientName: z.string().regex(/^[!-~]+$/, 'must be printable ASCII without spaces').default('redis-agent-memory'),
+    clientName: z
+      .string()
+      .regex(/^[!-~]+$/, 'must be printable ASCII without spaces')
+      .default('redis-agent-memory'),
     /** Receives errors the client recovers from by itself (dropped connections, retries). */
     onError: z.custom<(error: Error) => void>((v) => typeof v === 'function').optional(),
   })
@@ -246,10 +246,7 @@ export const ConnectionConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message:
-          given.length === 0
-            ? 'give one of url, host or nodes'
-            : `give only one of url, host or nodes (got ${given.join(' and ')})`,
+        message: given.length === 0 ? 'give one of url, host or nodes' : `give only one of url, host or nodes (got ${given.join(' and ')})`,
       });
     }
     if (config.nodes && config.clusterPolicy === 'enterprise') {

@@ -149,11 +149,14 @@ export class RedisConnection {
             if (isReplicaReply(error)) this.#leaveReplica();
             const left = deadline.at - Date.now();
             if (left <= 0 || this.#closed) return fail(this.#unavailable(deadline));
-            setTimeout(() => {
-              if (!pending()) return;
-              if (Date.now() >= deadline.at) return fail(this.#unavailable(deadline));
-              once();
-            }, Math.min(left, this.#retryDelay(deadline.attempts - 1)));
+            setTimeout(
+              () => {
+                if (!pending()) return;
+                if (Date.now() >= deadline.at) return fail(this.#unavailable(deadline));
+                once();
+              },
+              Math.min(left, this.#retryDelay(deadline.attempts - 1)),
+            );
           },
         );
       };

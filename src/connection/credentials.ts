@@ -99,10 +99,7 @@ export class SharedCredentials {
       onReAuthenticationError: (error) => {
         // node-redis's message is the server's reply (WRONGPASS …) or the provider's: no secret.
         this.#report(
-          new CredentialsError(
-            `A live connection could not re-authenticate (${error.message}). ${this.#advice()}`,
-            { cause: error },
-          ),
+          new CredentialsError(`A live connection could not re-authenticate (${error.message}). ${this.#advice()}`, { cause: error }),
         );
       },
       detach: () => {

@@ -44,17 +44,11 @@ const PIECEWISE_EVICTION =
   'and forgetUser still finds every key by SCAN.';
 
 /** Examines a server's capabilities. Pure; the order of findings is most severe first. */
-export function diagnose(
-  server: ServerCapabilities,
-  context: { endpoint: string; clientMode: 'single' | 'cluster' },
-): DoctorReport {
+export function diagnose(server: ServerCapabilities, context: { endpoint: string; clientMode: 'single' | 'cluster' }): DoctorReport {
   const findings: Finding[] = [];
   const add = (finding: Finding) => findings.push(finding);
 
-  if (
-    server.major < MIN_REDIS_VERSION.major ||
-    (server.major === MIN_REDIS_VERSION.major && server.minor < MIN_REDIS_VERSION.minor)
-  ) {
+  if (server.major < MIN_REDIS_VERSION.major || (server.major === MIN_REDIS_VERSION.major && server.minor < MIN_REDIS_VERSION.minor)) {
     add({
       code: 'SERVER_TOO_OLD',
       severity: 'error',
@@ -85,7 +79,8 @@ export function diagnose(
     add({
       code: 'EVICTION_NOEVICTION',
       severity: 'warning',
-      message: 'maxmemory-policy is noeviction: once maxmemory is reached every write fails with an OutOfMemoryError (OUT_OF_MEMORY, nothing half-written), caches included; reads keep working.',
+      message:
+        'maxmemory-policy is noeviction: once maxmemory is reached every write fails with an OutOfMemoryError (OUT_OF_MEMORY, nothing half-written), caches included; reads keep working.',
       recommendation: 'Use volatile-lru or volatile-ttl so expiring cache entries make room, or size maxmemory with headroom.',
     });
   }
@@ -103,7 +98,8 @@ export function diagnose(
     add({
       code: 'NO_VECTOR_SEARCH',
       severity: 'warning',
-      message: 'The server has neither RediSearch nor vector sets: long-term memory uses the flat engine, which scores every memory of a scope in the client.',
+      message:
+        'The server has neither RediSearch nor vector sets: long-term memory uses the flat engine, which scores every memory of a scope in the client.',
       recommendation:
         'Fine for a few thousand memories per user. For more, use Redis 8 (vector sets), Redis Stack, or Azure Managed Redis with the RediSearch module.',
     });
@@ -147,12 +143,23 @@ export function diagnose(
 }
 
 function evictionOf(policy: string | null): DoctorReport['eviction'] {
-  if (policy === null) return { evicts: 'unknown', cost: 'The policy could not be read (CONFIG is hidden); assume keys with a TTL may be evicted. ' + PIECEWISE_EVICTION };
-  if (EVICTS_ANY_KEY.has(policy)) return { evicts: 'any key', cost: 'Long-term memories and sessions without a TTL can be evicted too. ' + PIECEWISE_EVICTION };
+  if (policy === null)
+    return {
+      evicts: 'unknown',
+      cost: `The policy could not be read (CONFIG is hidden); assume keys with a TTL may be evicted. ${PIECEWISE_EVICTION}`,
+    };
+  if (EVICTS_ANY_KEY.has(policy))
+    return { evicts: 'any key', cost: `Long-term memories and sessions without a TTL can be evicted too. ${PIECEWISE_EVICTION}` };
   if (EVICTS_KEYS_WITH_TTL.has(policy)) {
-    return { evicts: 'keys with a TTL', cost: 'Caches, sessions with a TTL and expiring memories can be evicted; keys without a TTL stay. ' + PIECEWISE_EVICTION };
+    return {
+      evicts: 'keys with a TTL',
+      cost: `Caches, sessions with a TTL and expiring memories can be evicted; keys without a TTL stay. ${PIECEWISE_EVICTION}`,
+    };
   }
-  return { evicts: 'nothing', cost: 'Nothing is evicted: at maxmemory every write fails with OUT_OF_MEMORY and writes nothing; reads keep working.' };
+  return {
+    evicts: 'nothing',
+    cost: 'Nothing is evicted: at maxmemory every write fails with OUT_OF_MEMORY and writes nothing; reads keep working.',
+  };
 }
 
 /** A doctor report as a few lines of text, for a terminal or a log. */

@@ -58,7 +58,7 @@ export function resolveEndpoint(config: ResolvedConnectionConfig): Endpoint {
 /** `redis[s]://host:port`, with `(cluster)` for a cluster: never any credentials. Safe to log. */
 export function describeEndpoint(endpoint: Endpoint): string {
   const first = endpoint.seeds[0];
-  const host = first && first.host.includes(':') ? `[${first.host}]` : first?.host;
+  const host = first?.host.includes(':') ? `[${first.host}]` : first?.host;
   return `${endpoint.tls ? 'rediss' : 'redis'}://${host}:${first?.port}${endpoint.cluster ? ' (cluster)' : ''}`;
 }
 

@@ -44,7 +44,7 @@ const UNAVAILABLE_ADVICE: Record<string, string> = {
   TRYAGAIN: 'The keys are on a slot being migrated between nodes.',
   MASTERDOWN: 'The replica lost the link to its master.',
   READONLY:
-    'The connection reached a replica: the endpoint failed over (its address now names the new primary) or it is a replica\'s address. ' +
+    "The connection reached a replica: the endpoint failed over (its address now names the new primary) or it is a replica's address. " +
     'The library reconnects (to re-resolve the address) and retries; if this persists, point it at the primary.',
 };
 
@@ -70,10 +70,7 @@ export function isReplicaReply(error: unknown): boolean {
 
 /** True for a refusal of the credentials or of a permission (WRONGPASS, NOAUTH, NOPERM). */
 export function isCredentialsFailure(error: unknown): boolean {
-  return (
-    error instanceof CredentialsError ||
-    (error instanceof ErrorReply && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(replyOf(error)))
-  );
+  return error instanceof CredentialsError || (error instanceof ErrorReply && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(replyOf(error)));
 }
 
 /** Node's codes for a server certificate it does not trust or that names another host. */
@@ -140,11 +137,7 @@ export function translateError(error: unknown, command: string, context: { comma
   // A reconnect strategy that gave up with a library error (credentials, TLS): that error is the news.
   if (error instanceof ReconnectStrategyError && error.originalError instanceof AgentMemoryError) return error.originalError;
   const cause = { cause: error };
-  if (
-    error instanceof NodeRedisTimeoutError ||
-    error instanceof SocketTimeoutError ||
-    error instanceof ConnectionTimeoutError
-  ) {
+  if (error instanceof NodeRedisTimeoutError || error instanceof SocketTimeoutError || error instanceof ConnectionTimeoutError) {
     return new TimeoutError(`${command} timed out in the client (${error.message})`, cause);
   }
   if (error instanceof ClientClosedError) {

@@ -49,7 +49,11 @@ const CLASSES: ReadonlyMap<string, abstract new (...args: never[]) => Error> = n
  */
 export function asOwnMajorError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
-  for (let proto = Object.getPrototypeOf(error) as object | null; proto && proto !== Error.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto = Object.getPrototypeOf(error) as object | null;
+    proto && proto !== Error.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     const Class = CLASSES.get((proto as { constructor?: { name?: string } }).constructor?.name ?? '');
     if (!Class) continue;
     if (error instanceof Class) return error;

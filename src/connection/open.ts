@@ -4,12 +4,7 @@
 import { AgentMemoryError, ConnectionError, CredentialsError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { definedOnly } from '../defined.js';
 import { parseInput } from '../validate.js';
-import {
-  ConnectionConfigSchema,
-  type ConnectionConfig,
-  type ResolvedAuthConfig,
-  type ResolvedConnectionConfig,
-} from './config.js';
+import { ConnectionConfigSchema, type ConnectionConfig, type ResolvedAuthConfig, type ResolvedConnectionConfig } from './config.js';
 import { SharedCredentials, type ProviderView } from './credentials.js';
 import { describeEndpoint, resolveEndpoint, type Endpoint } from './endpoint.js';
 import { createClusterClient, createSingleClient } from './client-options.js';
@@ -41,9 +36,7 @@ async function open(config: ResolvedConnectionConfig, shared: SharedCredentials 
     endpoint: describeEndpoint(endpoint),
     database: endpoint.database,
   };
-  const client = endpoint.cluster
-    ? createClusterClient(config, endpoint, view, state)
-    : createSingleClient(config, endpoint, view, state);
+  const client = endpoint.cluster ? createClusterClient(config, endpoint, view, state) : createSingleClient(config, endpoint, view, state);
   client.on('error', (error: Error): void => {
     state.lastError = error;
     config.onError?.(translateConnectError(error, state, error));
@@ -129,7 +122,7 @@ async function rotateSecret(
   if (typeof secret !== 'string' || secret === '') {
     throw new InvalidArgumentError('secret', [{ path: '', message: 'must be a non-empty string' }]);
   }
-  if (!credentials || credentials.kind !== 'static') {
+  if (credentials?.kind !== 'static') {
     throw new InvalidArgumentError('rotateSecret call', [
       {
         path: '',
@@ -140,10 +133,7 @@ async function rotateSecret(
     ]);
   }
   const username = credentials.staticUsername;
-  const candidate = new SharedCredentials(
-    definedOnly({ type: 'password' as const, username, password: secret }),
-    () => undefined,
-  );
+  const candidate = new SharedCredentials(definedOnly({ type: 'password' as const, username, password: secret }), () => undefined);
   const probe = await open(config, candidate).catch((error: unknown) => {
     throw error instanceof CredentialsError
       ? new CredentialsError(`${endpoint} refused the new secret; the connections keep the old one.`, { cause: error })
@@ -157,7 +147,6 @@ async function rotateSecret(
 function authOf(config: ResolvedConnectionConfig, endpoint: Endpoint): ResolvedAuthConfig | undefined {
   if (config.credentialsProvider) return undefined;
   if (config.auth) return config.auth;
-  const given =
-    config.password !== undefined ? { username: config.username, password: config.password } : endpoint.urlCredentials;
+  const given = config.password !== undefined ? { username: config.username, password: config.password } : endpoint.urlCredentials;
   return given ? definedOnly({ type: 'password' as const, username: given.username, password: given.password }) : undefined;
 }

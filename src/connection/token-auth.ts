@@ -186,6 +186,9 @@ export class TokenRefresher {
 /** ` (Name: message)` of a credential's error, with anything shaped like a JWT cut out. */
 function describeCause(error: unknown): string {
   if (!(error instanceof Error)) return '';
-  const message = error.message.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '[token]').split('\n')[0]!.slice(0, 300);
+  const message = error.message
+    .replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '[token]')
+    .split('\n')[0]!
+    .slice(0, 300);
   return ` (${error.name}: ${message})`;
 }

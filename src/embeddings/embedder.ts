@@ -13,7 +13,12 @@ export interface EmbeddingsLike {
  * Embeds `texts` (a query: exactly one) and checks what came back, the one place every store
  * does (see {@link checkVectors}).
  */
-export async function embedTexts(embedder: EmbeddingsLike, texts: readonly string[], kind: 'query' | 'document', dim?: number): Promise<number[][]> {
+export async function embedTexts(
+  embedder: EmbeddingsLike,
+  texts: readonly string[],
+  kind: 'query' | 'document',
+  dim?: number,
+): Promise<number[][]> {
   const vectors: unknown = kind === 'query' ? [await embedder.embedQuery(texts[0]!)] : await embedder.embedDocuments([...texts]);
   return checkVectors(vectors, texts.length, dim);
 }

@@ -9,7 +9,11 @@ export class HashingEmbeddings implements EmbeddingsLike {
 
   embed(text: string): number[] {
     const v = new Float64Array(this.dimensions);
-    const words = text.toLowerCase().normalize('NFKC').match(/[\p{L}\p{N}]+/gu) ?? [];
+    const words =
+      text
+        .toLowerCase()
+        .normalize('NFKC')
+        .match(/[\p{L}\p{N}]+/gu) ?? [];
     const features = [...words.map((w) => `w:${w}`), ...words.flatMap((w) => trigrams(`_${w}_`).map((t) => `c:${t}`))];
     for (const feature of features) {
       const h = createHash('sha1').update(feature).digest();

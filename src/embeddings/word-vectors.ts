@@ -51,12 +51,20 @@ export class WordVectorEmbeddings implements EmbeddingsLike {
   }
 
   static #fromBinary(bytes: Buffer): WordVectorEmbeddings {
-    if (bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) throw new AgentMemoryError('INVALID_ARGUMENT', 'the word-vector cache file is not one this library wrote; delete it to rebuild');
+    if (bytes.toString('latin1', 0, MAGIC.length) !== MAGIC)
+      throw new AgentMemoryError('INVALID_ARGUMENT', 'the word-vector cache file is not one this library wrote; delete it to rebuild');
     const headerLength = bytes.readUInt32LE(MAGIC.length);
-    const header = JSON.parse(bytes.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + headerLength)) as { dimensions: number; words: string[] };
+    const header = JSON.parse(bytes.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + headerLength)) as {
+      dimensions: number;
+      words: string[];
+    };
     const start = MAGIC.length + 4 + headerLength;
     const aligned = Buffer.from(bytes.subarray(start)); // own, 4-byte aligned copy
-    return new WordVectorEmbeddings(header.words, new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4), header.dimensions);
+    return new WordVectorEmbeddings(
+      header.words,
+      new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4),
+      header.dimensions,
+    );
   }
 
   /** The embedding of a text: the weighted mean of its known words' vectors, L2-normalised. */

@@ -91,7 +91,10 @@ export interface RememberResult {
 }
 
 /** What `forget` takes: ids, or a filter (checked against the index's fields when used). */
-const ForgetTargetSchema = z.union([z.object({ ids: z.array(KeyPartSchema).max(10_000) }).strict(), z.object({ filter: z.unknown() }).strict()]);
+const ForgetTargetSchema = z.union([
+  z.object({ ids: z.array(KeyPartSchema).max(10_000) }).strict(),
+  z.object({ filter: z.unknown() }).strict(),
+]);
 
 export class LongTermMemory {
   readonly options: z.output<typeof LongTermMemoryOptionsSchema>;
@@ -106,7 +109,9 @@ export class LongTermMemory {
   ) {
     this.options = parseInput(LongTermMemoryOptionsSchema, options, 'long-term memory options');
     if (index.definition.fields.tags !== undefined && index.definition.fields.tags !== 'tag') {
-      throw new InvalidArgumentError('index definition', [{ path: 'fields.tags', message: 'is reserved for memory tags and must be a tag field' }]);
+      throw new InvalidArgumentError('index definition', [
+        { path: 'fields.tags', message: 'is reserved for memory tags and must be a tag field' },
+      ]);
     }
   }
 
@@ -124,16 +129,36 @@ export class LongTermMemory {
     const parsed = parseInput(z.array(MemoryInputSchema).min(1).max(1000), inputs, 'memories');
     const o = parseInput(RememberOptionsSchema, options, 'remember options');
     if (o.vectors !== undefined && o.vectors.length !== parsed.length) {
-      throw new InvalidArgumentError('remember options', [{ path: 'vectors', message: `has ${o.vectors.length} vectors for ${parsed.length} memories` }]);
+      throw new InvalidArgumentError('remember options', [
+        { path: 'vectors', message: `has ${o.vectors.length} vectors for ${parsed.length} memories` },
+      ]);
     }
-    const vectors = o.vectors ? this.#checkDimensions(o.vectors) : await this.#embed(parsed.map((m) => m.text), 'document');
+    const vectors = o.vectors
+      ? this.#checkDimensions(o.vectors)
+      : await this.#embed(
+          parsed.map((m) => m.text),
+          'document',
+        );
     const now = Date.now();
     const threshold = o.dedupe ? this.options.dedupeThreshold : 1;
     // Exact and never partial: a near-copy the query missed would be inserted again, so a query the
     // server cut short fails the remember (QueryTimeoutError) instead of skipping deduplication.
-    const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true, allowPartial: false }))) : vectors.map(() => []);
-    const { written, results } = mergeBatch(parsed, vectors, nearest.map((hits) => hits[0]), threshold, this.index.definition.metric, now);
-    await this.index.upsert(s, written.map((w) => this.#item(w.memory, w.vector)));
+    const nearest =
+      threshold < 1
+        ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true, allowPartial: false })))
+        : vectors.map(() => []);
+    const { written, results } = mergeBatch(
+      parsed,
+      vectors,
+      nearest.map((hits) => hits[0]),
+      threshold,
+      this.index.definition.metric,
+      now,
+    );
+    await this.index.upsert(
+      s,
+      written.map((w) => this.#item(w.memory, w.vector)),
+    );
     return results;
   }
 
@@ -162,13 +187,22 @@ export class LongTermMemory {
     const s = this.#scope(scope);
     const o = parseInput(RecallOptionsSchema, options, 'recall options');
     const filter = o.filter === undefined ? undefined : this.#filter(o.filter);
-    const [vector] = typeof query === 'string' ? await this.#embed([parseInput(z.string().min(1), query, 'query')], 'query') : this.#checkDimensions([parseInput(VectorSchema, query, 'query vector')]);
+    const [vector] =
+      typeof query === 'string'
+        ? await this.#embed([parseInput(z.string().min(1), query, 'query')], 'query')
+        : this.#checkDimensions([parseInput(VectorSchema, query, 'query vector')]);
     const hits = await this.index.query(s, vector!, { k: candidatesFor(o.k, o.scoring), filter, withVectors: o.withVectors });
     const recalled = rankHits(hits, o, Date.now());
     if (o.trackAccess !== 'off' && recalled.length > 0) {
-      const touched = this.index.touch(s, recalled.map((r) => r.id));
+      const touched = this.index.touch(
+        s,
+        recalled.map((r) => r.id),
+      );
       if (o.trackAccess === 'await') await touched;
-      else touched.catch((error: unknown) => process.emitWarning(`redis-agent-memory: could not record memory accesses (${(error as Error).message})`));
+      else
+        touched.catch((error: unknown) =>
+          process.emitWarning(`redis-agent-memory: could not record memory accesses (${(error as Error).message})`),
+        );
     }
     return recalled;
   }
@@ -183,7 +217,11 @@ export class LongTermMemory {
   }
 
   /** Changes a memory; a new text is embedded again. Returns the memory, or null if it does not exist. */
-  async update(scope: MemoryScopeRef, id: string, patch: Partial<Pick<MemoryInput, 'text' | 'metadata' | 'tags' | 'importance' | 'ttlSeconds'>>): Promise<Memory | null> {
+  async update(
+    scope: MemoryScopeRef,
+    id: string,
+    patch: Partial<Pick<MemoryInput, 'text' | 'metadata' | 'tags' | 'importance' | 'ttlSeconds'>>,
+  ): Promise<Memory | null> {
     const s = this.#scope(scope);
     const current = await this.get(scope, id);
     if (!current) return null;
@@ -223,7 +261,10 @@ export class LongTermMemory {
    * by the target's embedder; ids, timestamps and expiry are kept; expired memories are skipped.
    * Point the application at `target` once it returns, then drop this namespace with `dropAll()`.
    */
-  async migrateTo(target: LongTermMemory, options: { batchSize?: number; onProgress?: (progress: { scopes: number; memories: number }) => void } = {}): Promise<{ scopes: number; memories: number }> {
+  async migrateTo(
+    target: LongTermMemory,
+    options: { batchSize?: number; onProgress?: (progress: { scopes: number; memories: number }) => void } = {},
+  ): Promise<{ scopes: number; memories: number }> {
     const batchSize = options.batchSize ?? 100;
     const progress = { scopes: 0, memories: 0 };
     for (const scope of await this.#scopes()) {
@@ -274,8 +315,14 @@ export class LongTermMemory {
   async #import(scope: Scope, memories: Memory[]): Promise<void> {
     const live = memories.filter((m) => m.expiresAt === null || m.expiresAt > Date.now());
     if (live.length === 0) return;
-    const vectors = await this.#embed(live.map((m) => m.text), 'document');
-    await this.index.upsert(scope, live.map((m, i) => this.#item(m, vectors[i]!)));
+    const vectors = await this.#embed(
+      live.map((m) => m.text),
+      'document',
+    );
+    await this.index.upsert(
+      scope,
+      live.map((m, i) => this.#item(m, vectors[i]!)),
+    );
   }
 
   count(scope: MemoryScopeRef): Promise<number> {
@@ -297,7 +344,9 @@ export class LongTermMemory {
   #checkDimensions(vectors: readonly (readonly number[])[], what = 'the caller gave'): number[][] {
     for (const v of vectors) {
       if (!Array.isArray(v) || v.length !== this.index.definition.dim) {
-        throw new DimensionMismatchError(`${what} ${Array.isArray(v) ? v.length : 'no'}-dimensional vectors; index ${this.index.definition.namespace} holds ${this.index.definition.dim}`);
+        throw new DimensionMismatchError(
+          `${what} ${Array.isArray(v) ? v.length : 'no'}-dimensional vectors; index ${this.index.definition.namespace} holds ${this.index.definition.dim}`,
+        );
       }
     }
     return vectors as number[][];

@@ -32,7 +32,16 @@ export function memoryItem(definition: ResolvedIndexDefinition, memory: Memory, 
   const tags: Record<string, string[]> = {};
   const numbers: Record<string, number> = {};
   for (const [field, kind] of Object.entries(definition.fields)) {
-    const value = field === 'tags' ? memory.tags : field === 'importance' ? memory.importance : field === 'createdAt' ? memory.createdAt : field === 'updatedAt' ? memory.updatedAt : memory.metadata[field];
+    const value =
+      field === 'tags'
+        ? memory.tags
+        : field === 'importance'
+          ? memory.importance
+          : field === 'createdAt'
+            ? memory.createdAt
+            : field === 'updatedAt'
+              ? memory.updatedAt
+              : memory.metadata[field];
     if (kind === 'tag') {
       const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
       tags[field] = list.filter((v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean').map(String);

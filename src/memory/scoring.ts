@@ -38,7 +38,7 @@ export function rankHits(hits: readonly Hit[], o: { k: number; scoring: Scoring;
     if (o.scoring !== 'similarity') {
       const w = o.scoring;
       const ageDays = (now - memory.updatedAt) / 86_400_000;
-      score = w.similarity * h.score + w.recency * Math.pow(0.5, ageDays / w.halfLifeDays) + w.importance * memory.importance;
+      score = w.similarity * h.score + w.recency * 0.5 ** (ageDays / w.halfLifeDays) + w.importance * memory.importance;
     }
     const recalled: Recalled = { ...memory, similarity: h.score, score };
     if (h.vector) recalled.vector = h.vector;

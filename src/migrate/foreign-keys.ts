@@ -14,7 +14,9 @@ const ForeignKeySchema = z.string().min(1, 'must not be empty').max(4096, 'must 
 function foreignKey(key: string, ownPrefix: string, what: string): string {
   const valid = parseInput(ForeignKeySchema, key, what);
   if (valid.startsWith(`${ownPrefix}:`)) {
-    throw new InvalidArgumentError(what, [{ path: '', message: `is under this library's prefix ${ownPrefix}: (only keys another library owns are read or written here)` }]);
+    throw new InvalidArgumentError(what, [
+      { path: '', message: `is under this library's prefix ${ownPrefix}: (only keys another library owns are read or written here)` },
+    ]);
   }
   return valid;
 }
@@ -43,7 +45,13 @@ export const ReplaceListOptionsSchema = z
  * Replaces a list key with `values`, head first, in one MULTI (delete, push, expire): a reader
  * sees the old list or the new one, never a mix.
  */
-export async function replaceForeignList(connection: RedisConnection, ownPrefix: string, key: string, values: readonly string[], options: z.input<typeof ReplaceListOptionsSchema> = {}): Promise<void> {
+export async function replaceForeignList(
+  connection: RedisConnection,
+  ownPrefix: string,
+  key: string,
+  values: readonly string[],
+  options: z.input<typeof ReplaceListOptionsSchema> = {},
+): Promise<void> {
   const list = foreignKey(key, ownPrefix, 'list key');
   const { ttlSeconds } = parseInput(ReplaceListOptionsSchema, options, 'list options');
   const commands: string[][] = [['DEL', list]];
@@ -63,13 +71,20 @@ export interface ForeignHash {
  * every master (cluster-safe); values as Buffers (binary vectors stay intact). Keys that are not
  * hashes are skipped.
  */
-export async function* scanForeignHashes(connection: RedisConnection, ownPrefix: string, prefix: string, fields: readonly string[]): AsyncGenerator<ForeignHash[]> {
+export async function* scanForeignHashes(
+  connection: RedisConnection,
+  ownPrefix: string,
+  prefix: string,
+  fields: readonly string[],
+): AsyncGenerator<ForeignHash[]> {
   const start = foreignKey(prefix, ownPrefix, 'key prefix');
   const names = parseInput(z.array(z.string().min(1)).min(1), fields, 'hash fields');
   for await (const keys of connection.scan(`${escapeGlob(start)}*`)) {
     const types = await Promise.all(keys.map((key) => connection.send<string>(['TYPE', key], { key, readonly: true })));
     const hashes = keys.filter((_, i) => types[i] === 'hash');
-    const rows = await Promise.all(hashes.map((key) => connection.send<(Buffer | null)[]>(['HMGET', key, ...names], { key, readonly: true, buffers: true })));
+    const rows = await Promise.all(
+      hashes.map((key) => connection.send<(Buffer | null)[]>(['HMGET', key, ...names], { key, readonly: true, buffers: true })),
+    );
     if (hashes.length > 0) yield hashes.map((key, i) => ({ key, values: rows[i]! }));
   }
 }

@@ -45,7 +45,13 @@ export function cacheReadCall(keys: CacheKeys, input: CacheReadInput): ScriptCal
   return {
     script: READ,
     keys: [keys.entry(input.id), ...input.tagIds.map((t) => keys.tagGeneration(t, shard))],
-    args: [keys.tagGeneration('', shard), keys.tag('', shard), String(input.slidingTtlMs), input.newGeneration, String(input.generationTtlMs)],
+    args: [
+      keys.tagGeneration('', shard),
+      keys.tag('', shard),
+      String(input.slidingTtlMs),
+      input.newGeneration,
+      String(input.generationTtlMs),
+    ],
     buffers: true,
   };
 }
@@ -80,7 +86,10 @@ export function cacheLockCall(keys: CacheKeys, input: CacheLockInput): ScriptCal
 }
 
 export async function cacheLock(connection: RedisConnection, keys: CacheKeys, input: CacheLockInput): Promise<CacheLockReply> {
-  const [entry, locked, ...generations] = await runCall<[Buffer | null, number, ...(Buffer | null)[]]>(connection, cacheLockCall(keys, input));
+  const [entry, locked, ...generations] = await runCall<[Buffer | null, number, ...(Buffer | null)[]]>(
+    connection,
+    cacheLockCall(keys, input),
+  );
   return { entry, locked: locked === 1, generations: generations.map(generation) };
 }
 
@@ -109,7 +118,11 @@ export function cacheFillCall(keys: CacheKeys, input: CacheFillInput): ScriptCal
   const shard = keys.shardOf(input.id);
   return {
     script: FILL,
-    keys: [keys.entry(input.id), keys.lock(input.id), ...input.tags.flatMap((t) => [keys.tag(t.id, shard), keys.tagGeneration(t.id, shard)])],
+    keys: [
+      keys.entry(input.id),
+      keys.lock(input.id),
+      ...input.tags.flatMap((t) => [keys.tag(t.id, shard), keys.tagGeneration(t.id, shard)]),
+    ],
     args: [
       'fill',
       input.header,
@@ -132,10 +145,18 @@ export async function cacheFill(connection: RedisConnection, keys: CacheKeys, in
 
 /** The same script storing nothing: releases `token`'s lock and publishes `message` (the value will not come). */
 export function cacheFailCall(keys: CacheKeys, input: { id: string; token: string; message: string }): ScriptCall {
-  return { script: FILL, keys: [keys.entry(input.id), keys.lock(input.id)], args: ['fail', '', '', '0', input.token, keys.channel, '', input.message, ''] };
+  return {
+    script: FILL,
+    keys: [keys.entry(input.id), keys.lock(input.id)],
+    args: ['fail', '', '', '0', input.token, keys.channel, '', input.message, ''],
+  };
 }
 
-export async function cacheFail(connection: RedisConnection, keys: CacheKeys, input: { id: string; token: string; message: string }): Promise<void> {
+export async function cacheFail(
+  connection: RedisConnection,
+  keys: CacheKeys,
+  input: { id: string; token: string; message: string },
+): Promise<void> {
   await runCall(connection, cacheFailCall(keys, input));
 }
 
@@ -153,10 +174,18 @@ export async function cacheDelete(connection: RedisConnection, keys: CacheKeys, 
 // ——— cache-invalidate-tag-2 ———
 
 export function cacheInvalidateTagCall(keys: CacheKeys, input: { tagId: string; shard: number; message: string }): ScriptCall {
-  return { script: INVALIDATE_TAG, keys: [keys.tag(input.tagId, input.shard), keys.tagGeneration(input.tagId, input.shard)], args: [input.tagId, keys.channel, input.message] };
+  return {
+    script: INVALIDATE_TAG,
+    keys: [keys.tag(input.tagId, input.shard), keys.tagGeneration(input.tagId, input.shard)],
+    args: [input.tagId, keys.channel, input.message],
+  };
 }
 
 /** Returns how many entries carrying the tag were deleted in the shard. */
-export function cacheInvalidateTag(connection: RedisConnection, keys: CacheKeys, input: { tagId: string; shard: number; message: string }): Promise<number> {
+export function cacheInvalidateTag(
+  connection: RedisConnection,
+  keys: CacheKeys,
+  input: { tagId: string; shard: number; message: string },
+): Promise<number> {
   return runCall<number>(connection, cacheInvalidateTagCall(keys, input));
 }

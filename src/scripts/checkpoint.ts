@@ -34,7 +34,11 @@ export interface PutInput {
 }
 
 export function checkpointPutCall(keys: CheckpointThreadKeys, input: PutInput): ScriptCall {
-  return { script: PUT, keys: threadKeyList(keys), args: [input.member, input.record, String(input.ttl.ms), input.ttl.mode, ...input.blobs.flat()] };
+  return {
+    script: PUT,
+    keys: threadKeyList(keys),
+    args: [input.member, input.record, String(input.ttl.ms), input.ttl.mode, ...input.blobs.flat()],
+  };
 }
 
 /** Returns true when the thread starts with this checkpoint (the caller registers the thread). */
@@ -51,7 +55,11 @@ export interface PutWritesInput {
 }
 
 export function checkpointPutWritesCall(keys: CheckpointThreadKeys, input: PutWritesInput): ScriptCall {
-  return { script: PUT_WRITES, keys: threadKeyList(keys), args: [String(input.ttl.ms), input.ttl.mode, ...input.writes.flatMap((w) => [w.field, w.value, w.replace ? '1' : '0'])] };
+  return {
+    script: PUT_WRITES,
+    keys: threadKeyList(keys),
+    args: [String(input.ttl.ms), input.ttl.mode, ...input.writes.flatMap((w) => [w.field, w.value, w.replace ? '1' : '0'])],
+  };
 }
 
 /** Returns how many writes were stored. */
@@ -96,12 +104,21 @@ export function checkpointReadCall(keys: CheckpointThreadKeys, input: ReadInput)
 export function decodeCheckpointRead(reply: readonly unknown[]): { examined: number; rows: ReadRow[] } {
   const rows: ReadRow[] = [];
   for (let i = 1; i < reply.length; i += 4) {
-    rows.push({ member: reply[i] as Buffer, record: reply[i + 1] as Buffer, blobs: reply[i + 2] as Buffer[], writes: reply[i + 3] as (Buffer | null)[] });
+    rows.push({
+      member: reply[i] as Buffer,
+      record: reply[i + 1] as Buffer,
+      blobs: reply[i + 2] as Buffer[],
+      writes: reply[i + 3] as (Buffer | null)[],
+    });
   }
   return { examined: Number(reply[0]), rows };
 }
 
-export async function checkpointRead(connection: RedisConnection, keys: CheckpointThreadKeys, input: ReadInput): Promise<{ examined: number; rows: ReadRow[] }> {
+export async function checkpointRead(
+  connection: RedisConnection,
+  keys: CheckpointThreadKeys,
+  input: ReadInput,
+): Promise<{ examined: number; rows: ReadRow[] }> {
   return decodeCheckpointRead(await runCall<unknown[]>(connection, checkpointReadCall(keys, input)));
 }
 

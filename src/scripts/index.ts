@@ -27,7 +27,8 @@ export function script(name: string): LuaScript {
     if (suffix === undefined) throw new Error(`script name ${name} must end in -<number of keys> or -n`);
     const numberOfKeys = suffix === 'n' ? -1 : Number(suffix);
     const source = LUA_SOURCES[name];
-    if (source === undefined) throw new Error(`no script ${name}.lua in src/scripts (or sources.generated.ts is stale: run node scripts/inline-lua.mjs)`);
+    if (source === undefined)
+      throw new Error(`no script ${name}.lua in src/scripts (or sources.generated.ts is stale: run node scripts/inline-lua.mjs)`);
     found = { name, numberOfKeys, source, sha: createHash('sha1').update(source).digest('hex') };
     loaded.set(name, found);
   }
@@ -46,7 +47,8 @@ export async function runScript<T = unknown>(
   args: readonly (string | Buffer)[],
   options: { buffers?: boolean } = {},
 ): Promise<T> {
-  if (lua.numberOfKeys >= 0 && keys.length !== lua.numberOfKeys) throw new Error(`${lua.name} takes ${lua.numberOfKeys} keys, got ${keys.length}`);
+  if (lua.numberOfKeys >= 0 && keys.length !== lua.numberOfKeys)
+    throw new Error(`${lua.name} takes ${lua.numberOfKeys} keys, got ${keys.length}`);
   const tail = [String(keys.length), ...keys, ...args];
   const route = { key: keys[0], buffers: options.buffers };
   try {

@@ -127,7 +127,16 @@ export function sessionReadCall(t: SessionTarget, parts: ReadParts): ScriptCall 
 /** Decodes session-read-7's reply; null when the session does not exist. */
 export function decodeSessionRead(reply: readonly unknown[]): SessionReadReply | null {
   if (reply[0] === 0) return null;
-  const [, messages, length, meta, pttl, state, tools, pending] = reply as [number, string[], number, string[], number, string[], string[], string[]];
+  const [, messages, length, meta, pttl, state, tools, pending] = reply as [
+    number,
+    string[],
+    number,
+    string[],
+    number,
+    string[],
+    string[],
+    string[],
+  ];
   return { messages, length, meta: pairs(meta), pttl, state: pairs(state), tools: pairs(tools), pending };
 }
 
@@ -144,7 +153,11 @@ export interface WriteInput {
 }
 
 export function sessionWriteCall(t: SessionTarget, input: WriteInput): ScriptCall {
-  return sessionCall(WRITE, t, [input.toolResult?.toolCallId ?? '', input.toolResult?.json ?? '', ...fieldArgs(input.metadata ?? { set: [], remove: [] })]);
+  return sessionCall(WRITE, t, [
+    input.toolResult?.toolCallId ?? '',
+    input.toolResult?.json ?? '',
+    ...fieldArgs(input.metadata ?? { set: [], remove: [] }),
+  ]);
 }
 
 export async function sessionWrite(connection: RedisConnection, t: SessionTarget, input: WriteInput): Promise<void> {
@@ -162,7 +175,12 @@ export interface WriteStateInput extends FieldChanges {
 }
 
 export function sessionWriteStateCall(t: SessionTarget, input: WriteStateInput): ScriptCall {
-  return sessionCall(WRITE_STATE, t, [input.mode, input.expectedVersion === undefined ? '' : String(input.expectedVersion), String(input.maxBytes), ...fieldArgs(input)]);
+  return sessionCall(WRITE_STATE, t, [
+    input.mode,
+    input.expectedVersion === undefined ? '' : String(input.expectedVersion),
+    String(input.maxBytes),
+    ...fieldArgs(input),
+  ]);
 }
 
 /** Returns the state's new version. */
@@ -224,7 +242,11 @@ export interface ListedSession {
 }
 
 export function sessionListCall(keys: SessionIndexKeys, input: ListInput): ScriptCall {
-  return { script: LIST, keys: [keys.sessions], args: [keys.sessionPrefix, String(input.offset), String(input.limit), ...(input.ids ?? [])] };
+  return {
+    script: LIST,
+    keys: [keys.sessions],
+    args: [keys.sessionPrefix, String(input.offset), String(input.limit), ...(input.ids ?? [])],
+  };
 }
 
 /** Decodes session-list-1's reply; null when the index is missing or not known complete (rebuild it). */
@@ -234,7 +256,11 @@ export function decodeSessionList(reply: readonly unknown[]): { total: number; s
   return { total, sessions: rows.map(([sessionId, meta, messageCount, pttl]) => ({ sessionId, meta: pairs(meta), messageCount, pttl })) };
 }
 
-export async function sessionList(connection: RedisConnection, keys: SessionIndexKeys, input: ListInput): Promise<{ total: number; sessions: ListedSession[] } | null> {
+export async function sessionList(
+  connection: RedisConnection,
+  keys: SessionIndexKeys,
+  input: ListInput,
+): Promise<{ total: number; sessions: ListedSession[] } | null> {
   return decodeSessionList(await runCall<unknown[]>(connection, sessionListCall(keys, input)));
 }
 

@@ -50,7 +50,15 @@ export function storeWriteCall(keys: DocumentNamespaceKeys, input: { path: strin
     args: [
       keys.documentPrefix,
       input.path,
-      ...input.operations.flatMap((o) => [o.op, o.id, o.key, o.value, o.ttlMs === null ? '' : String(o.ttlMs), String(o.vectorCount), o.vectorVersion]),
+      ...input.operations.flatMap((o) => [
+        o.op,
+        o.id,
+        o.key,
+        o.value,
+        o.ttlMs === null ? '' : String(o.ttlMs),
+        String(o.vectorCount),
+        o.vectorVersion,
+      ]),
     ],
   };
 }
@@ -62,7 +70,11 @@ export function decodeStoreWrite(reply: readonly unknown[]): StoreWriteReply {
   return { wasEmpty: Number(wasEmpty) === 1, state: Number(state) as NamespaceState, before };
 }
 
-export async function storeWrite(connection: RedisConnection, keys: DocumentNamespaceKeys, input: { path: string; operations: readonly DocumentOperation[] }): Promise<StoreWriteReply> {
+export async function storeWrite(
+  connection: RedisConnection,
+  keys: DocumentNamespaceKeys,
+  input: { path: string; operations: readonly DocumentOperation[] },
+): Promise<StoreWriteReply> {
   return decodeStoreWrite(await runCall<unknown[]>(connection, storeWriteCall(keys, input)));
 }
 
@@ -137,7 +149,11 @@ export function storeRebuildCall(keys: DocumentNamespaceKeys, input: { ids: read
 }
 
 /** Rebuilds a namespace's index from the document ids a SCAN found; returns its state after (1 empty, 0 not). */
-export async function storeRebuild(connection: RedisConnection, keys: DocumentNamespaceKeys, input: { ids: readonly string[] }): Promise<NamespaceState> {
+export async function storeRebuild(
+  connection: RedisConnection,
+  keys: DocumentNamespaceKeys,
+  input: { ids: readonly string[] },
+): Promise<NamespaceState> {
   return Number(await runCall<number>(connection, storeRebuildCall(keys, input))) as NamespaceState;
 }
 
@@ -160,23 +176,38 @@ export function storeRegisterCall(keys: Pick<DocumentStoreKeys, 'registry' | 'ge
   return { script: REGISTER, keys: registryKeyList(keys), args: [input.step, input.path, input.token, ...tail] };
 }
 
-export async function storeRegisterBegin(connection: RedisConnection, keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>, input: { path: string; token: string }): Promise<Registration> {
+export async function storeRegisterBegin(
+  connection: RedisConnection,
+  keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>,
+  input: { path: string; token: string },
+): Promise<Registration> {
   const [added, previous] = await runCall<[number, string]>(connection, storeRegisterCall(keys, { step: 'begin', ...input }));
   return { added: Number(added) === 1, previous: String(previous ?? '') };
 }
 
 /** 'commit' returns whether the path had to be registered again; 'abort' whether the registry was put back. */
-export async function storeRegisterSettle(connection: RedisConnection, keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>, input: Exclude<RegisterStep, { step: 'begin' }>): Promise<boolean> {
+export async function storeRegisterSettle(
+  connection: RedisConnection,
+  keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>,
+  input: Exclude<RegisterStep, { step: 'begin' }>,
+): Promise<boolean> {
   return Number(await runCall<number>(connection, storeRegisterCall(keys, input))) === 1;
 }
 
 // ——— store-unregister-2 ———
 
-export function storeUnregisterCall(keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>, input: { namespaces: readonly { path: string; generation: string }[] }): ScriptCall {
+export function storeUnregisterCall(
+  keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>,
+  input: { namespaces: readonly { path: string; generation: string }[] },
+): ScriptCall {
   return { script: UNREGISTER, keys: registryKeyList(keys), args: input.namespaces.flatMap((n) => [n.path, n.generation]) };
 }
 
 /** Removes namespaces found empty, each only if its generation is still the one read; returns how many. */
-export function storeUnregister(connection: RedisConnection, keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>, input: { namespaces: readonly { path: string; generation: string }[] }): Promise<number> {
+export function storeUnregister(
+  connection: RedisConnection,
+  keys: Pick<DocumentStoreKeys, 'registry' | 'generations'>,
+  input: { namespaces: readonly { path: string; generation: string }[] },
+): Promise<number> {
   return runCall<number>(connection, storeUnregisterCall(keys, input));
 }

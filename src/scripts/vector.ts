@@ -32,7 +32,11 @@ export function vectorTouchCall(keys: VectorKeys, input: { at: number; ids: read
 }
 
 /** Counts an access to each item that still exists; returns how many were touched. */
-export async function vectorTouch(connection: RedisConnection, keys: VectorKeys, input: { at: number; ids: readonly string[] }): Promise<number> {
+export async function vectorTouch(
+  connection: RedisConnection,
+  keys: VectorKeys,
+  input: { at: number; ids: readonly string[] },
+): Promise<number> {
   return Number(await runCall<number>(connection, vectorTouchCall(keys, input)));
 }
 
@@ -82,7 +86,10 @@ export function vectorScanCall(keys: VectorKeys, input: VectorScanInput): Script
   return { script: SCAN, keys: scopeKeyList(keys), args: [itemPrefix(keys), flag(input.bySet), ...input.fields], buffers: input.buffers };
 }
 
-export function decodeVectorScan(flat: readonly (string | Buffer | null)[], fieldCount: number): { id: string; values: (Buffer | string | null)[] }[] {
+export function decodeVectorScan(
+  flat: readonly (string | Buffer | null)[],
+  fieldCount: number,
+): { id: string; values: (Buffer | string | null)[] }[] {
   const rows: { id: string; values: (Buffer | string | null)[] }[] = [];
   const width = fieldCount + 1;
   for (let i = 0; i < flat.length; i += width) rows.push({ id: String(flat[i]), values: flat.slice(i + 1, i + width) });
@@ -90,7 +97,11 @@ export function decodeVectorScan(flat: readonly (string | Buffer | null)[], fiel
 }
 
 /** Every live item with the given fields (tidying up what is no longer live on the way). */
-export async function vectorScan(connection: RedisConnection, keys: VectorKeys, input: VectorScanInput): Promise<{ id: string; values: (Buffer | string | null)[] }[]> {
+export async function vectorScan(
+  connection: RedisConnection,
+  keys: VectorKeys,
+  input: VectorScanInput,
+): Promise<{ id: string; values: (Buffer | string | null)[] }[]> {
   return decodeVectorScan(await runCall<(string | Buffer | null)[]>(connection, vectorScanCall(keys, input)), input.fields.length);
 }
 
@@ -101,7 +112,11 @@ export function vectorDeleteCall(keys: VectorKeys, input: Membership & { ids: re
 }
 
 /** Returns how many of the items were live. */
-export async function vectorDelete(connection: RedisConnection, keys: VectorKeys, input: Membership & { ids: readonly string[] }): Promise<number> {
+export async function vectorDelete(
+  connection: RedisConnection,
+  keys: VectorKeys,
+  input: Membership & { ids: readonly string[] },
+): Promise<number> {
   return Number(await runCall<number>(connection, vectorDeleteCall(keys, input)));
 }
 

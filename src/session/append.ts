@@ -29,7 +29,11 @@ const AppendOptionsSchema = z
   })
   .strict();
 
-export async function appendMessages(ctx: SessionContext, messages: MessageInput | MessageInput[], options: { idempotencyKey?: string }): Promise<AppendResult> {
+export async function appendMessages(
+  ctx: SessionContext,
+  messages: MessageInput | MessageInput[],
+  options: { idempotencyKey?: string },
+): Promise<AppendResult> {
   const list = Array.isArray(messages) ? messages : [messages];
   const { idempotencyKey } = parseInput(AppendOptionsSchema, options, 'append options');
   const parsed = parseInput(MessagesSchema, list, 'messages');

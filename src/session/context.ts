@@ -43,7 +43,13 @@ export class SessionContext {
 
   /** The session as its scripts take it; `ttl` sets the policy explicitly. */
   target(ttl?: TtlPolicy): SessionTarget {
-    return { keys: this.keys, index: this.index, sessionId: this.ref.sessionId, ttl: ttl ?? this.ttl, ttlExplicit: ttl !== undefined || this.ttlExplicit };
+    return {
+      keys: this.keys,
+      index: this.index,
+      sessionId: this.ref.sessionId,
+      ttl: ttl ?? this.ttl,
+      ttlExplicit: ttl !== undefined || this.ttlExplicit,
+    };
   }
 
   /** Reads parts of the session; null when it does not exist. */
@@ -55,7 +61,9 @@ export class SessionContext {
 /** Builds {@link SessionInfo} from a session's metadata hash. */
 export function sessionInfo(sessionId: string, meta: Map<string, string>, messageCount: number, pttl: number): SessionInfo {
   // fromEntries defines properties: a `__proto__` field stays a field.
-  const metadata = Object.fromEntries([...meta].filter(([field]) => field.startsWith('m:')).map(([field, value]) => [field.slice(2), JSON.parse(value) as Json]));
+  const metadata = Object.fromEntries(
+    [...meta].filter(([field]) => field.startsWith('m:')).map(([field, value]) => [field.slice(2), JSON.parse(value) as Json]),
+  );
   const mode = (meta.get('ttl_mode') ?? 'none') as TtlPolicy['mode'];
   const ttlMs = Number(meta.get('ttl_ms') ?? 0);
   return {

@@ -21,11 +21,23 @@ export const SessionStoreOptionsSchema = z
     /** Receives the messages trimmed from the window; without it they are dropped. */
     summarizer: z.custom<Summarizer>(isFunction, 'must be a function').optional(),
     /** Largest message, as JSON, in bytes. Default 256 KiB. */
-    maxMessageBytes: z.number().int().positive().default(256 * 1024),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
     /** Largest reasoning state, as JSON, in bytes. Default 1 MiB. */
-    maxStateBytes: z.number().int().positive().default(1024 * 1024),
+    maxStateBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     /** Largest tool result, as JSON, in bytes. Default 1 MiB. */
-    maxToolResultBytes: z.number().int().positive().default(1024 * 1024),
+    maxToolResultBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
     /** How many idempotency keys and message ids a session remembers for retried appends. Default 1000. */
     idempotencyWindow: z.number().int().min(1).max(100_000).default(1_000),
     /** Token counter for `maxTokens` reads. Default: {@link approximateTokens}. */

@@ -25,16 +25,24 @@ export const ReadOptionsSchema = z
 export type ReadOptions = z.input<typeof ReadOptionsSchema>;
 
 /** Messages (oldest first) as `o` selects them, and the running summary when `withSummary`. */
-export async function readMessages(ctx: SessionContext, o: z.output<typeof ReadOptionsSchema>, withSummary: boolean): Promise<{ summary: string | null; messages: Message[] }> {
+export async function readMessages(
+  ctx: SessionContext,
+  o: z.output<typeof ReadOptionsSchema>,
+  withSummary: boolean,
+): Promise<{ summary: string | null; messages: Message[] }> {
   if (o.maxTokens !== undefined) return readByTokens(ctx, o.maxTokens, o.last, withSummary);
-  const [from, to] =
-    o.last !== undefined ? [-o.last, -1] : [o.offset ?? 0, o.limit !== undefined ? (o.offset ?? 0) + o.limit - 1 : -1];
+  const [from, to] = o.last !== undefined ? [-o.last, -1] : [o.offset ?? 0, o.limit !== undefined ? (o.offset ?? 0) + o.limit - 1 : -1];
   const reply = await ctx.read({ from, to, meta: withSummary });
   return { summary: reply?.meta.get('summary') ?? null, messages: (reply?.messages ?? []).map(decodeMessage) };
 }
 
 /** Newest messages within a token budget, reading pages from the end (usually one round trip). */
-async function readByTokens(ctx: SessionContext, maxTokens: number, last: number | undefined, withSummary: boolean): Promise<{ summary: string | null; messages: Message[] }> {
+async function readByTokens(
+  ctx: SessionContext,
+  maxTokens: number,
+  last: number | undefined,
+  withSummary: boolean,
+): Promise<{ summary: string | null; messages: Message[] }> {
   const count = ctx.options.tokenCounter;
   const page = Math.min(500, Math.max(20, Math.ceil(maxTokens / 25)));
   let budget = maxTokens;

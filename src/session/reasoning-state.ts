@@ -57,8 +57,15 @@ export class ReasoningState {
    * Read-modify-write with compare-and-set, retried on conflict: `fn` gets the current state and
    * returns the new one (it may run more than once).
    */
-  async update(fn: (current: StateObject) => StateObject | Promise<StateObject>, options: { maxAttempts?: number } = {}): Promise<{ value: StateObject; version: number }> {
-    parseInput(z.custom((f) => typeof f === 'function', 'must be a function'), fn, 'state update function');
+  async update(
+    fn: (current: StateObject) => StateObject | Promise<StateObject>,
+    options: { maxAttempts?: number } = {},
+  ): Promise<{ value: StateObject; version: number }> {
+    parseInput(
+      z.custom((f) => typeof f === 'function', 'must be a function'),
+      fn,
+      'state update function',
+    );
     const { maxAttempts } = parseInput(UpdateOptionsSchema, options, 'state update options');
     for (let attempt = 1; ; attempt++) {
       const current = await this.get();

@@ -8,7 +8,13 @@ import { unlinkUserKeys } from '../forget.js';
 import { escapeGlob, type Keyspace, type UserScope } from '../keys.js';
 import { sessionIndexRebuild, sessionList } from '../scripts/session.js';
 import { parseInput } from '../validate.js';
-import { SessionStoreOptionsSchema, TtlPolicySchema, type ResolvedSessionStoreOptions, type SessionStoreOptions, type TtlPolicy } from './options.js';
+import {
+  SessionStoreOptionsSchema,
+  TtlPolicySchema,
+  type ResolvedSessionStoreOptions,
+  type SessionStoreOptions,
+  type TtlPolicy,
+} from './options.js';
 import { SessionContext, sessionInfo, type SessionInfo, type SessionRef } from './context.js';
 import { Session } from './session.js';
 
@@ -41,7 +47,9 @@ export class SessionStore {
     const keys = user.session(ref.sessionId);
     const ttl = options.ttl === undefined ? undefined : parseInput(TtlPolicySchema, options.ttl, 'TTL policy');
     const frozen = Object.freeze({ tenant: ref.tenant, userId: ref.userId, sessionId: ref.sessionId });
-    return new Session(new SessionContext(this.#connection, frozen, keys, user.sessions, this.options, ttl ?? this.options.ttl, ttl !== undefined));
+    return new Session(
+      new SessionContext(this.#connection, frozen, keys, user.sessions, this.options, ttl ?? this.options.ttl, ttl !== undefined),
+    );
   }
 
   /**

@@ -14,9 +14,16 @@ export async function summarize(ctx: SessionContext): Promise<void> {
     const reply = await ctx.read({ meta: true, pending: true });
     if (!reply || reply.pending.length === 0) return;
     const text = await summarizer({ summary: reply.meta.get('summary') ?? null, messages: reply.pending.map(decodeMessage) });
-    if (typeof text !== 'string') throw new InvalidArgumentError('summary', [{ path: '', message: `the summarizer returned a ${typeof text}, not a string; the pending messages wait for the next summarize()` }]);
+    if (typeof text !== 'string')
+      throw new InvalidArgumentError('summary', [
+        { path: '', message: `the summarizer returned a ${typeof text}, not a string; the pending messages wait for the next summarize()` },
+      ]);
     try {
-      await sessionCommitSummary(ctx.connection, ctx.target(), { expectedVersion: reply.meta.get('summary_v') ?? '0', covers: reply.pending.length, summary: text });
+      await sessionCommitSummary(ctx.connection, ctx.target(), {
+        expectedVersion: reply.meta.get('summary_v') ?? '0',
+        covers: reply.pending.length,
+        summary: text,
+      });
       return;
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;

@@ -25,7 +25,11 @@ import { FilterSchema, compileToPredicate, documentFieldValues } from '../vector
 const PAGE = 200;
 
 const EmbedderSchema = z.custom<EmbeddingsLike>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as EmbeddingsLike).embedQuery === 'function' && typeof (v as EmbeddingsLike).embedDocuments === 'function',
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as EmbeddingsLike).embedQuery === 'function' &&
+    typeof (v as EmbeddingsLike).embedDocuments === 'function',
   'must have embedQuery and embedDocuments',
 );
 
@@ -57,7 +61,11 @@ export const DocumentStoreOptionsSchema = z
       .strict()
       .prefault({}),
     /** Largest document value, as JSON. Default 1 MiB. */
-    maxValueBytes: z.number().int().positive().default(1024 * 1024),
+    maxValueBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
   })
   .strict();
 export type DocumentStoreOptions = z.input<typeof DocumentStoreOptionsSchema>;
@@ -140,11 +148,20 @@ export class DocumentStore {
   }
 
   /** Opens a store, creating (or checking) its vector index when it has one. */
-  static async open(connection: RedisConnection, keyspace: Keyspace, server: ServerCapabilities, options: DocumentStoreOptions = {}): Promise<DocumentStore> {
+  static async open(
+    connection: RedisConnection,
+    keyspace: Keyspace,
+    server: ServerCapabilities,
+    options: DocumentStoreOptions = {},
+  ): Promise<DocumentStore> {
     const o = parseInput(DocumentStoreOptionsSchema, options, 'document store options');
     let vectors: VectorIndex | null = null;
     if (o.index) {
-      const definition = parseInput(IndexDefinitionSchema, { namespace: keyspace.documentStore(o.name).vectorNamespace, dim: o.index.dim, metric: 'cosine' }, 'document store index');
+      const definition = parseInput(
+        IndexDefinitionSchema,
+        { namespace: keyspace.documentStore(o.name).vectorNamespace, dim: o.index.dim, metric: 'cosine' },
+        'document store index',
+      );
       vectors = await createVectorIndex(connection, keyspace, definition, o.index.engine as EngineChoice, server);
     }
     return new DocumentStore(connection, keyspace, o, vectors);
@@ -175,17 +192,35 @@ export class DocumentStore {
         json = encodeJson(value, `writes.${i}.value`);
         checkSize(json, this.options.maxValueBytes, `writes.${i}.value`);
       }
-      const ttlSeconds = w.ttlSeconds === undefined ? this.options.ttl.defaultSeconds : w.ttlSeconds === null ? undefined : parseInput(SecondsSchema, w.ttlSeconds, `writes.${i}.ttlSeconds`);
-      const paths = w.index === false ? [] : w.index === undefined ? (this.options.index?.fields ?? []) : parseInput(PathsSchema, w.index, `writes.${i}.index`);
+      const ttlSeconds =
+        w.ttlSeconds === undefined
+          ? this.options.ttl.defaultSeconds
+          : w.ttlSeconds === null
+            ? undefined
+            : parseInput(SecondsSchema, w.ttlSeconds, `writes.${i}.ttlSeconds`);
+      const paths =
+        w.index === false
+          ? []
+          : w.index === undefined
+            ? (this.options.index?.fields ?? [])
+            : parseInput(PathsSchema, w.index, `writes.${i}.index`);
       const texts = value !== null && this.vectors ? [...new Set(paths.flatMap((p) => textsAtPath(value, p)))] : [];
       const ns = this.#namespace(path);
-      latest.set(JSON.stringify([ns.encoded, key]), { ns, id: documentId(key), key, json, ttlMs: ttlSeconds === undefined ? null : Math.round(ttlSeconds * 1000), texts });
+      latest.set(JSON.stringify([ns.encoded, key]), {
+        ns,
+        id: documentId(key),
+        key,
+        json,
+        ttlMs: ttlSeconds === undefined ? null : Math.round(ttlSeconds * 1000),
+        texts,
+      });
     }
     if (latest.size === 0) return;
     const all = [...latest.values()];
     const unique = [...new Set(all.flatMap((e) => e.texts))];
     const vectors = unique.length > 0 ? await embedTexts(this.options.index!.embedder, unique, 'document') : [];
-    if (vectors.length !== unique.length) throw new InvalidArgumentError('embedder', [{ path: '', message: `returned ${vectors.length} vectors for ${unique.length} texts` }]);
+    if (vectors.length !== unique.length)
+      throw new InvalidArgumentError('embedder', [{ path: '', message: `returned ${vectors.length} vectors for ${unique.length} texts` }]);
     const vectorOf = new Map(unique.map((t, i) => [t, vectors[i]!]));
     const byNamespace = new Map<string, typeof all>();
     for (const e of all) byNamespace.set(e.ns.encoded, [...(byNamespace.get(e.ns.encoded) ?? []), e]);
@@ -197,7 +232,10 @@ export class DocumentStore {
   }
 
   /** Documents by namespace and key (null for missing or expired ones), one script per namespace. */
-  async getMany(refs: readonly { namespace: Namespace; key: string }[], options: { refreshTtl?: boolean | undefined } = {}): Promise<(StoredDocument | null)[]> {
+  async getMany(
+    refs: readonly { namespace: Namespace; key: string }[],
+    options: { refreshTtl?: boolean | undefined } = {},
+  ): Promise<(StoredDocument | null)[]> {
     const refresh = this.#refreshDefault(options.refreshTtl);
     const groups = new Map<string, { ns: NamespaceRef; at: number[]; ids: string[] }>();
     refs.forEach((ref, i) => {
@@ -211,7 +249,7 @@ export class DocumentStore {
     await Promise.all(
       [...groups.values()].map(async (g) => {
         const rows = await this.#documents.readIds(g.ns, g.ids, refresh);
-        rows.forEach((r, j) => (out[g.at[j]!] = r.document));
+        for (const [j, r] of rows.entries()) out[g.at[j]!] = r.document;
       }),
     );
     return out;
@@ -240,7 +278,11 @@ export class DocumentStore {
     } else {
       const vector = (await embedTexts(this.options.index!.embedder, [o.query!], 'query'))[0]!;
       const need = o.offset + o.limit;
-      const perNamespace = await Promise.all(namespaces.map((ns) => nearestDocuments<FoundDocument>(this.vectors!, ns.scope, vector, keep, need, (ids) => this.#documents.readIds(ns, ids, false))));
+      const perNamespace = await Promise.all(
+        namespaces.map((ns) =>
+          nearestDocuments<FoundDocument>(this.vectors!, ns.scope, vector, keep, need, (ids) => this.#documents.readIds(ns, ids, false)),
+        ),
+      );
       const scored = perNamespace.flat().sort((a, b) => b.score! - a.score! || compareNamespaces(a.namespace, b.namespace));
       found = scored.slice(o.offset, need);
       if (scored.length < need) {
@@ -250,7 +292,10 @@ export class DocumentStore {
       }
     }
     if (this.#refreshDefault(o.refreshTtl) && found.some((d) => d.expiresAt !== null)) {
-      const refreshed = await this.getMany(found.filter((d) => d.expiresAt !== null), { refreshTtl: true });
+      const refreshed = await this.getMany(
+        found.filter((d) => d.expiresAt !== null),
+        { refreshTtl: true },
+      );
       let i = 0;
       found = found.map((d) => (d.expiresAt === null ? d : { ...d, expiresAt: refreshed[i++]?.expiresAt ?? d.expiresAt }));
     }
@@ -258,7 +303,13 @@ export class DocumentStore {
   }
 
   /** Walks namespaces in order, reading one zset page by page, until `offset + limit` pass `keep`. */
-  async #walk(namespaces: NamespaceRef[], which: 'documents' | 'plain', keep: (v: Record<string, unknown>) => boolean, offset: number, limit: number): Promise<FoundDocument[]> {
+  async #walk(
+    namespaces: NamespaceRef[],
+    which: 'documents' | 'plain',
+    keep: (v: Record<string, unknown>) => boolean,
+    offset: number,
+    limit: number,
+  ): Promise<FoundDocument[]> {
     const out: FoundDocument[] = [];
     let skip = offset;
     if (limit <= 0) return out;

@@ -20,7 +20,8 @@ const parsePayload = (payload: string): { id: string; version: string } => {
   const dot = payload.indexOf('.');
   return dot === -1 ? { id: payload, version: '' } : { id: payload.slice(0, dot), version: payload.slice(dot + 1) };
 };
-export const staleVectorIds = (id: string, count: number, version: string): string[] => Array.from({ length: count }, (_, j) => vectorItemId(id, version, j));
+export const staleVectorIds = (id: string, count: number, version: string): string[] =>
+  Array.from({ length: count }, (_, j) => vectorItemId(id, version, j));
 
 /**
  * The `need` best documents of a namespace passing `keep`, widening the vector query until enough
@@ -49,7 +50,8 @@ export async function nearestDocuments<D extends { value: Record<string, unknown
       best.set(id, versions);
     }
     const unread = [...best.keys()].filter((id) => !seen.has(id));
-    for (const row of await read(unread)) seen.set(row.id, row.document && keep(row.document.value) ? { ...row.document, version: row.version } : null);
+    for (const row of await read(unread))
+      seen.set(row.id, row.document && keep(row.document.value) ? { ...row.document, version: row.version } : null);
     const passing = [...best.entries()].flatMap(([id, versions]) => {
       const doc = seen.get(id);
       const score = doc ? versions.find((v) => v.version === doc.version)?.score : undefined;

@@ -5,7 +5,18 @@ import { randomBytes } from 'node:crypto';
 import type { RedisConnection } from '../connection/connect.js';
 import { AgentMemoryError, OutOfMemoryError } from '../errors.js';
 import { escapeGlob, vectorScope, type DocumentNamespaceKeys, type DocumentStoreKeys } from '../keys.js';
-import { INDEX_LOST, storeRead, storeRebuild, storeRegisterBegin, storeRegisterSettle, storeSettle, storeWrite, type NamespaceState, type Registration, type StoredRow } from '../scripts/store.js';
+import {
+  INDEX_LOST,
+  storeRead,
+  storeRebuild,
+  storeRegisterBegin,
+  storeRegisterSettle,
+  storeSettle,
+  storeWrite,
+  type NamespaceState,
+  type Registration,
+  type StoredRow,
+} from '../scripts/store.js';
 import type { Scope, VectorIndex, VectorItem } from '../vector/types.js';
 import { encodeNamespace } from './namespace.js';
 import { staleVectorIds, VECTOR_GRACE_MS, vectorItemId, vectorPayload } from './document-vectors.js';
@@ -53,7 +64,14 @@ function toRow(r: StoredRow, path: string[]): Row {
     document:
       r.key === null
         ? null
-        : { namespace: path, key: r.key, value: JSON.parse(String(r.value)) as Record<string, unknown>, createdAt: r.created, updatedAt: r.updated, expiresAt: r.deadline },
+        : {
+            namespace: path,
+            key: r.key,
+            value: JSON.parse(String(r.value)) as Record<string, unknown>,
+            createdAt: r.created,
+            updatedAt: r.updated,
+            expiresAt: r.deadline,
+          },
   };
 }
 
@@ -85,8 +103,17 @@ export class NamespaceDocuments {
     const operations = entries.map((e) => {
       const version = e.texts.length > 0 ? randomBytes(6).toString('base64url') : '';
       const expiresAt = e.ttlMs === null ? undefined : now + e.ttlMs + VECTOR_GRACE_MS;
-      for (const [j, text] of e.texts.entries()) items.push({ id: vectorItemId(e.id, version, j), vector: vectorOf.get(text)!, payload: vectorPayload(e.id, version), expiresAt });
-      return { op: e.json === null ? ('del' as const) : ('put' as const), id: e.id, key: e.key, value: e.json ?? '', ttlMs: e.ttlMs, vectorCount: e.texts.length, vectorVersion: version };
+      for (const [j, text] of e.texts.entries())
+        items.push({ id: vectorItemId(e.id, version, j), vector: vectorOf.get(text)!, payload: vectorPayload(e.id, version), expiresAt });
+      return {
+        op: e.json === null ? ('del' as const) : ('put' as const),
+        id: e.id,
+        key: e.key,
+        value: e.json ?? '',
+        ttlMs: e.ttlMs,
+        vectorCount: e.texts.length,
+        vectorVersion: version,
+      };
     });
     const hasPuts = entries.some((e) => e.json !== null);
     const token = randomBytes(9).toString('base64url');
@@ -97,8 +124,21 @@ export class NamespaceDocuments {
     ]);
     const undo = async (vectorsWritten: boolean, registration: Registration | undefined) => {
       await Promise.all([
-        vectorsWritten && items.length > 0 ? this.vectors!.delete(ns.scope, items.map((i) => i.id)) : undefined,
-        registration ? storeRegisterSettle(this.connection, this.keys, { step: 'abort', path: ns.encoded, token, added: registration.added, previous: registration.previous }) : undefined,
+        vectorsWritten && items.length > 0
+          ? this.vectors!.delete(
+              ns.scope,
+              items.map((i) => i.id),
+            )
+          : undefined,
+        registration
+          ? storeRegisterSettle(this.connection, this.keys, {
+              step: 'abort',
+              path: ns.encoded,
+              token,
+              added: registration.added,
+              previous: registration.previous,
+            })
+          : undefined,
       ]);
     };
     if (upserted.status === 'rejected' || registered.status === 'rejected') {
@@ -116,7 +156,9 @@ export class NamespaceDocuments {
       throw error;
     }
     // (3) deletions only: the old versions' vectors, the registration's generation.
-    const stale = entries.flatMap((e, i) => staleVectorIds(e.id, result.before[i]?.vectorCount ?? NaN, result.before[i]?.vectorVersion ?? ''));
+    const stale = entries.flatMap((e, i) =>
+      staleVectorIds(e.id, result.before[i]?.vectorCount ?? NaN, result.before[i]?.vectorVersion ?? ''),
+    );
     await Promise.all([
       hasPuts ? storeRegisterSettle(this.connection, this.keys, { step: 'commit', path: ns.encoded, token }) : undefined,
       this.vectors && stale.length > 0 ? this.vectors.delete(ns.scope, stale) : undefined,
@@ -133,11 +175,14 @@ export class NamespaceDocuments {
   async repair(ns: NamespaceRef): Promise<NamespaceState> {
     try {
       const ids: string[] = [];
-      for await (const batch of this.connection.scan(`${escapeGlob(ns.keys.documentPrefix)}*`)) for (const key of batch) ids.push(key.slice(ns.keys.documentPrefix.length));
+      for await (const batch of this.connection.scan(`${escapeGlob(ns.keys.documentPrefix)}*`))
+        for (const key of batch) ids.push(key.slice(ns.keys.documentPrefix.length));
       return await storeRebuild(this.connection, ns.keys, { ids });
     } catch (error) {
       if (!(error instanceof AgentMemoryError && error.transient)) throw error;
-      process.emitWarning(`redis-agent-memory: could not rebuild the index of document namespace ${JSON.stringify(ns.path)} (${error.message}); the next call tries again`);
+      process.emitWarning(
+        `redis-agent-memory: could not rebuild the index of document namespace ${JSON.stringify(ns.path)} (${error.message}); the next call tries again`,
+      );
       return INDEX_LOST;
     }
   }
@@ -162,7 +207,13 @@ export class NamespaceDocuments {
    * namespace whose index was lost is rebuilt first, once (a rebuild refused at maxmemory leaves
    * the page to what the index still holds: a read never fails for want of a write).
    */
-  async readPage(ns: NamespaceRef, which: 'documents' | 'plain', start: number, size: number, repaired = false): Promise<{ next: number; rows: Row[] }> {
+  async readPage(
+    ns: NamespaceRef,
+    which: 'documents' | 'plain',
+    start: number,
+    size: number,
+    repaired = false,
+  ): Promise<{ next: number; rows: Row[] }> {
     const page = await storeRead(this.connection, ns.keys, { which, start, size });
     if (page.indexLost && !repaired && (await this.repair(ns)) !== INDEX_LOST) return this.readPage(ns, which, start, size, true);
     return { next: page.next, rows: page.rows.map((r) => toRow(r, ns.path)) };

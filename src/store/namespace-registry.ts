@@ -38,7 +38,10 @@ export class NamespaceRegistry {
     const [min, max] = head.length === 0 ? ['-', '+'] : [`[${encodedHead}`, `(${encodedHead}\u0001`];
     const found: string[] = [];
     for (let offset = 0; ; offset += REGISTRY_PAGE) {
-      const page = await this.#connection.send<string[]>(['ZRANGE', this.#keys.registry, min, max, 'BYLEX', 'LIMIT', String(offset), String(REGISTRY_PAGE)], { key: this.#keys.registry });
+      const page = await this.#connection.send<string[]>(
+        ['ZRANGE', this.#keys.registry, min, max, 'BYLEX', 'LIMIT', String(offset), String(REGISTRY_PAGE)],
+        { key: this.#keys.registry },
+      );
       found.push(...page);
       if (page.length < REGISTRY_PAGE) break;
     }
@@ -48,8 +51,13 @@ export class NamespaceRegistry {
   /** Registered namespaces under `head`, with their generations. */
   async #registered(head: readonly string[]): Promise<{ path: string[]; encoded: string; generation: string }[]> {
     const found = await this.#registeredPaths(head);
-    const generations = found.length === 0 ? [] : await this.#connection.send<(string | null)[]>(['HMGET', this.#keys.generations, ...found], { key: this.#keys.generations });
-    return found.map((encoded, i) => ({ path: decodeNamespace(encoded), encoded, generation: generations[i] ?? '' })).filter((r) => isUnder(r.path, head));
+    const generations =
+      found.length === 0
+        ? []
+        : await this.#connection.send<(string | null)[]>(['HMGET', this.#keys.generations, ...found], { key: this.#keys.generations });
+    return found
+      .map((encoded, i) => ({ path: decodeNamespace(encoded), encoded, generation: generations[i] ?? '' }))
+      .filter((r) => isUnder(r.path, head));
   }
 
   /** The namespaces a prefix search visits, in listing order: the prefix itself and every registered one under it. */
@@ -69,14 +77,23 @@ export class NamespaceRegistry {
     const keysOf = await this.#keysByTag(this.#namespaceKeyBase());
     for (const [tag, keys] of keysOf) if (!pathOf.has(tag)) pathOf.set(tag, await this.#storedPath(keys));
     const doomed = new Set([...pathOf].filter(([, p]) => p !== null && isUnder(p, path)).map(([tag]) => tag));
-    const vectorKeysOf = this.vectors ? await this.#keysByTag(this.keyspace.vector(this.vectors.definition.namespace).namespacePrefix) : new Map<string, string[]>();
+    const vectorKeysOf = this.vectors
+      ? await this.#keysByTag(this.keyspace.vector(this.vectors.definition.namespace).namespacePrefix)
+      : new Map<string, string[]>();
     let documents = 0;
     for (const tag of doomed) {
       const keys = [...(keysOf.get(tag) ?? []), ...(vectorKeysOf.get(tag) ?? [])];
       const removed = await Promise.all(keys.map((key) => this.#connection.send<number>(['UNLINK', key], { key })));
       documents += keys.filter((key, i) => removed[i] === 1 && key.includes(`${tag}:d:`)).length;
     }
-    const unregister = [...new Set([...registered.filter((p) => isUnder(p, path)), ...[...pathOf].filter(([tag, p]) => p !== null && doomed.has(tag)).map(([, p]) => p!)].map(encodeNamespace))];
+    const unregister = [
+      ...new Set(
+        [
+          ...registered.filter((p) => isUnder(p, path)),
+          ...[...pathOf].filter(([tag, p]) => p !== null && doomed.has(tag)).map(([, p]) => p!),
+        ].map(encodeNamespace),
+      ),
+    ];
     if (unregister.length > 0) {
       // Deletions only, and not in a MULTI, which Redis 7.0 refuses whole at maxmemory.
       await Promise.all([
@@ -124,7 +141,8 @@ export class NamespaceRegistry {
     );
     const empty = await Promise.all(candidates.map((r) => this.documents.isEmpty(this.documents.ref(r.path))));
     const dead = candidates.filter((_, i) => empty[i]);
-    if (dead.length > 0) await storeUnregister(this.#connection, this.#keys, { namespaces: dead.map((r) => ({ path: r.encoded, generation: r.generation })) });
+    if (dead.length > 0)
+      await storeUnregister(this.#connection, this.#keys, { namespaces: dead.map((r) => ({ path: r.encoded, generation: r.generation })) });
     let live = candidates.filter((_, i) => !empty[i]).map((r) => r.path);
     if (o.maxDepth !== undefined) {
       const truncated = new Map(live.map((p) => p.slice(0, o.maxDepth)).map((p) => [encodeNamespace(p), p]));

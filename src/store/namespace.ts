@@ -7,6 +7,7 @@ const NamespaceLabelSchema = z
   .string()
   .min(1, 'a namespace label must not be empty')
   .max(256, 'a namespace label must be at most 256 characters')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what a label must not hold
   .refine((label) => !/[.:\u0000]/.test(label), 'a namespace label must not contain ".", ":" or NUL');
 
 /** A namespace: 1 to 32 labels, e.g. `['memories', 'alice']`. */

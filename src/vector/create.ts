@@ -22,11 +22,27 @@ export function pickEngine(server: ServerCapabilities, metric: ResolvedIndexDefi
  * Builds the chosen (or picked) engine and ensures its index; a missing capability is a typed
  * error. `ensure` says how long to wait for a RediSearch index still being built over existing keys.
  */
-export async function createVectorIndex(connection: RedisConnection, keyspace: Keyspace, definition: ResolvedIndexDefinition, choice: EngineChoice, server: ServerCapabilities, ensure: EnsureOptions = {}): Promise<VectorIndex> {
+export async function createVectorIndex(
+  connection: RedisConnection,
+  keyspace: Keyspace,
+  definition: ResolvedIndexDefinition,
+  choice: EngineChoice,
+  server: ServerCapabilities,
+  ensure: EnsureOptions = {},
+): Promise<VectorIndex> {
   const engine = choice === 'auto' ? pickEngine(server, definition.metric) : choice;
-  if (engine === 'vectorset' && !server.vectorSets) throw new UnsupportedServerError(`Redis ${server.version} has no vector sets (VADD): use Redis 8, or engine 'flat' or 'auto'`);
-  if (engine === 'redisearch' && !server.search) throw new UnsupportedServerError(`the server has no RediSearch module: use Redis Stack, Azure Managed Redis with RediSearch, or engine 'auto'`);
-  const index = engine === 'redisearch' ? new RediSearchIndex(connection, keyspace, definition) : engine === 'vectorset' ? new VectorSetIndex(connection, keyspace, definition) : new FlatIndex(connection, keyspace, definition);
+  if (engine === 'vectorset' && !server.vectorSets)
+    throw new UnsupportedServerError(`Redis ${server.version} has no vector sets (VADD): use Redis 8, or engine 'flat' or 'auto'`);
+  if (engine === 'redisearch' && !server.search)
+    throw new UnsupportedServerError(
+      `the server has no RediSearch module: use Redis Stack, Azure Managed Redis with RediSearch, or engine 'auto'`,
+    );
+  const index =
+    engine === 'redisearch'
+      ? new RediSearchIndex(connection, keyspace, definition)
+      : engine === 'vectorset'
+        ? new VectorSetIndex(connection, keyspace, definition)
+        : new FlatIndex(connection, keyspace, definition);
   await index.ensure(ensure);
   return index;
 }

@@ -10,22 +10,33 @@ function identity(def: ResolvedIndexDefinition, engine: VectorIndex['engine']) {
 }
 
 /** Stores the definition if none is stored; else checks it. Returns true when it was created now. */
-export async function ensureDefinition(connection: RedisConnection, key: string, def: ResolvedIndexDefinition, engine: VectorIndex['engine']): Promise<boolean> {
+export async function ensureDefinition(
+  connection: RedisConnection,
+  key: string,
+  def: ResolvedIndexDefinition,
+  engine: VectorIndex['engine'],
+): Promise<boolean> {
   const wanted = identity(def, engine);
   const created = await connection.send<string | null>(['SET', key, JSON.stringify(wanted), 'NX'], { key });
   if (created === 'OK') return true;
-  const stored = JSON.parse((await connection.send<string>(['GET', key], { key }))) as typeof wanted;
+  const stored = JSON.parse(await connection.send<string>(['GET', key], { key })) as typeof wanted;
   const name = `index ${def.namespace}`;
   if (stored.dim !== wanted.dim) {
-    throw new DimensionMismatchError(`${name} stores ${stored.dim}-dimensional vectors; this one has ${wanted.dim}. Use another namespace (LongTermMemory.migrateTo() moves memories to a new one).`);
+    throw new DimensionMismatchError(
+      `${name} stores ${stored.dim}-dimensional vectors; this one has ${wanted.dim}. Use another namespace (LongTermMemory.migrateTo() moves memories to a new one).`,
+    );
   }
   for (const field of ['engine', 'metric', 'algorithm', 'quantization'] as const) {
     if (stored[field] !== wanted[field]) {
-      throw new IndexMismatchError(`${name} was created with ${field} ${stored[field]}; this one asks for ${wanted[field]}. Use another namespace (LongTermMemory.migrateTo() moves memories to a new one).`);
+      throw new IndexMismatchError(
+        `${name} was created with ${field} ${stored[field]}; this one asks for ${wanted[field]}. Use another namespace (LongTermMemory.migrateTo() moves memories to a new one).`,
+      );
     }
   }
   if (JSON.stringify(stored.fields) !== JSON.stringify(wanted.fields)) {
-    throw new IndexMismatchError(`${name} was created with fields ${JSON.stringify(stored.fields)}; this one asks for ${JSON.stringify(wanted.fields)}.`);
+    throw new IndexMismatchError(
+      `${name} was created with fields ${JSON.stringify(stored.fields)}; this one asks for ${JSON.stringify(wanted.fields)}.`,
+    );
   }
   return false;
 }

@@ -10,7 +10,9 @@ import { InvalidArgumentError, type InputIssue } from '../errors.js';
 import { parseInput } from '../validate.js';
 
 /** A field name usable in every engine's query language. */
-export const FieldNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must start with a letter and hold only letters, digits and _ (at most 64)');
+export const FieldNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must start with a letter and hold only letters, digits and _ (at most 64)');
 
 export type FieldKind = 'tag' | 'numeric';
 /** The filterable fields of an index: name → kind. */
@@ -71,7 +73,10 @@ export const FilterSchema: z.ZodType<Filter> = z.lazy(() =>
     z
       .object({ field: FieldPathSchema, gt: Finite.optional(), gte: Finite.optional(), lt: Finite.optional(), lte: Finite.optional() })
       .strict()
-      .refine((r) => r.gt !== undefined || r.gte !== undefined || r.lt !== undefined || r.lte !== undefined, 'a range needs gt, gte, lt or lte'),
+      .refine(
+        (r) => r.gt !== undefined || r.gte !== undefined || r.lt !== undefined || r.lte !== undefined,
+        'a range needs gt, gte, lt or lte',
+      ),
     z.object({ and: z.array(FilterSchema).min(1).max(100) }).strict(),
     z.object({ or: z.array(FilterSchema).min(1).max(100) }).strict(),
     z.object({ not: FilterSchema }).strict(),
@@ -102,16 +107,28 @@ function vectorIssues(f: Comparison, fields: FieldSchema, path: string): InputIs
   const name = FieldNameSchema.safeParse(f.field);
   if (!name.success) return [{ path: `${path}field`, message: name.error.issues[0]!.message }];
   const kind = fields[f.field];
-  if (!kind) return [{ path: `${path}field`, message: `${f.field} is not a filterable field of this index (declared: ${Object.keys(fields).join(', ') || 'none'})` }];
+  if (!kind)
+    return [
+      {
+        path: `${path}field`,
+        message: `${f.field} is not a filterable field of this index (declared: ${Object.keys(fields).join(', ') || 'none'})`,
+      },
+    ];
   const op = operatorOf(f);
-  if (op === 'range') return kind === 'numeric' ? [] : [{ path: `${path}field`, message: `${f.field} is a ${kind} field; this condition needs a numeric field` }];
+  if (op === 'range')
+    return kind === 'numeric'
+      ? []
+      : [{ path: `${path}field`, message: `${f.field} is a ${kind} field; this condition needs a numeric field` }];
   const values = valuesAsked(f);
   if (values.length === 0) return [{ path: `${path}${op}`, message: `${op} needs at least one value on a vector index` }];
   const issues: InputIssue[] = [];
   values.forEach((value, i) => {
     const at = op === 'eq' || op === 'ne' ? `${path}${op}` : `${path}${op}.${i}`;
     if (typeof value !== 'string' && typeof value !== 'number') {
-      issues.push({ path: at, message: `${op} with a ${kindOfValue(value)} value is not supported by a vector index (its fields hold tag strings and numbers); booleans and null are for filters evaluated in process (the document store)` });
+      issues.push({
+        path: at,
+        message: `${op} with a ${kindOfValue(value)} value is not supported by a vector index (its fields hold tag strings and numbers); booleans and null are for filters evaluated in process (the document store)`,
+      });
       return;
     }
     const wants: FieldKind = typeof value === 'string' ? 'tag' : 'numeric';
@@ -137,11 +154,13 @@ export function parseFilter(input: unknown, target: FilterTarget): Filter {
   const filter = parseInput(FilterSchema, input, 'filter');
   if (target === 'any-path') return filter;
   const check = (f: Filter, path: string): void => {
-    if ('and' in f) return f.and.forEach((g, i) => check(g, `${path}and.${i}.`));
-    if ('or' in f) return f.or.forEach((g, i) => check(g, `${path}or.${i}.`));
-    if ('not' in f) return check(f.not, `${path}not.`);
-    const issues = vectorIssues(f, target, path);
-    if (issues.length > 0) throw new InvalidArgumentError('filter', issues);
+    if ('and' in f) for (const [i, g] of f.and.entries()) check(g, `${path}and.${i}.`);
+    else if ('or' in f) for (const [i, g] of f.or.entries()) check(g, `${path}or.${i}.`);
+    else if ('not' in f) check(f.not, `${path}not.`);
+    else {
+      const issues = vectorIssues(f, target, path);
+      if (issues.length > 0) throw new InvalidArgumentError('filter', issues);
+    }
   };
   check(filter, '');
   return filter;
@@ -156,8 +175,18 @@ interface Bounds {
 }
 
 function boundsOf(f: Range): Bounds {
-  const lower = f.gte !== undefined && (f.gt === undefined || f.gte > f.gt) ? { v: f.gte, inc: true } : f.gt !== undefined ? { v: f.gt, inc: false } : { v: -Infinity, inc: true };
-  const upper = f.lte !== undefined && (f.lt === undefined || f.lte < f.lt) ? { v: f.lte, inc: true } : f.lt !== undefined ? { v: f.lt, inc: false } : { v: Infinity, inc: true };
+  const lower =
+    f.gte !== undefined && (f.gt === undefined || f.gte > f.gt)
+      ? { v: f.gte, inc: true }
+      : f.gt !== undefined
+        ? { v: f.gt, inc: false }
+        : { v: -Infinity, inc: true };
+  const upper =
+    f.lte !== undefined && (f.lt === undefined || f.lte < f.lt)
+      ? { v: f.lte, inc: true }
+      : f.lt !== undefined
+        ? { v: f.lt, inc: false }
+        : { v: Infinity, inc: true };
   return { min: lower.v, minInclusive: lower.inc, max: upper.v, maxInclusive: upper.inc };
 }
 
@@ -171,7 +200,12 @@ const exactly = (n: number): Bounds => ({ min: n, minInclusive: true, max: n, ma
 function indexValues(values: readonly FilterValue[]): { tags: readonly string[] } | { numbers: readonly number[] } {
   if (values.length > 0 && values.every((v): v is string => typeof v === 'string')) return { tags: values };
   if (values.length > 0 && values.every((v): v is number => typeof v === 'number' && Number.isFinite(v))) return { numbers: values };
-  throw new InvalidArgumentError('filter', [{ path: '', message: "a vector index compares tag strings or numbers, at least one: parse the filter against the index's fields first" }]);
+  throw new InvalidArgumentError('filter', [
+    {
+      path: '',
+      message: "a vector index compares tag strings or numbers, at least one: parse the filter against the index's fields first",
+    },
+  ]);
 }
 
 /** Hex of the UTF-8 bytes: how tag values are stored in an index and compared in a query. */
@@ -303,7 +337,10 @@ export const documentFieldValues: FieldValuesOf<Record<string, unknown>> = (valu
  */
 export function compileToPredicate(filter: Filter): (values: FilterableValues) => boolean;
 export function compileToPredicate<T>(filter: Filter, fieldValues: FieldValuesOf<T>): (item: T) => boolean;
-export function compileToPredicate(filter: Filter, fieldValues: FieldValuesOf<unknown> = itemFieldValues as FieldValuesOf<unknown>): (item: unknown) => boolean {
+export function compileToPredicate(
+  filter: Filter,
+  fieldValues: FieldValuesOf<unknown> = itemFieldValues as FieldValuesOf<unknown>,
+): (item: unknown) => boolean {
   const compile = (f: Filter): ((item: unknown) => boolean) => {
     if ('and' in f) {
       const parts = f.and.map(compile);

@@ -11,7 +11,8 @@ export const TAG_SEPARATOR = '|';
 export function toFloat32(vector: ArrayLike<number>, dim: number, what = 'vector'): Float32Array {
   if (vector.length !== dim) throw new DimensionMismatchError(`the ${what} has ${vector.length} dimensions; the index has ${dim}`);
   const out = vector instanceof Float32Array ? vector : Float32Array.from(vector);
-  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new DimensionMismatchError(`the ${what} holds a value that is not a finite number at ${i}`);
+  for (let i = 0; i < out.length; i++)
+    if (!Number.isFinite(out[i])) throw new DimensionMismatchError(`the ${what} holds a value that is not a finite number at ${i}`);
   return out;
 }
 

@@ -15,7 +15,16 @@ import { numField } from './filter.js';
 import { decodeFilterValues, filterFieldNames, itemFields } from './items.js';
 import type { Keyspace } from '../keys.js';
 import { dropDefinition } from './definition.js';
-import { isPartial, markPartial, type Hit, type QueryOptions, type ResolvedIndexDefinition, type Scope, type VectorIndex, type VectorItem } from './types.js';
+import {
+  isPartial,
+  markPartial,
+  type Hit,
+  type QueryOptions,
+  type ResolvedIndexDefinition,
+  type Scope,
+  type VectorIndex,
+  type VectorItem,
+} from './types.js';
 
 export class ScopeStore {
   constructor(
@@ -35,7 +44,11 @@ export class ScopeStore {
   }
 
   /** Writes items (replacing same ids) with `extra(item)` commands in the same MULTI. */
-  async upsert(scope: Scope, items: readonly VectorItem[], extra: (item: VectorItem, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<void> {
+  async upsert(
+    scope: Scope,
+    items: readonly VectorItem[],
+    extra: (item: VectorItem, keys: VectorKeys) => RedisArgument[][] = () => [],
+  ): Promise<void> {
     if (items.length === 0) return;
     const keys = this.keysOf(scope);
     const commands: RedisArgument[][] = [];
@@ -43,7 +56,9 @@ export class ScopeStore {
       const key = keys.item(item.id);
       // Overwrite in place (not DEL + HSET); numeric fields the item no longer has go below.
       commands.push(['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]);
-      const absent = Object.entries(this.definition.fields).filter(([name, kind]) => kind === 'numeric' && item.numbers?.[name] === undefined).map(([name]) => numField(name));
+      const absent = Object.entries(this.definition.fields)
+        .filter(([name, kind]) => kind === 'numeric' && item.numbers?.[name] === undefined)
+        .map(([name]) => numField(name));
       if (absent.length > 0) commands.push(['HDEL', key, ...absent]);
       commands.push(item.expiresAt !== undefined ? ['PEXPIREAT', key, String(Math.floor(item.expiresAt))] : ['PERSIST', key]);
       commands.push(['SADD', keys.ids, item.id], ...extra(item, keys));
@@ -55,7 +70,9 @@ export class ScopeStore {
   async expire(scope: Scope, ids: readonly string[], expiresAt: number | null): Promise<void> {
     if (ids.length === 0) return;
     const keys = this.keysOf(scope);
-    const commands = ids.map((id) => (expiresAt === null ? ['PERSIST', keys.item(id)] : ['PEXPIREAT', keys.item(id), String(Math.floor(expiresAt))]));
+    const commands = ids.map((id) =>
+      expiresAt === null ? ['PERSIST', keys.item(id)] : ['PEXPIREAT', keys.item(id), String(Math.floor(expiresAt))],
+    );
     await this.#sendEach(commands, keys.ids);
   }
 
@@ -82,7 +99,9 @@ export class ScopeStore {
     if (ids.length === 0) return [];
     const rows = await vectorRead(this.connection, this.keysOf(scope), { bySet: this.#bySet, withStats: true, ids });
     // Both stats or neither: an item missing from either key reads as never recalled.
-    return rows.map(({ payload, count, lastAt }) => (payload === null ? null : count === null || lastAt === null ? { count: 0, lastAt: null } : { count, lastAt }));
+    return rows.map(({ payload, count, lastAt }) =>
+      payload === null ? null : count === null || lastAt === null ? { count: 0, lastAt: null } : { count, lastAt },
+    );
   }
 
   /** Payloads of live items (null for the others), in order. */
@@ -124,7 +143,11 @@ export class ScopeStore {
    * runs at maxmemory too; returns how many were live. An engine's `extra(id)` commands are
    * pipelined after it.
    */
-  async delete(scope: Scope, ids: readonly string[], extra: (id: string, keys: VectorKeys) => RedisArgument[][] = () => []): Promise<number> {
+  async delete(
+    scope: Scope,
+    ids: readonly string[],
+    extra: (id: string, keys: VectorKeys) => RedisArgument[][] = () => [],
+  ): Promise<number> {
     if (ids.length === 0) return 0;
     const keys = this.keysOf(scope);
     const deleted = await vectorDelete(this.connection, keys, { bySet: this.#bySet, ids });

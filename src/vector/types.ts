@@ -155,4 +155,3 @@ export interface VectorIndex {
    */
   dropIndex(): Promise<void>;
 }
-

@@ -38,7 +38,9 @@ describe('entraId', () => {
 
   it('passes the credential, object id, scopes and lifecycle through; objectId is the user name', () => {
     const credential = { getToken: async () => null };
-    expect(entraId({ credential, objectId: 'oid-1', scopes: ['s'], refreshAt: 0.5, retry: { initialDelayMs: 10 }, tokenTimeoutMs: 50 })).toMatchObject({
+    expect(
+      entraId({ credential, objectId: 'oid-1', scopes: ['s'], refreshAt: 0.5, retry: { initialDelayMs: 10 }, tokenTimeoutMs: 50 }),
+    ).toMatchObject({
       type: 'token',
       credential,
       username: 'oid-1',

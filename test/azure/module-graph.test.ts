@@ -37,7 +37,9 @@ const azureIdentity = (lines: Line[]) =>
   lines.filter((l) => 'specifier' in l && (l.specifier === '@azure/identity' || /[\\/]@azure[\\/]identity[\\/]/.test(l.url ?? '')));
 
 const ourFiles = (lines: Line[]) =>
-  lines.flatMap((l) => ('url' in l && l.url?.includes('/src/') && !l.url.includes('/node_modules/') ? [l.url.replace(/^.*\/src\//, 'src/')] : []));
+  lines.flatMap((l) =>
+    'url' in l && l.url?.includes('/src/') && !l.url.includes('/node_modules/') ? [l.url.replace(/^.*\/src\//, 'src/')] : [],
+  );
 
 describe('the module graph', () => {
   it('the core entry never resolves @azure/identity, even parsing a token auth', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/local-redis.js';
 import { Cache, ComputeFailedError } from '../../src/cache/cache.js';
 import { connect } from '../../src/connection/connect.js';
-import { InvalidArgumentError, TimeoutError } from '../../src/errors.js';
+import { InvalidArgumentError, type TimeoutError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
 import { harness, targetsWithCluster } from '../harness/index.js';
 import { sleep } from '../session/fixture.js';
@@ -76,7 +76,12 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     const sliding = f.cache({ name: 'tiny-sliding', ttl: { mode: 'sliding', seconds: 0.0004 } });
     await sliding.set('k', 1);
     await sleep(20);
-    for (const [cache, key] of [[fixed, 'k'], [fixed, 'tagged'], [fixed, 'computed'], [sliding, 'k']] as const) {
+    for (const [cache, key] of [
+      [fixed, 'k'],
+      [fixed, 'tagged'],
+      [fixed, 'computed'],
+      [sliding, 'k'],
+    ] as const) {
       expect(await pttlOf(cache, key), key).toBe(-2); // expired, not kept forever
       expect(await cache.get(key), key).toBeUndefined();
     }
@@ -173,7 +178,13 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     const options = { name: 'unstorable', maxValueBytes: 64, stampede: { lockTtlMs: 20_000, pollIntervalMs: 10_000 } };
     const computing = f.cache(options);
     const waiting = new Cache(f.connection, f.keyspace, options); // as in another process
-    const cases: [string, unknown][] = [['undefined', undefined], ['too large', 'x'.repeat(100)], ['a BigInt', 1n], ['NaN', Number.NaN], ['Infinity inside', { score: Infinity }]];
+    const cases: [string, unknown][] = [
+      ['undefined', undefined],
+      ['too large', 'x'.repeat(100)],
+      ['a BigInt', 1n],
+      ['NaN', Number.NaN],
+      ['Infinity inside', { score: Infinity }],
+    ];
     try {
       for (const [what, value] of cases) {
         const key = `k-${what}`;
@@ -247,15 +258,35 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
       ['getMany of a string', () => cache.getMany('k' as never), /cache keys/],
       ['getMany with a bad key', () => cache.getMany(['k', ''] as never), /cache keys: 1: must not be empty/],
       ['setMany of a string', () => cache.setMany('k' as never), /cache entries/],
-      ['setMany with one bad value', () => cache.setMany([{ key: 'good', value: 1 }, { key: 'good2', value: 2, options: { tags: ['t'] } }, { key: 'bad', value: Number.NaN }]), /2\.value|NaN/],
-      ['setMany with one bad option', () => cache.setMany([{ key: 'good', value: 1 }, { key: 'bad', value: 1, options: { ttl: 5 } as never }]), /Unrecognized key/],
+      [
+        'setMany with one bad value',
+        () =>
+          cache.setMany([
+            { key: 'good', value: 1 },
+            { key: 'good2', value: 2, options: { tags: ['t'] } },
+            { key: 'bad', value: Number.NaN },
+          ]),
+        /2\.value|NaN/,
+      ],
+      [
+        'setMany with one bad option',
+        () =>
+          cache.setMany([
+            { key: 'good', value: 1 },
+            { key: 'bad', value: 1, options: { ttl: 5 } as never },
+          ]),
+        /Unrecognized key/,
+      ],
       ['bytes that are not', () => cache.set('k', 'text', { encoding: 'bytes' }), /takes a Buffer/],
       ['bad tag', () => cache.set('k', 1, { tags: [''] }), /tags\.0/],
       ['unknown option', () => cache.set('k', 1, { ttl: 5 } as never), /Unrecognized key/],
       ['compute not a function', () => cache.getOrCompute('k', 'nope' as never), /compute: must be a function/],
     ];
     for (const [what, act, message] of cases) {
-      const error = await act().then(() => null, (e: unknown) => e);
+      const error = await act().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, what).toBeInstanceOf(InvalidArgumentError);
       expect((error as Error).message, what).toMatch(message);
     }

@@ -5,12 +5,18 @@ import { shouldRecomputeEarly } from '../../src/cache/xfetch.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('entry envelope', () => {
-  const stored = (entry: Parameters<typeof encodeEntry>[0], tags: { id: string; generation: string }[] = [], max = 1024) => joinEntry(encodeEntry(entry, max), tags);
+  const stored = (entry: Parameters<typeof encodeEntry>[0], tags: { id: string; generation: string }[] = [], max = 1024) =>
+    joinEntry(encodeEntry(entry, max), tags);
   const tag = (n: number) => ({ id: `tag-${n}`.padEnd(22, 'x'), generation: `gen-${n}`.padEnd(22, 'y') });
 
   it('round-trips JSON values with their compute time and freshness', () => {
     for (const value of [{ a: [1, 'two', null], b: { c: true } }, 'text', 0, null, [], 'ünïcødé ✓']) {
-      expect(decodeEntry(stored({ value, computeMs: 1234, freshUntil: 1_700_000_000_123 }))).toEqual({ value, encoding: 'json', computeMs: 1234, freshUntil: 1_700_000_000_123 });
+      expect(decodeEntry(stored({ value, computeMs: 1234, freshUntil: 1_700_000_000_123 }))).toEqual({
+        value,
+        encoding: 'json',
+        computeMs: 1234,
+        freshUntil: 1_700_000_000_123,
+      });
     }
   });
 
@@ -71,7 +77,12 @@ describe('entry envelope', () => {
     };
     const length = Buffer.alloc(4);
     length.writeUInt32BE(3, 0);
-    expect(decodeEntry(Buffer.concat([header(1), Buffer.from('{"a":1}')]))).toEqual({ value: { a: 1 }, encoding: 'json', computeMs: 7, freshUntil: 9 });
+    expect(decodeEntry(Buffer.concat([header(1), Buffer.from('{"a":1}')]))).toEqual({
+      value: { a: 1 },
+      encoding: 'json',
+      computeMs: 7,
+      freshUntil: 9,
+    });
     const v2 = Buffer.concat([header(2), length, Buffer.from('key[1]')]);
     expect(decodeEntry(v2)).toEqual({ value: [1], encoding: 'json', computeMs: 7, freshUntil: 9, key: 'key' });
     expect(entryKeyOf(v2)).toEqual({ key: 'key' });

@@ -85,7 +85,11 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     const fillMemory = async () => {
       let error: unknown;
       for (const size of [10_000, 1000, 100, 10, 1]) {
-        for (error = null; !error; junk++) error = await connection.send(['SET', `junk:${junk}`, 'x'.repeat(size)]).then(() => null, (e: unknown) => e);
+        for (error = null; !error; junk++)
+          error = await connection.send(['SET', `junk:${junk}`, 'x'.repeat(size)]).then(
+            () => null,
+            (e: unknown) => e,
+          );
       }
       return error;
     };
@@ -107,20 +111,39 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     await waiter.close();
     const snapshot = async () => {
       const keys = (await scanKeys(connection, 'oom:*')).sort();
-      return Promise.all(keys.map(async (key) => [key, await connection.send<string>(['TYPE', key]), await connection.send<Buffer | null>(['DUMP', key], { buffers: true })] as const));
+      return Promise.all(
+        keys.map(
+          async (key) =>
+            [
+              key,
+              await connection.send<string>(['TYPE', key]),
+              await connection.send<Buffer | null>(['DUMP', key], { buffers: true }),
+            ] as const,
+        ),
+      );
     };
     const before = await snapshot();
     const writes: [string, () => Promise<unknown>][] = [
       ['set', () => fixed.set('new', 'v')],
       ['set with tags, one new', () => fixed.set('new', 'v', { tags: ['t', 'fresh'] })],
       ['set over an entry', () => fixed.set('hit', 'changed', { tags: ['u'] })],
-      ['setMany', () => fixed.setMany([{ key: 'm1', value: 1 }, { key: 'm2', value: 2, options: { tags: ['t'] } }])],
+      [
+        'setMany',
+        () =>
+          fixed.setMany([
+            { key: 'm1', value: 1 },
+            { key: 'm2', value: 2, options: { tags: ['t'] } },
+          ]),
+      ],
       ['getOrCompute of a miss', () => fixed.getOrCompute('miss', () => 'v', { tags: ['t', 'fresh'] })],
       ['getOrCompute of a miss, sliding', () => sliding.getOrCompute('miss', () => 'v')],
       ['set with a near cache', () => near.set('new', 'v')],
     ];
     for (const [what, write] of writes) {
-      const error = await write().then(() => null, (e: unknown) => e);
+      const error = await write().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, what).toBeInstanceOf(OutOfMemoryError);
       expect(error, what).toMatchObject({ code: 'OUT_OF_MEMORY', transient: true });
     }

@@ -16,7 +16,14 @@ const stampedeTargets = targetsWithCluster().filter((t) => t.name !== 'redis7');
 describe.each(stampedeTargets.map((t) => [t.name, t] as const))('across processes (%s)', (_, target) => {
   const setup = (cache: Record<string, unknown>, { listen = true } = {}) => {
     const prefix = uniquePrefix('p');
-    const config = { redis: target.nodes ? { nodes: target.nodes } : { url: target.url }, prefix, cache, key: 'hot-key', counter: `${prefix}:computes`, listen };
+    const config = {
+      redis: target.nodes ? { nodes: target.nodes } : { url: target.url },
+      prefix,
+      cache,
+      key: 'hot-key',
+      counter: `${prefix}:computes`,
+      listen,
+    };
     const spawn = (n: number) => {
       const started = Array.from({ length: n }, () => startWorker(config));
       workers.push(...started);
@@ -122,7 +129,10 @@ describe.each(stampedeTargets.map((t) => [t.name, t] as const))('across processe
           await new Promise((r) => setTimeout(r, 300));
           return undefined; // JSON cannot hold it
         })
-        .then(() => null, (e: unknown) => e);
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       await new Promise((r) => setTimeout(r, 50));
       waiter!.send({ op: 'fetch', key: 'hot-key' });
       const fetched = await waiter!.next('fetched', 10_000);

@@ -47,7 +47,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('semantic c
     await cache.store('Summarise our refund policy', 'tenant A policy', { tenant: 'a', model: 'm1' });
     expect(await cache.lookup('Summarise our refund policy', { tenant: 'b', model: 'm1' })).toEqual({ hit: false });
     expect(await cache.lookup('Summarise our refund policy', { tenant: 'a', model: 'm2' })).toEqual({ hit: false });
-    expect(await cache.lookup('Summarise our refund policy', { tenant: 'a', model: 'm1' })).toMatchObject({ hit: true, response: 'tenant A policy' });
+    expect(await cache.lookup('Summarise our refund policy', { tenant: 'a', model: 'm1' })).toMatchObject({
+      hit: true,
+      response: 'tenant A policy',
+    });
   });
 
   it('entries expire one by one', async () => {
@@ -65,7 +68,9 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('semantic c
       await new Promise((r) => setTimeout(r, 100));
       return 'Replacements ship in two days';
     };
-    const replies = await Promise.all(Array.from({ length: 10 }, () => cache.getOrCompute('How fast do replacements ship?', answer, { tenant: 'stampede' })));
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, () => cache.getOrCompute('How fast do replacements ship?', answer, { tenant: 'stampede' })),
+    );
     expect(new Set(replies)).toEqual(new Set(['Replacements ship in two days']));
     expect(await cache.getOrCompute('how fast do replacements ship', answer, { tenant: 'stampede' })).toBe('Replacements ship in two days');
     expect(calls).toBe(1);

@@ -11,7 +11,11 @@ export interface Worker {
 }
 
 export function startWorker(config: object): Worker {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'test/cache/fixtures/cache-worker.ts', JSON.stringify(config)], { stdio: 'pipe' });
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/cache/fixtures/cache-worker.ts', JSON.stringify(config)],
+    { stdio: 'pipe' },
+  );
   const lines: Record<string, unknown>[] = [];
   const waiting: (() => void)[] = [];
   let stderr = '';

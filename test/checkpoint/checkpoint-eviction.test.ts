@@ -20,7 +20,10 @@ function checkpoint(n: number, options: { parent?: boolean } = {}): CheckpointIn
     checkpoint: bytes(`c${n}`),
     metadata: bytes(`m${n}`),
     channelVersions: n === 1 ? { messages: 1, doc: 1 } : { messages: n, doc: 1 },
-    values: [{ channel: 'messages', version: n, value: bytes(`v${n}`) }, ...(n === 1 ? [{ channel: 'doc', version: 1, value: bytes('doc') }] : [])],
+    values: [
+      { channel: 'messages', version: n, value: bytes(`v${n}`) },
+      ...(n === 1 ? [{ channel: 'doc', version: 1, value: bytes('doc') }] : []),
+    ],
   };
 }
 
@@ -44,7 +47,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('Checkpoint
   const exists = (key: string) => connection.send<number>(['EXISTS', key], { key });
   const ids = async (store: CheckpointStore) => {
     const found: string[] = [];
-    for await (const c of store.list('th')) found.push(`${c.id}:${c.values.length}v:${c.writes.map((w) => `${w.taskId}${w.idx}`).join(',')}`);
+    for await (const c of store.list('th'))
+      found.push(`${c.id}:${c.values.length}v:${c.writes.map((w) => `${w.taskId}${w.idx}`).join(',')}`);
     return found;
   };
   const threads = async (store: CheckpointStore) => {
@@ -61,17 +65,20 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('Checkpoint
     await connection.close();
   });
 
-  it.each(['ids', 'checkpoints', 'blobs'] as const)('a thread that lost its %s key is gone for get, get by id, list and threads, and its leftovers go', async (kind) => {
-    const { store, k } = await thread();
-    await lose(k[kind]);
-    expect(await store.get('th', '')).toBeUndefined();
-    expect(await store.get('th', '', 'cp2')).toBeUndefined();
-    expect(await ids(store)).toEqual([]);
-    expect(await threads(store)).toEqual([]);
-    // The read deleted what was left (UNLINK: no memory needed).
-    for (const key of [k.ids, k.checkpoints, k.blobs, k.writes, k.writeIndex]) expect(await exists(key)).toBe(0);
-    expect(await store.prune('th', { keepLast: 1 })).toBe(0);
-  });
+  it.each(['ids', 'checkpoints', 'blobs'] as const)(
+    'a thread that lost its %s key is gone for get, get by id, list and threads, and its leftovers go',
+    async (kind) => {
+      const { store, k } = await thread();
+      await lose(k[kind]);
+      expect(await store.get('th', '')).toBeUndefined();
+      expect(await store.get('th', '', 'cp2')).toBeUndefined();
+      expect(await ids(store)).toEqual([]);
+      expect(await threads(store)).toEqual([]);
+      // The read deleted what was left (UNLINK: no memory needed).
+      for (const key of [k.ids, k.checkpoints, k.blobs, k.writes, k.writeIndex]) expect(await exists(key)).toBe(0);
+      expect(await store.prune('th', { keepLast: 1 })).toBe(0);
+    },
+  );
 
   it('the next put of a lost thread starts it anew: no checkpoint, value or write of the old history comes back', async () => {
     const { store, k } = await thread();

@@ -18,8 +18,12 @@ const SERVERS = [
 
 const bytes = (text: string) => ({ type: 'json', bytes: Buffer.from(JSON.stringify(text)) });
 const checkpoint = (n: number, big = ''): CheckpointInput => ({
-  ns: '', id: `cp${n}`, checkpoint: bytes(`c${n}`), metadata: bytes(`m${n}`),
-  channelVersions: { messages: n }, values: [{ channel: 'messages', version: n, value: bytes(`v${n}${big}`) }],
+  ns: '',
+  id: `cp${n}`,
+  checkpoint: bytes(`c${n}`),
+  metadata: bytes(`m${n}`),
+  channelVersions: { messages: n },
+  values: [{ channel: 'messages', version: n, value: bytes(`v${n}${big}`) }],
 });
 const write = (taskId: string, value: string) => ({ taskId, idx: 0, channel: 'messages', taskPath: '', value: bytes(value) });
 

@@ -54,7 +54,13 @@ describe('parseCapabilities', () => {
 
   it('reads HELLO (RESP3 map), CONFIG and COMMAND INFO when they answer', () => {
     const caps = parseCapabilities({
-      hello: { server: 'redis', version: '8.0.2', proto: 3, mode: 'standalone', modules: [{ name: 'vectorset', ver: 1, path: '', args: [] }] },
+      hello: {
+        server: 'redis',
+        version: '8.0.2',
+        proto: 3,
+        mode: 'standalone',
+        modules: [{ name: 'vectorset', ver: 1, path: '', args: [] }],
+      },
       info: 'redis_version:8.0.2\r\ncluster_enabled:0\r\n',
       config: [{ maxmemory: '0' }, { 'maxmemory-policy': 'allkeys-lru' }, { save: '' }, { appendonly: 'no' }],
       commands: [['vadd', -1], null, null],
@@ -73,7 +79,13 @@ describe('parseCapabilities', () => {
 
   it('reads a cluster node with the search module from HELLO and COMMAND INFO', () => {
     const caps = parseCapabilities({
-      hello: { server: 'redis', version: '7.2.4', proto: 3, mode: 'cluster', modules: [{ name: 'search', ver: 20803, path: '', args: [] }] },
+      hello: {
+        server: 'redis',
+        version: '7.2.4',
+        proto: 3,
+        mode: 'cluster',
+        modules: [{ name: 'search', ver: 20803, path: '', args: [] }],
+      },
       info: 'redis_version:7.2.4\r\ncluster_enabled:1\r\n',
       config: [{ maxmemory: '100' }, { 'maxmemory-policy': 'noeviction' }, { save: '3600 1' }, { appendonly: 'yes' }],
       commands: [null, ['ft.search', -2], null],
@@ -97,7 +109,15 @@ describe('parseCapabilities', () => {
       config: [['maxmemory', '100']],
       commands: [null, null, null],
     });
-    expect(caps).toMatchObject({ version: '7.4.1', modules: [{ name: 'search', version: 21020 }, { name: 'ReJSON', version: 20809 }], maxmemory: 1073741824, configReadable: false });
+    expect(caps).toMatchObject({
+      version: '7.4.1',
+      modules: [
+        { name: 'search', version: 21020 },
+        { name: 'ReJSON', version: 20809 },
+      ],
+      maxmemory: 1073741824,
+      configReadable: false,
+    });
   });
 });
 

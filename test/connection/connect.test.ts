@@ -77,7 +77,16 @@ describe.each(targets().map((t) => [t.name, t] as const))('connect (%s)', (_, ta
     const blocker = await connectTo(target);
     const key = `tx:${randomBytes(4).toString('hex')}`;
     try {
-      expect(await conn.transaction([['SET', key, '1'], ['INCR', key], ['GET', key]], key)).toEqual(['OK', 2, '2']);
+      expect(
+        await conn.transaction(
+          [
+            ['SET', key, '1'],
+            ['INCR', key],
+            ['GET', key],
+          ],
+          key,
+        ),
+      ).toEqual(['OK', 2, '2']);
       // A one-second blocking read ahead of it on the same connection: the MULTI waits behind it.
       const blocked = conn.send(['BLPOP', `${key}:list`, '1']).catch((e: unknown) => e);
       const error = await conn.transaction([['INCR', key]], key).catch((e: unknown) => e);
@@ -155,10 +164,7 @@ describe('connect failures', () => {
   });
 
   it('a server that never answers gives a TimeoutError within connectTimeoutMs and the process exits', async () => {
-    const outcome = await connectInChildProcess(
-      { url: `redis://user:hunter2@127.0.0.1:${silentPort}`, connectTimeoutMs: 800 },
-      8000,
-    );
+    const outcome = await connectInChildProcess({ url: `redis://user:hunter2@127.0.0.1:${silentPort}`, connectTimeoutMs: 800 }, 8000);
     expect(outcome).toMatchObject({ ok: false, name: 'TimeoutError', code: 'TIMEOUT' });
     expect(outcome.message).toBe(
       `Could not connect to redis://127.0.0.1:${silentPort} within 800 ms. Check the host, port and TLS setting, and that the server is running and reachable.`,

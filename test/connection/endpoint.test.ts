@@ -23,7 +23,11 @@ const refusal = (config: object) => {
 describe('resolveEndpoint', () => {
   it.each([
     ['an AMR host alone', { host: 'cache1.westeurope.redis.azure.net' }, 'rediss://cache1.westeurope.redis.azure.net:10000'],
-    ['an Enterprise-tier host alone', { host: 'c.eastus.redisenterprise.cache.azure.net' }, 'rediss://c.eastus.redisenterprise.cache.azure.net:10000'],
+    [
+      'an Enterprise-tier host alone',
+      { host: 'c.eastus.redisenterprise.cache.azure.net' },
+      'rediss://c.eastus.redisenterprise.cache.azure.net:10000',
+    ],
     ['an AMR host with its port', { host: 'c.westeurope.redis.azure.net', port: 6380 }, 'rediss://c.westeurope.redis.azure.net:6380'],
     ['an AMR host with tls: false', { host: 'c.westeurope.redis.azure.net', tls: false }, 'redis://c.westeurope.redis.azure.net:10000'],
     ['another host', { host: 'redis.internal' }, 'redis://redis.internal:6379'],
@@ -31,7 +35,11 @@ describe('resolveEndpoint', () => {
     ['a redis URL with tls', { url: 'redis://h:7000', tls: { ca: 'PEM' } }, 'rediss://h:7000'],
     ['an IPv6 URL', { url: 'redis://[::1]:6380' }, 'redis://[::1]:6380'],
     ['cluster seeds', { nodes: ['redis://a:7000', { host: 'b', port: 7001 }] }, 'redis://a:7000 (cluster)'],
-    ['an AMR host with the OSS policy', { host: 'c.westeurope.redis.azure.net', clusterPolicy: 'oss' }, 'rediss://c.westeurope.redis.azure.net:10000 (cluster)'],
+    [
+      'an AMR host with the OSS policy',
+      { host: 'c.westeurope.redis.azure.net', clusterPolicy: 'oss' },
+      'rediss://c.westeurope.redis.azure.net:10000 (cluster)',
+    ],
   ] satisfies [string, ConnectionConfig, string][])('%s', (_, config, described) => {
     expect(describeEndpoint(resolve(config))).toBe(described);
   });
@@ -64,17 +72,33 @@ describe('connection config: auth', () => {
   });
 
   it.each([
-    ['two ways at once', { url: 'redis://u:pw@h', auth: { type: 'accessKey', key: 'k' } }, 'auth: give credentials one way only (got auth and a password in the URL)'],
-    ['password and auth', { host: 'h', password: 'p', auth: { type: 'password', password: 'q' } }, 'give credentials one way only (got auth and username/password)'],
+    [
+      'two ways at once',
+      { url: 'redis://u:pw@h', auth: { type: 'accessKey', key: 'k' } },
+      'auth: give credentials one way only (got auth and a password in the URL)',
+    ],
+    [
+      'password and auth',
+      { host: 'h', password: 'p', auth: { type: 'password', password: 'q' } },
+      'give credentials one way only (got auth and username/password)',
+    ],
     ['a username alone', { host: 'h', username: 'u' }, 'password: a username needs a password'],
     ['an empty key', { host: 'h', auth: { type: 'accessKey', key: '' } }, 'auth.key: Too small'],
     ['an unknown auth type', { host: 'h', auth: { type: 'kerberos' } }, 'auth.type'],
     ['a credential without getToken', { host: 'h', auth: { ...token, credential: {} } }, 'auth.credential: must be a TokenCredential'],
-    ['a token auth without a credential', { host: 'h', auth: { type: 'token', scopes: ['redis'] } }, 'auth.credential: must be a TokenCredential'],
+    [
+      'a token auth without a credential',
+      { host: 'h', auth: { type: 'token', scopes: ['redis'] } },
+      'auth.credential: must be a TokenCredential',
+    ],
     ['a token auth without scopes', { host: 'h', auth: { type: 'token', credential } }, 'auth.scopes'],
     ['refreshAt of 1', { host: 'h', auth: { ...token, refreshAt: 1 } }, 'auth.refreshAt: Too big'],
     ['a token timeout of 0', { host: 'h', auth: { ...token, tokenTimeoutMs: 0 } }, 'auth.tokenTimeoutMs: Too small'],
-    ['retry delays reversed', { host: 'h', auth: { ...token, retry: { initialDelayMs: 5000, maxDelayMs: 10 } } }, 'auth.retry.maxDelayMs: must be at least initialDelayMs'],
+    [
+      'retry delays reversed',
+      { host: 'h', auth: { ...token, retry: { initialDelayMs: 5000, maxDelayMs: 10 } } },
+      'auth.retry.maxDelayMs: must be at least initialDelayMs',
+    ],
     ['an empty user name', { host: 'h', auth: { ...token, username: '' } }, 'auth.username'],
   ])('refuses %s', (_, config, expected) => {
     expect(refusal(config)).toContain(expected);
@@ -90,11 +114,19 @@ describe('connection config: URLs', () => {
   it.each([
     ['a malformed %-escape in the password', 'redis://user:pa%zzss-Word@h:6379', 'url: the password is not validly %-encoded'],
     ['a malformed %-escape in the user name', 'redis://us%e0er:pass-Word@h:6379', 'url: the user name is not validly %-encoded'],
-    ['a database that is not a number', 'redis://h:6379/abc', 'url: the database (the path after the port) must be an integer from 0 to 15'],
+    [
+      'a database that is not a number',
+      'redis://h:6379/abc',
+      'url: the database (the path after the port) must be an integer from 0 to 15',
+    ],
     ['a negative database', 'redis://h:6379/-1', 'url: the database (the path after the port) must be an integer from 0 to 15'],
     ['a fractional database', 'redis://h:6379/1.5', 'url: the database (the path after the port) must be an integer from 0 to 15'],
     ['a database out of range', 'redis://h:6379/99', 'url: the database (the path after the port) must be an integer from 0 to 15'],
-    ['a database in a cluster seed URL', ['redis://h:7000/3'], 'nodes.0: the database (the path after the port) must be 0 on a Redis Cluster'],
+    [
+      'a database in a cluster seed URL',
+      ['redis://h:7000/3'],
+      'nodes.0: the database (the path after the port) must be 0 on a Redis Cluster',
+    ],
   ])('refuses a URL with %s, never echoing its credentials', (_, url, expected) => {
     const message = refusal(Array.isArray(url) ? { nodes: url } : { url });
     expect(message).toContain(expected);
@@ -102,7 +134,9 @@ describe('connection config: URLs', () => {
   });
 
   it('a database in a URL with clusterPolicy oss is refused as in a seed URL; database 0 is fine', () => {
-    expect(refusal({ url: 'redis://h:7000/2', clusterPolicy: 'oss' })).toContain('url: the database (the path after the port) must be 0 on a Redis Cluster');
+    expect(refusal({ url: 'redis://h:7000/2', clusterPolicy: 'oss' })).toContain(
+      'url: the database (the path after the port) must be 0 on a Redis Cluster',
+    );
     expect(resolve({ url: 'redis://h:7000/0', clusterPolicy: 'oss' }).cluster).toBe(true);
   });
 

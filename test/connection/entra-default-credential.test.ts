@@ -6,7 +6,7 @@ import { defaultCredential } from '../../src/azure/entra-id.js';
 import { CredentialsError } from '../../src/errors.js';
 
 describe('the default Entra ID credential', () => {
-  it('is @azure/identity\'s DefaultAzureCredential when the package is installed', async () => {
+  it("is @azure/identity's DefaultAzureCredential when the package is installed", async () => {
     const { DefaultAzureCredential } = await import('@azure/identity');
     expect(await defaultCredential()).toBeInstanceOf(DefaultAzureCredential);
   });

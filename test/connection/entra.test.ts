@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/cache.js';
-import { connect, type RedisConnection } from '../../src/connection/connect.js';
+import { connect } from '../../src/connection/connect.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
 import { entraId } from '../../src/azure/entra-id.js';
 import { CredentialsError, InvalidArgumentError } from '../../src/errors.js';
@@ -30,8 +30,7 @@ const nodesOf = (target: RedisTarget) => {
   return [{ host: url.hostname, port: Number(url.port) }];
 };
 
-const endpointOf = (target: RedisTarget): ConnectionConfig =>
-  target.nodes ? { nodes: target.nodes } : { url: target.url };
+const endpointOf = (target: RedisTarget): ConnectionConfig => (target.nodes ? { nodes: target.nodes } : { url: target.url });
 
 /** Every string in an error's message and cause chain. */
 function messagesOf(error: unknown): string {
@@ -68,10 +67,12 @@ describe.each(rotationTargets().map((t) => [t.name, t] as const))('Entra ID toke
     const keyspace = new Keyspace(prefix);
     const sessions = new SessionStore(conn, keyspace);
     const cache = new Cache(conn, keyspace, { name: 'rot' });
-    opened.push({ close: async () => {
-      await cache.close();
-      await deletePrefix(conn, prefix);
-    } });
+    opened.push({
+      close: async () => {
+        await cache.close();
+        await deletePrefix(conn, prefix);
+      },
+    });
     const channel = `${prefix}:events`;
     const received: string[] = [];
     await subscriber.subscribe(channel, (m) => received.push(m));
@@ -98,7 +99,13 @@ describe.each(rotationTargets().map((t) => [t.name, t] as const))('Entra ID toke
           await cache.set(`doc-${w}-${i}`, i, { tags: [`w${w}`] });
           if (i % 10 === 9) await cache.invalidateTag(`w${w}`);
           const key = `${prefix}:{w${w}}:counter`;
-          await conn.transaction([['INCR', key], ['PEXPIRE', key, '60000']], key);
+          await conn.transaction(
+            [
+              ['INCR', key],
+              ['PEXPIRE', key, '60000'],
+            ],
+            key,
+          );
           await conn.send(['RPUSH', `${prefix}:{jobs}`, `job-${w}-${i}`], { key: `${prefix}:{jobs}` });
           await conn.send(['PUBLISH', channel, `m${published++}`]);
         });
@@ -154,7 +161,14 @@ describe('Entra ID failures', () => {
     // Refreshes fail (reported, retried); once the token expires the server closes the connection,
     // and while no token comes its commands fail at once with the CredentialsError.
     const failure = await expect
-      .poll(() => conn.send(['PING']).then(() => null, (e: unknown) => e), { timeout: 5000, interval: 50 })
+      .poll(
+        () =>
+          conn.send(['PING']).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        { timeout: 5000, interval: 50 },
+      )
       .toBeInstanceOf(CredentialsError)
       .then(() => conn.send(['PING']).catch((e: unknown) => e));
     expect(failure).toBeInstanceOf(CredentialsError);
@@ -330,7 +344,9 @@ describe('token auth of another issuer (the core, without entraId)', () => {
         return Promise.reject(new Error('issuer down'));
       }
     }
-    const error = await connect({ url: target.url, auth: { type: 'token', credential: new OtherIssuer(), scopes: ['redis'] } }).catch((e: unknown) => e);
+    const error = await connect({ url: target.url, auth: { type: 'token', credential: new OtherIssuer(), scopes: ['redis'] } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(CredentialsError);
     expect((error as Error).message).toContain('Could not get a token for redis (Error: issuer down)');
     expect((error as Error).message).not.toMatch(/Entra|Azure|access policy/);

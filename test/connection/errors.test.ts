@@ -70,17 +70,17 @@ describe('translateError', () => {
   });
 
   it.each([
-    ['OOM command not allowed when used memory > \'maxmemory\'.', OutOfMemoryError, true],
-    ['EXECABORT Transaction discarded because of: OOM command not allowed when used memory > \'maxmemory\'.', OutOfMemoryError, true],
+    ["OOM command not allowed when used memory > 'maxmemory'.", OutOfMemoryError, true],
+    ["EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.", OutOfMemoryError, true],
     ['LOADING Redis is loading the dataset in memory', ServerUnavailableError, true],
     ['BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.', ServerUnavailableError, true],
     ['CLUSTERDOWN The cluster is down', ServerUnavailableError, true],
     ['TRYAGAIN Multiple keys request during rehashing of slot', ServerUnavailableError, true],
-    ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.', ServerUnavailableError, true],
+    ["MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", ServerUnavailableError, true],
     ["READONLY You can't write against a read only replica.", ServerUnavailableError, true],
     ["EXECABORT Transaction discarded because of: READONLY You can't write against a read only replica.", ServerUnavailableError, true],
     ['WRONGPASS invalid username-password pair or user is disabled.', CredentialsError, false],
-    ['NOPERM User x has no permissions to run the \'flushall\' command', CredentialsError, false],
+    ["NOPERM User x has no permissions to run the 'flushall' command", CredentialsError, false],
     ['BUSYKEY Target key name already exists.', RedisCommandError, false],
     ['BUSYGROUP Consumer Group name already exists', RedisCommandError, false],
     ['NOSCRIPT No matching script. Please use EVAL.', RedisCommandError, false],
@@ -161,7 +161,11 @@ async function resettingRelay(port: number): Promise<{ port: number; resetAll():
   };
 }
 
-describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('real faults (%s)', (_, target) => {
+describe.each(
+  targets()
+    .slice(0, 1)
+    .map((t) => [t.name, t] as const),
+)('real faults (%s)', (_, target) => {
   it('a connection reset under a command in flight is a transient ConnectionError, and the connection comes back', async () => {
     const relay = await resettingRelay(Number(new URL(target.url).port));
     opened.push(relay);
@@ -197,7 +201,16 @@ describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('real faul
     opened.push(conn);
     const key = `multi:${randomBytes(4).toString('hex')}`;
     opened.push({ close: () => conn.send(['DEL', key]) });
-    const error = await conn.transaction([['SET', key, 'x'], ['LPUSH', key, 'y'], ['GET', key]], key).catch((e: unknown) => e);
+    const error = await conn
+      .transaction(
+        [
+          ['SET', key, 'x'],
+          ['LPUSH', key, 'y'],
+          ['GET', key],
+        ],
+        key,
+      )
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RedisCommandError);
     expect((error as Error).message).toContain('LPUSH');
     expect((error as Error).message).toContain('WRONGTYPE');

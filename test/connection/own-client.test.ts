@@ -72,7 +72,10 @@ for (const major of majors) {
         expect(memory.connection.endpoint).toMatch(/^redis:\/\/[^/@]+:\d+$/);
 
         const chat = memory.sessions.session({ ...alice, sessionId: 's1' });
-        await chat.append([{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'hi alice' }]);
+        await chat.append([
+          { role: 'user', content: 'hello' },
+          { role: 'assistant', content: 'hi alice' },
+        ]);
         expect((await chat.messages()).map((m) => m.content)).toEqual(['hello', 'hi alice']);
 
         const answers = memory.cache({ name: 'answers' });
@@ -96,7 +99,9 @@ for (const major of majors) {
         try {
           const flushAll = async () => {
             if (!target.nodes) return void (await admin.send(['SCRIPT', 'FLUSH']));
-            const nodes = await Promise.all(target.nodes.map((n) => connectTo({ name: 'node', url: `redis://${n.host}:${n.port}`, version: null })));
+            const nodes = await Promise.all(
+              target.nodes.map((n) => connectTo({ name: 'node', url: `redis://${n.host}:${n.port}`, version: null })),
+            );
             await Promise.all(
               nodes.map(async (n) => {
                 await n.send(['SCRIPT', 'FLUSH']);
@@ -121,7 +126,8 @@ for (const major of majors) {
         const rotate = await memory.connection.rotateSecret('new-secret').catch((e: unknown) => e);
         expect(rotate).toBeInstanceOf(InvalidArgumentError);
         expect((rotate as Error).message).toContain("the client's credentials are yours");
-        const invalid = await (async () => memory.sessions.session({ ...alice, sessionId: '' }).append({ role: 'user', content: 'x' }))().catch((e: unknown) => e);
+        const invalid = await (async () =>
+          memory.sessions.session({ ...alice, sessionId: '' }).append({ role: 'user', content: 'x' }))().catch((e: unknown) => e);
         expect(invalid).toBeInstanceOf(AgentMemoryError);
         expect(invalid).toMatchObject({ code: 'INVALID_ARGUMENT' });
       });
@@ -153,7 +159,17 @@ for (const major of majors) {
           expect(top).toMatchObject({ text: 'alice prefers window seats on flights', tags: ['travel'] });
           const key = `${prefix}:{tx}:k`;
           const hash = `${prefix}:{tx}:h`;
-          expect(await oddMemory.connection.transaction([['SET', key, 'v'], ['GET', key], ['HSET', hash, 'f', '1'], ['HGETALL', hash]], key)).toEqual(['OK', 'v', 1, { f: '1' }]);
+          expect(
+            await oddMemory.connection.transaction(
+              [
+                ['SET', key, 'v'],
+                ['GET', key],
+                ['HSET', hash, 'f', '1'],
+                ['HGETALL', hash],
+              ],
+              key,
+            ),
+          ).toEqual(['OK', 'v', 1, { f: '1' }]);
           const scanned: string[] = [];
           for await (const keys of oddMemory.connection.scan(`${prefix}:{tx}:*`)) scanned.push(...keys);
           expect(scanned.sort()).toEqual([hash, key].sort());
@@ -234,7 +250,9 @@ describe('what createAgentMemory({ client }) refuses', () => {
     expect((both as Error).message).toContain('give only one of redis (how to connect) or client');
     await expect(createAgentMemory({} as never)).rejects.toThrow(/give one of redis \(how to connect\) or client/);
     await expect(createAgentMemory({ client: { isOpen: true } as never })).rejects.toThrow(/must be a node-redis client or cluster/);
-    await expect(createAgentMemory({ redis: { url: target.url }, clientOptions: { commandTimeoutMs: 10 } })).rejects.toThrow(/clientOptions: is for a client of yours/);
+    await expect(createAgentMemory({ redis: { url: target.url }, clientOptions: { commandTimeoutMs: 10 } })).rejects.toThrow(
+      /clientOptions: is for a client of yours/,
+    );
     const prefixed = createClientV6({ url: target.url, keyPrefix: 'app:' });
     await expect(createAgentMemory({ client: prefixed })).rejects.toThrow(/keyPrefix/);
     expect(client.isOpen).toBe(false);

@@ -95,7 +95,10 @@ describe('secrets in a resolved config (no server)', () => {
     const configs = [
       parse({ host: 'h', auth: entraId({ credential: new ClientSecretCredential(), objectId: 'oid-1' }) }),
       parse({ host: 'h', tls: { key: 'PRIVATE-KEY-PEM', cert: 'CERT-PEM' } }),
-      parse({ host: 'h', credentialsProvider: { type: 'async-credentials-provider', secret: 'provider-Secret', credentials: async () => ({}) } }),
+      parse({
+        host: 'h',
+        credentialsProvider: { type: 'async-credentials-provider', secret: 'provider-Secret', credentials: async () => ({}) },
+      }),
     ];
     const text = configs.map((c) => printed(c) + printed(c.auth ?? {}) + printed(c.tls ?? {})).join('\n');
     for (const secret of secrets) expect(text).not.toContain(secret);

@@ -39,7 +39,11 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('rotateSecr
     opened.push({ close: () => every(['ACL', 'DELUSER', user]) });
 
     const errors: Error[] = [];
-    const conn = await connect({ ...endpointOf(target), auth: { type: 'password', username: user, password: 'old-secret' }, onError: (e) => errors.push(e) });
+    const conn = await connect({
+      ...endpointOf(target),
+      auth: { type: 'password', username: user, password: 'old-secret' },
+      onError: (e) => errors.push(e),
+    });
     opened.push(conn);
     const subscriber = await conn.duplicate();
     opened.push(subscriber);

@@ -50,7 +50,13 @@ describe.each(binaries())('server replies (%s)', (_, binary) => {
     const started = Date.now();
     const [incr, tx] = await Promise.all([
       conn.send(['INCR', counter]),
-      conn.transaction([['INCR', `${counter}:tx`], ['INCR', `${counter}:tx`]], `${counter}:tx`),
+      conn.transaction(
+        [
+          ['INCR', `${counter}:tx`],
+          ['INCR', `${counter}:tx`],
+        ],
+        `${counter}:tx`,
+      ),
     ]);
     await reloading;
     expect(Date.now() - started).toBeGreaterThan(200); // it did wait for the load
@@ -74,7 +80,10 @@ describe.each(binaries())('server replies (%s)', (_, binary) => {
       for (const error of [sent, tx]) {
         // A retry still in flight when the deadline passes may yet run, so that one is a
         // TimeoutError (naming the LOADING replies before it): on a loaded machine it happens.
-        expect([ServerUnavailableError, TimeoutError].some((Class) => error instanceof Class), String(error)).toBe(true);
+        expect(
+          [ServerUnavailableError, TimeoutError].some((Class) => error instanceof Class),
+          String(error),
+        ).toBe(true);
         expect((error as ServerUnavailableError).transient).toBe(true);
         expect((error as Error).message).toContain('LOADING');
         expect((error as Error).message).toContain('400 ms');
@@ -128,7 +137,15 @@ describe.each(binaries())('server replies (%s)', (_, binary) => {
       const started = Date.now();
       const sent = await conn.send(['SET', key('oom'), 'v']).catch((e: unknown) => e);
       const other = key('oom-tx');
-      const tx = await conn.transaction([['SET', other, 'v'], ['GET', other]], other).catch((e: unknown) => e);
+      const tx = await conn
+        .transaction(
+          [
+            ['SET', other, 'v'],
+            ['GET', other],
+          ],
+          other,
+        )
+        .catch((e: unknown) => e);
       expect(Date.now() - started).toBeLessThan(200);
       for (const error of [sent, tx]) {
         expect(error).toBeInstanceOf(OutOfMemoryError);

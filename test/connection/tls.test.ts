@@ -43,7 +43,9 @@ describe.runIf(tls)('TLS', () => {
     const started = Date.now();
     const error = await connect({ url: `rediss://${host}:${port}`, connectTimeoutMs: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as Error).message).toMatch(/^The TLS certificate of rediss:\/\/127\.0\.0\.1:\d+ was refused \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+    expect((error as Error).message).toMatch(
+      /^The TLS certificate of rediss:\/\/127\.0\.0\.1:\d+ was refused \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/,
+    );
     expect((error as Error).message).toContain('tls.ca');
     expect(Date.now() - started).toBeLessThan(2000); // not retried until connectTimeoutMs
   });

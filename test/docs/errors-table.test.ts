@@ -9,7 +9,9 @@ const page = readFileSync(new URL('../../docs/errors-and-keys.md', import.meta.u
 const rows = new Map(
   [...page.matchAll(/^\| `(\w+Error)` \| `([A-Z_]+)` \| (✓?) *\|/gm)].map((m) => [m[1]!, { code: m[2]!, transient: m[3] === '✓' }]),
 );
-const classes = Object.entries(errors).filter(([, value]) => typeof value === 'function' && value.prototype instanceof AgentMemoryError) as [string, new (...args: unknown[]) => AgentMemoryError][];
+const classes = Object.entries(errors).filter(
+  ([, value]) => typeof value === 'function' && value.prototype instanceof AgentMemoryError,
+) as [string, new (...args: unknown[]) => AgentMemoryError][];
 
 describe('docs/errors-and-keys.md error table', () => {
   it('has a row for every exported error class', () => {

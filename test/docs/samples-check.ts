@@ -46,7 +46,10 @@ export interface CheckResult {
 /** README.md and docs/*.md (docs/api/ is generated and not read), in a stable order. */
 export function defaultPages(root = REPO_ROOT): string[] {
   const docs = existsSync(path.join(root, 'docs'))
-    ? readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)
+    ? readdirSync(path.join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .sort()
+        .map((f) => `docs/${f}`)
     : [];
   return ['README.md', ...docs];
 }
@@ -163,13 +166,24 @@ export function checkSamples(samples: Sample[], options: { root?: string; keep?:
       extends: path.relative(dir, path.join(root, 'tsconfig.json')),
       // rootDir and outDir are the run folder's own: with the repo's (., dist) tsc would map the exports
       // map's dist/ paths back to src/ and check the sources instead of the published declarations.
-      compilerOptions: { noEmit: true, rootDir: '.', outDir: './out', declaration: false, declarationMap: false, sourceMap: false, incremental: false },
+      compilerOptions: {
+        noEmit: true,
+        rootDir: '.',
+        outDir: './out',
+        declaration: false,
+        declarationMap: false,
+        sourceMap: false,
+        incremental: false,
+      },
       include: ['./*.ts'],
     }),
   );
   try {
     const tsc = createRequire(path.join(root, 'package.json')).resolve('typescript/bin/tsc');
-    const run = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', cwd: root });
+    const run = spawnSync(process.execPath, [tsc, '-p', path.join(dir, 'tsconfig.json'), '--pretty', 'false'], {
+      encoding: 'utf8',
+      cwd: root,
+    });
     if (run.error) throw run.error;
     const exported = exportedSubpaths(root);
     const errors = new Map<Sample, SampleError[]>();
@@ -191,7 +205,8 @@ export function checkSamples(samples: Sample[], options: { root?: string; keep?:
       last = { line: sample.lineMap[Number(match[2]) - 1] ?? sample.line, code: match[4]!, message: match[5]! };
       errors.set(sample, [...(errors.get(sample) ?? []), last]);
     }
-    if (run.status !== 0 && errors.size === 0 && otherErrors.length === 0) otherErrors.push(`tsc exited with ${run.status} and printed nothing`);
+    if (run.status !== 0 && errors.size === 0 && otherErrors.length === 0)
+      otherErrors.push(`tsc exited with ${run.status} and printed nothing`);
     const awaits = (e: SampleError) => {
       const subpath = /^Cannot find module 'redis-agent-memory(\/[^']+)'/.exec(e.message)?.[1];
       return e.code === 'TS2307' && subpath !== undefined && !exported.has(`.${subpath}`);
@@ -221,8 +236,14 @@ export function formatFailures(result: CheckResult): string {
       for (const e of errors) out.push(`    ${sample.page}:${e.line} ${e.code} ${e.message}`);
     }
   };
-  section('Samples that do not compile:', result.failures.filter((f) => !f.awaitsExports));
-  section('Samples waiting for a subpath package.json does not export yet:', result.failures.filter((f) => f.awaitsExports));
+  section(
+    'Samples that do not compile:',
+    result.failures.filter((f) => !f.awaitsExports),
+  );
+  section(
+    'Samples waiting for a subpath package.json does not export yet:',
+    result.failures.filter((f) => f.awaitsExports),
+  );
   if (result.otherErrors.length) out.push('Other tsc output:', ...result.otherErrors.map((l) => `  ${l}`));
   return out.join('\n');
 }

@@ -46,7 +46,13 @@ describe('the sample checker', () => {
   const samples = extractSamples('fixture.md', FIXTURE);
 
   it('extracts ts blocks only, with page setup everywhere and block setup where it stands', () => {
-    expect(samples.map((s) => [s.block, s.line])).toEqual([[1, 6], [2, 12], [3, 18], [4, 28], [5, 33]]);
+    expect(samples.map((s) => [s.block, s.line])).toEqual([
+      [1, 6],
+      [2, 12],
+      [3, 18],
+      [4, 28],
+      [5, 33],
+    ]);
     expect(samples.every((s) => s.source.startsWith('declare const shared: number;\n'))).toBe(true);
     expect(samples.map((s) => s.source.includes('declare const name'))).toEqual([false, true, false, false, false]);
     expect(samples[2]!.source).toContain('\nconst doubled: string = shared;\n');
@@ -62,7 +68,7 @@ describe('the sample checker', () => {
     ]);
     expect(result.failures.map((f) => f.awaitsExports)).toEqual([false, false, true]);
     expect(formatFailures(result)).toContain('fixture.md block 3 (line 18)');
-    expect(formatFailures(result)).toMatch(/waiting for a subpath[^]*fixture\.md block 5/);
+    expect(formatFailures(result)).toMatch(/waiting for a subpath[\s\S]*fixture\.md block 5/);
   }, 120_000);
 });
 

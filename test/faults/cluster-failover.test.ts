@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawCommand, startCluster, type LocalCluster } from '../../scripts/local-redis.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
 import { harness, uniquePrefix } from '../harness/index.js';
-import { auditAppends, runAppends, runSessionWriters, sleep, untypedFailures, type AppendAudit, type AppendLoad, type WriteRecord } from './load.js';
+import {
+  auditAppends,
+  runAppends,
+  runSessionWriters,
+  sleep,
+  untypedFailures,
+  type AppendAudit,
+  type AppendLoad,
+  type WriteRecord,
+} from './load.js';
 
 const binary = harness().binaries.redis8;
 /** Loss is admitted only for writes the killed master acknowledged this shortly before it died. */
@@ -102,7 +111,8 @@ describe.skipIf(!binary)('faults: failover of a cluster master (Redis 8, 3 maste
       await direct.close();
     }
 
-    const duringOutage = (w: WriteRecord) => !onVictim.has(w.ref.userId) && w.ackedAt !== undefined && w.ackedAt > killedAt && w.ackedAt < servedAgainAt;
+    const duringOutage = (w: WriteRecord) =>
+      !onVictim.has(w.ref.userId) && w.ackedAt !== undefined && w.ackedAt > killedAt && w.ackedAt < servedAgainAt;
     const ms = (t: number | undefined) => (t === undefined || Number.isNaN(t) ? 'never' : `${t - killedAt} ms after the kill`);
     const { audit, lostOutsideWindow, after, afterAudit, readBack } = outcome;
     console.log(

@@ -34,7 +34,8 @@ export async function attempt<T>(call: () => T | Promise<T>): Promise<Outcome<Aw
 }
 
 /** An AgentMemoryError with a string code: the only kind of error the library may throw. */
-export const isTyped = (error: unknown): error is AgentMemoryError => error instanceof AgentMemoryError && typeof error.code === 'string' && error.code.length > 0;
+export const isTyped = (error: unknown): error is AgentMemoryError =>
+  error instanceof AgentMemoryError && typeof error.code === 'string' && error.code.length > 0;
 
 /** `OutOfMemoryError OUT_OF_MEMORY (transient)`, or `untyped TypeError: …`. */
 export function describeError(e: unknown): string {
@@ -117,12 +118,20 @@ export async function keysMatching(connection: RedisConnection, pattern = '*'): 
 /** One INFO section as fields. */
 export async function infoFields(connection: RedisConnection, section: string): Promise<Map<string, string>> {
   const text = await connection.send<string>(['INFO', section]);
-  return new Map(text.split(/\r?\n/).filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as [string, string]));
+  return new Map(
+    text
+      .split(/\r?\n/)
+      .filter((l) => l.includes(':'))
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as [string, string]),
+  );
 }
 
-export const usedMemory = async (connection: RedisConnection): Promise<number> => Number((await infoFields(connection, 'memory')).get('used_memory'));
-export const evictedKeys = async (connection: RedisConnection): Promise<number> => Number((await infoFields(connection, 'stats')).get('evicted_keys'));
-export const setMaxmemory = (connection: RedisConnection, bytes: number): Promise<unknown> => connection.send(['CONFIG', 'SET', 'maxmemory', String(bytes)]);
+export const usedMemory = async (connection: RedisConnection): Promise<number> =>
+  Number((await infoFields(connection, 'memory')).get('used_memory'));
+export const evictedKeys = async (connection: RedisConnection): Promise<number> =>
+  Number((await infoFields(connection, 'stats')).get('evicted_keys'));
+export const setMaxmemory = (connection: RedisConnection, bytes: number): Promise<unknown> =>
+  connection.send(['CONFIG', 'SET', 'maxmemory', String(bytes)]);
 
 /**
  * A digest of the whole dataset (every key, value and expiry): equal before and after a call
@@ -158,8 +167,17 @@ export interface SessionView {
  * consecutive, b the last acknowledged append, as many as `info()` counts (and, with no trimming,
  * as `totalMessages`), and its state and tool results belong to the same run of writes (index a-1 … b).
  */
-export async function viewSession(session: Session, history: SessionHistory, opts: { trims: boolean } = { trims: false }): Promise<SessionView> {
-  const [info, messages, state, tools] = [await session.info(), await session.messages(), await session.state.get(), await session.toolResults()];
+export async function viewSession(
+  session: Session,
+  history: SessionHistory,
+  opts: { trims: boolean } = { trims: false },
+): Promise<SessionView> {
+  const [info, messages, state, tools] = [
+    await session.info(),
+    await session.messages(),
+    await session.state.get(),
+    await session.toolResults(),
+  ];
   const broken: string[] = [];
   const id = `${history.label}`;
   if (info === null) {
@@ -168,8 +186,10 @@ export async function viewSession(session: Session, history: SessionHistory, opt
     if (Object.keys(tools).length > 0) broken.push(`${id}: gone but tool results ${Object.keys(tools).join(',')}`);
     return { gone: true, messages: 0, broken };
   }
-  if (info.messageCount !== messages.length) broken.push(`${id}: info().messageCount ${info.messageCount} but ${messages.length} messages read`);
-  if (!opts.trims && info.totalMessages !== messages.length) broken.push(`${id}: ${messages.length} messages but totalMessages ${info.totalMessages} (leftovers mixed with a new run?)`);
+  if (info.messageCount !== messages.length)
+    broken.push(`${id}: info().messageCount ${info.messageCount} but ${messages.length} messages read`);
+  if (!opts.trims && info.totalMessages !== messages.length)
+    broken.push(`${id}: ${messages.length} messages but totalMessages ${info.totalMessages} (leftovers mixed with a new run?)`);
   const indexes = messages.map((m) => {
     const text = typeof m.content === 'string' ? m.content : '';
     const match = new RegExp(`^${history.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)(?:\\s|$)`).exec(text);
@@ -182,14 +202,17 @@ export async function viewSession(session: Session, history: SessionHistory, opt
       break;
     }
   }
-  if (indexes.length > 0 && indexes.at(-1) !== history.lastAcked) broken.push(`${id}: newest message ${indexes.at(-1)} but the last acknowledged append was ${history.lastAcked}`);
+  if (indexes.length > 0 && indexes.at(-1) !== history.lastAcked)
+    broken.push(`${id}: newest message ${indexes.at(-1)} but the last acknowledged append was ${history.lastAcked}`);
   const low = indexes.length > 0 ? indexes[0]! - 1 : history.lastAcked;
   const inRun = (n: unknown) => typeof n === 'number' && n >= low && n <= history.lastAcked;
-  if (state.version > 0 && !inRun(state.value.i)) broken.push(`${id}: state ${JSON.stringify(state.value.i)} from another run of writes (messages ${indexes[0]}…${indexes.at(-1)})`);
+  if (state.version > 0 && !inRun(state.value.i))
+    broken.push(`${id}: state ${JSON.stringify(state.value.i)} from another run of writes (messages ${indexes[0]}…${indexes.at(-1)})`);
   if (state.version === 0 && Object.keys(state.value).length > 0) broken.push(`${id}: state without a version`);
   for (const [toolId, value] of Object.entries(tools)) {
     const n = Number(toolId.slice(1));
-    if (!inRun(n) || (value as { i?: unknown } | null)?.i !== n) broken.push(`${id}: tool result ${toolId} from another run of writes (messages ${indexes[0]}…${indexes.at(-1)})`);
+    if (!inRun(n) || (value as { i?: unknown } | null)?.i !== n)
+      broken.push(`${id}: tool result ${toolId} from another run of writes (messages ${indexes[0]}…${indexes.at(-1)})`);
   }
   return { gone: false, messages: messages.length, broken };
 }
@@ -204,7 +227,10 @@ export class Locks {
       const previous = this.#tails.get(name) ?? Promise.resolve();
       let release!: () => void;
       const mine = new Promise<void>((r) => (release = r));
-      this.#tails.set(name, previous.then(() => mine));
+      this.#tails.set(
+        name,
+        previous.then(() => mine),
+      );
       await previous;
       releases.push(release);
     }

@@ -178,7 +178,12 @@ function appendLog(memory: AgentMemory, label: string, giveUpAfterMs: number) {
   return { writes, write, load };
 }
 
-const newWrite = (label: string, index: number, ref: SessionRef): WriteRecord => ({ id: `${label}-${index}`, ref, attempts: 0, alreadyApplied: false });
+const newWrite = (label: string, index: number, ref: SessionRef): WriteRecord => ({
+  id: `${label}-${index}`,
+  ref,
+  attempts: 0,
+  alreadyApplied: false,
+});
 
 /**
  * Appends `total` one-message calls, `concurrency` at a time, spread round robin over `refs`; a
@@ -269,7 +274,10 @@ export interface CacheLoad {
  * Sets each of `keys` to versions 1..`versions` in order (a key's next version only after its
  * previous one was acknowledged), `concurrency` keys at a time, retrying each failed set.
  */
-export function runCacheSets(cache: Cache, options: { keys: string[]; versions: number; concurrency: number; giveUpAfterMs: number }): CacheLoad {
+export function runCacheSets(
+  cache: Cache,
+  options: { keys: string[]; versions: number; concurrency: number; giveUpAfterMs: number },
+): CacheLoad {
   const { keys, versions, concurrency, giveUpAfterMs } = options;
   const lastAcked = new Map(keys.map((k) => [k, 0]));
   const failures = new FailureLog();

@@ -12,7 +12,7 @@ import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
 import { harness, uniquePrefix } from '../harness/index.js';
 import { attempt, faultSeed, seeded, Tally, viewSession, type Outcome } from './invariants.js';
-import { auditAfterEviction, makeWorld, nextOp, TENANT, type Op, type World } from './workload.js';
+import { auditAfterEviction, makeWorld, nextOp, type Op, type World } from './workload.js';
 
 const binary = harness().binaries.redis8;
 const SEED = faultSeed(2727);
@@ -36,8 +36,17 @@ describe.skipIf(!binary)('faults: maxmemory on a cluster (3 masters, Redis 8)', 
     cluster = await startCluster(binary!, 3);
     masters = cluster.members.filter((m) => m.role === 'master').map((m) => m.port);
     admin = await connect({ nodes: cluster.nodes });
-    memory = await createAgentMemory({ redis: { nodes: cluster.nodes, commandTimeoutMs: 3000 }, prefix, sessions: { maxMessages: 0, ttl: { mode: 'sliding', seconds: 900 } } });
-    const ltm = await memory.longTerm({ embedder: new HashingEmbeddings(64), engine: 'vectorset', namespace: 'facts', fields: { tags: 'tag' } });
+    memory = await createAgentMemory({
+      redis: { nodes: cluster.nodes, commandTimeoutMs: 3000 },
+      prefix,
+      sessions: { maxMessages: 0, ttl: { mode: 'sliding', seconds: 900 } },
+    });
+    const ltm = await memory.longTerm({
+      embedder: new HashingEmbeddings(64),
+      engine: 'vectorset',
+      namespace: 'facts',
+      fields: { tags: 'tag' },
+    });
     world = makeWorld(memory, ltm, 6, 3);
     const rng = seeded(SEED);
     for (let i = 0; i < 120; i++) await run(nextOp(world, world.users[i % world.users.length]!, rng));
@@ -58,7 +67,11 @@ describe.skipIf(!binary)('faults: maxmemory on a cluster (3 masters, Redis 8)', 
     const all = world.users.flatMap((u) => u.sessions);
     const views = await Promise.all(all.map((s) => viewSession(s.session, s.history)));
     // Nothing is evicted: a session reads as gone only when none of its appends was ever acknowledged.
-    const lost = views.flatMap((v, i) => (v.gone && all[i]!.history.lastAcked >= 0 ? [`${all[i]!.history.label}: gone after ${all[i]!.history.lastAcked + 1} acknowledged appends`] : []));
+    const lost = views.flatMap((v, i) =>
+      v.gone && all[i]!.history.lastAcked >= 0
+        ? [`${all[i]!.history.label}: gone after ${all[i]!.history.lastAcked + 1} acknowledged appends`]
+        : [],
+    );
     const w = tallies.write;
     console.log(
       `faults: maxmemory cluster noeviction, 1 of 3 shards at its limit: writes ${w.describe()}; reads ${tallies.read.describe()}; deletions ${tallies.free.describe()}; ` +

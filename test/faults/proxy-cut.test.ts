@@ -49,21 +49,27 @@ describe.skipIf(!target)('faults: connections cut before the reply (Redis 8 behi
     return { failed, retried, stored };
   }
 
-  it.each(['close', 'reset'] as CutStyle[])('a reply lost to a cut (%s): the call fails, and its retry with the same idempotency key writes nothing twice', async (style) => {
-    const { failed, retried, stored } = await appendThroughCut(style, `retry-${style}`);
-    console.log(
-      `faults: proxy-cut one reply (${style}): failed with ${describeError(failed)}; retry: ${retried.appended} appended, ` +
-        `${retried.duplicates} duplicate; stored ${stored.filter((c) => c === 'cut').length}×`,
-    );
-    expect(failed).not.toBe('acknowledged');
-    expect(retried).toMatchObject({ appended: 0, duplicates: 1 });
-    expect(stored).toEqual(['before', 'cut']);
-  });
+  it.each(['close', 'reset'] as CutStyle[])(
+    'a reply lost to a cut (%s): the call fails, and its retry with the same idempotency key writes nothing twice',
+    async (style) => {
+      const { failed, retried, stored } = await appendThroughCut(style, `retry-${style}`);
+      console.log(
+        `faults: proxy-cut one reply (${style}): failed with ${describeError(failed)}; retry: ${retried.appended} appended, ` +
+          `${retried.duplicates} duplicate; stored ${stored.filter((c) => c === 'cut').length}×`,
+      );
+      expect(failed).not.toBe('acknowledged');
+      expect(retried).toMatchObject({ appended: 0, duplicates: 1 });
+      expect(stored).toEqual(['before', 'cut']);
+    },
+  );
 
-  it.each(['close', 'reset'] as CutStyle[])('a reply lost to a cut (%s) fails the call with a transient AgentMemoryError (CONNECTION_FAILED)', async (style) => {
-    const { failed } = await appendThroughCut(style, `typed-${style}`);
-    expect(describeError(failed)).toBe('ConnectionError CONNECTION_FAILED (transient)');
-  });
+  it.each(['close', 'reset'] as CutStyle[])(
+    'a reply lost to a cut (%s) fails the call with a transient AgentMemoryError (CONNECTION_FAILED)',
+    async (style) => {
+      const { failed } = await appendThroughCut(style, `typed-${style}`);
+      expect(describeError(failed)).toBe('ConnectionError CONNECTION_FAILED (transient)');
+    },
+  );
 
   it('random cuts under load: 0 acknowledged writes lost, 0 duplicated, every failure typed, then no failures', async () => {
     const seed = Number(process.env.FAULT_SEED ?? 1313);
@@ -73,7 +79,12 @@ describe.skipIf(!target)('faults: connections cut before the reply (Redis 8 behi
     const cutsBefore = proxy.stats.cuts;
     proxy.randomCuts({ probability: 0.1, seed });
     const appends = runAppends(memory, { refs, total: 2000, concurrency: 16, label: 'a', giveUpAfterMs: 10_000 });
-    const sets = runCacheSets(cache, { keys: Array.from({ length: 300 }, (_, i) => `k${i}`), versions: 3, concurrency: 8, giveUpAfterMs: 10_000 });
+    const sets = runCacheSets(cache, {
+      keys: Array.from({ length: 300 }, (_, i) => `k${i}`),
+      versions: 3,
+      concurrency: 8,
+      giveUpAfterMs: 10_000,
+    });
     await Promise.all([appends.done, sets.done]);
     proxy.randomCuts(null);
     const cutAt = proxy.stats.cutAt.slice(cutsBefore);
@@ -81,7 +92,12 @@ describe.skipIf(!target)('faults: connections cut before the reply (Redis 8 behi
     // The cuts are over: every operation succeeds again.
     const stoppedAt = Date.now();
     const after = runAppends(memory, { refs, total: 200, concurrency: 8, label: 'after', giveUpAfterMs: 2000 });
-    const afterSets = runCacheSets(cache, { keys: Array.from({ length: 100 }, (_, i) => `after${i}`), versions: 1, concurrency: 4, giveUpAfterMs: 2000 });
+    const afterSets = runCacheSets(cache, {
+      keys: Array.from({ length: 100 }, (_, i) => `after${i}`),
+      versions: 1,
+      concurrency: 4,
+      giveUpAfterMs: 2000,
+    });
     await Promise.all([after.done, afterSets.done]);
     const firstAfter = Math.min(...after.acks, ...afterSets.acks) - stoppedAt;
 

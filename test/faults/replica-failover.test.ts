@@ -86,7 +86,10 @@ describe.skipIf(!binary)('faults: failover behind one address (standalone Redis 
     // B is the primary now; A is its replica. Talk to A directly.
     const stuck = await createAgentMemory({ redis: { url: a.url, commandTimeoutMs: 600 }, prefix, sessions });
     try {
-      const error = await stuck.sessions.session({ userId: 'u9', sessionId: 'x' }).append({ role: 'user', content: 'hi' }).catch((e: unknown) => e);
+      const error = await stuck.sessions
+        .session({ userId: 'u9', sessionId: 'x' })
+        .append({ role: 'user', content: 'hi' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ServerUnavailableError);
       expect((error as ServerUnavailableError).transient).toBe(true);
       expect((error as Error).message).toMatch(/READONLY/);

@@ -14,7 +14,24 @@ import { Locks, userKeys, viewSession, type Rng, type SessionHistory } from './i
 export const TENANT = 'mm';
 /** Shared tags; every entry also carries its user's tag (memory.userTag), for forgetUser. */
 export const TAGS = ['tag:a', 'tag:b', 'tag:c'];
-const WORDS = ['peanuts', 'lyon', 'flight', 'tea', 'invoice', 'refund', 'piano', 'garden', 'allergy', 'meeting', 'train', 'coffee', 'python', 'hiking', 'budget', 'daughter'];
+const WORDS = [
+  'peanuts',
+  'lyon',
+  'flight',
+  'tea',
+  'invoice',
+  'refund',
+  'piano',
+  'garden',
+  'allergy',
+  'meeting',
+  'train',
+  'coffee',
+  'python',
+  'hiking',
+  'budget',
+  'daughter',
+];
 const LTM_TAGS = ['health', 'food', 'travel'];
 
 /** Random-looking text, sliced from one block made once: cheap, and it does not compress. */
@@ -82,21 +99,38 @@ export function makeWorld(memory: AgentMemory, ltm: LongTermMemory, users: numbe
         return { ref, session: memory.sessions.session(ref), history: { label: `${userId}-s${s}`, lastAcked: -1 } };
       }),
       cacheKeys: Array.from({ length: 30 }, (_, k) => `${userId}:q${k}`),
-      memories: new Map([['user', new Set<string>()], ['agent', new Set<string>()]]),
+      memories: new Map([
+        ['user', new Set<string>()],
+        ['agent', new Set<string>()],
+      ]),
       thread: `${userId}-thread`,
       checkpoints: new Set<string>(),
       checkpointSeq: 0,
     };
   });
   return {
-    memory, cache, ltm, checkpoints, users: models,
-    epoch: new Map(TAGS.map((t) => [t, 1])), invalidated: new Map(TAGS.map((t) => [t, 0])), locks: new Locks(),
-    staleReads: [], cacheReads: 0, strangers: [], incompleteCheckpoints: 0, invalidations: 0,
+    memory,
+    cache,
+    ltm,
+    checkpoints,
+    users: models,
+    epoch: new Map(TAGS.map((t) => [t, 1])),
+    invalidated: new Map(TAGS.map((t) => [t, 0])),
+    locks: new Locks(),
+    staleReads: [],
+    cacheReads: 0,
+    strangers: [],
+    incompleteCheckpoints: 0,
+    invalidations: 0,
   };
 }
 
 const userTag = (world: World, user: UserModel) => world.memory.userTag({ tenant: TENANT, userId: user.userId });
-const scopeOf = (user: UserModel, which: 'user' | 'agent') => ({ tenant: TENANT, userId: user.userId, ...(which === 'agent' ? { agentId: 'helper' } : {}) });
+const scopeOf = (user: UserModel, which: 'user' | 'agent') => ({
+  tenant: TENANT,
+  userId: user.userId,
+  ...(which === 'agent' ? { agentId: 'helper' } : {}),
+});
 
 /** A cache value as this workload writes it: its key, and the generation of each of its tags when written. */
 interface CacheValue {
@@ -119,7 +153,8 @@ export function checkCacheValue(world: World, key: string, value: unknown, inval
   }
   for (const [tag, generation] of Object.entries(v.tags)) {
     const gone = invalidatedBefore.get(tag) ?? 0;
-    if (generation <= gone) world.staleReads.push(`${key}: served with ${tag} generation ${generation} after invalidateTag(${tag}) had returned (up to ${gone})`);
+    if (generation <= gone)
+      world.staleReads.push(`${key}: served with ${tag} generation ${generation} after invalidateTag(${tag}) had returned (up to ${gone})`);
   }
 }
 
@@ -133,7 +168,12 @@ export function markForgotten(world: World, user: UserModel): void {
 async function sessionSnapshot(session: Session) {
   const info = await session.info();
   const rest = info && { ...info, ttl: { ...info.ttl, expiresAt: null } };
-  return { info: rest, messages: (await session.messages()).map((m) => m.id), state: await session.state.get(), tools: await session.toolResults() };
+  return {
+    info: rest,
+    messages: (await session.messages()).map((m) => m.id),
+    state: await session.state.get(),
+    tools: await session.toolResults(),
+  };
 }
 
 /**
@@ -151,20 +191,48 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
   if (roll < 0.16) {
     const i = history.lastAcked + 1;
     return {
-      name: 'session.append', kind: 'write', observe: observeSession,
+      name: 'session.append',
+      kind: 'write',
+      observe: observeSession,
       run: async () => {
-        await session.append({ role: 'user', content: `${history.label}:${i} ${pad(rng, 1500, 5000)}` }, { idempotencyKey: `${history.label}:${i}` });
+        await session.append(
+          { role: 'user', content: `${history.label}:${i} ${pad(rng, 1500, 5000)}` },
+          { idempotencyKey: `${history.label}:${i}` },
+        );
         history.lastAcked = i;
       },
     };
   }
-  if (roll < 0.22) return { name: 'session.state.set', kind: 'write', observe: observeSession, run: () => session.state.set({ i: history.lastAcked, note: pad(rng, 300, 1200) }) };
-  if (roll < 0.25) return { name: 'session.state.patch', kind: 'write', observe: observeSession, run: () => session.state.patch({ i: history.lastAcked, scratch: pad(rng, 50, 200) }) };
-  if (roll < 0.30 && history.lastAcked >= 0) {
+  if (roll < 0.22)
+    return {
+      name: 'session.state.set',
+      kind: 'write',
+      observe: observeSession,
+      run: () => session.state.set({ i: history.lastAcked, note: pad(rng, 300, 1200) }),
+    };
+  if (roll < 0.25)
+    return {
+      name: 'session.state.patch',
+      kind: 'write',
+      observe: observeSession,
+      run: () => session.state.patch({ i: history.lastAcked, scratch: pad(rng, 50, 200) }),
+    };
+  if (roll < 0.3 && history.lastAcked >= 0) {
     const i = history.lastAcked;
-    return { name: 'session.setToolResult', kind: 'write', observe: observeSession, run: () => session.setToolResult(`t${i}`, { i, out: pad(rng, 300, 1800) }) };
+    return {
+      name: 'session.setToolResult',
+      kind: 'write',
+      observe: observeSession,
+      run: () => session.setToolResult(`t${i}`, { i, out: pad(rng, 300, 1800) }),
+    };
   }
-  if (roll < 0.32) return { name: 'session.setMetadata', kind: 'write', observe: observeSession, run: () => session.setMetadata({ topic: pad(rng, 10, 60) }) };
+  if (roll < 0.32)
+    return {
+      name: 'session.setMetadata',
+      kind: 'write',
+      observe: observeSession,
+      run: () => session.setMetadata({ topic: pad(rng, 10, 60) }),
+    };
   if (roll < 0.45) {
     const reads: [string, () => Promise<unknown>][] = [
       ['session.messages', () => session.messages({ last: 5 })],
@@ -182,10 +250,16 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
   // ——— cache (35%) ———
   const key = rng.pick(user.cacheKeys);
   const tags = [userTag(world, user), rng.pick(TAGS), ...(rng.chance(0.3) ? [rng.pick(TAGS)] : [])];
-  const valueFor = (): CacheValue => ({ k: key, tags: Object.fromEntries(tags.map((t) => [t, world.epoch.get(t) ?? 1])), pad: pad(rng, 1200, 4800) });
+  const valueFor = (): CacheValue => ({
+    k: key,
+    tags: Object.fromEntries(tags.map((t) => [t, world.epoch.get(t) ?? 1])),
+    pad: pad(rng, 1200, 4800),
+  });
   if (roll < 0.57) {
     return {
-      name: 'cache.set', kind: 'write', observe: () => cache.get(key),
+      name: 'cache.set',
+      kind: 'write',
+      observe: () => cache.get(key),
       run: () => world.locks.hold(tags, () => cache.set(key, valueFor(), { tags: [...new Set(tags)] })),
     };
   }
@@ -193,7 +267,9 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
     const keys = world.memory.keys.cache(cache.name, cache.options.shards);
     const shard = keys.shardOf(Cache.id(key));
     return {
-      name: 'cache.getOrCompute', kind: 'write', observe: () => cache.get(key),
+      name: 'cache.getOrCompute',
+      kind: 'write',
+      observe: () => cache.get(key),
       bookkeeping: [...new Set(tags)].map((t) => keys.tagGeneration(Cache.id(t), shard)),
       run: () =>
         world.locks.hold(tags, async () => {
@@ -207,19 +283,21 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
   if (roll < 0.76) {
     const many = rng.chance(0.3);
     return {
-      name: many ? 'cache.getMany' : 'cache.get', kind: 'read',
+      name: many ? 'cache.getMany' : 'cache.get',
+      kind: 'read',
       run: async () => {
         const keys = many ? [key, rng.pick(user.cacheKeys), rng.pick(user.cacheKeys)] : [key];
         const before = new Map(world.invalidated);
         const values = many ? await cache.getMany(keys) : [await cache.get(key)];
-        values.forEach((v, i) => checkCacheValue(world, keys[i]!, v, before));
+        for (const [i, v] of values.entries()) checkCacheValue(world, keys[i]!, v, before);
       },
     };
   }
   if (roll < 0.785) {
     const tag = rng.pick(TAGS);
     return {
-      name: 'cache.invalidateTag', kind: 'free',
+      name: 'cache.invalidateTag',
+      kind: 'free',
       run: () =>
         world.locks.hold([tag], async () => {
           await cache.invalidateTag(tag);
@@ -237,19 +315,28 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
   const text = `fact ${user.userId} ${rng.pick(WORDS)} ${rng.pick(WORDS)} ${rng.pick(WORDS)} ${rng.int(1000)}`;
   if (roll < 0.86) {
     return {
-      name: 'ltm.remember', kind: 'write', observe: () => ltm.count(scope),
+      name: 'ltm.remember',
+      kind: 'write',
+      observe: () => ltm.count(scope),
       run: async () => {
-        const { id } = await ltm.remember(scope, { text, tags: [rng.pick(LTM_TAGS)], metadata: { note: pad(rng, 100, 500) }, ...(rng.chance(0.3) ? { ttlSeconds: 900 } : {}) });
+        const { id } = await ltm.remember(scope, {
+          text,
+          tags: [rng.pick(LTM_TAGS)],
+          metadata: { note: pad(rng, 100, 500) },
+          ...(rng.chance(0.3) ? { ttlSeconds: 900 } : {}),
+        });
         user.memories.get(which)!.add(id);
       },
     };
   }
-  if (roll < 0.90) {
+  if (roll < 0.9) {
     return {
-      name: 'ltm.recall', kind: 'read',
+      name: 'ltm.recall',
+      kind: 'read',
       run: async () => {
         for (const hit of await ltm.recall(scope, text, { k: 5, trackAccess: 'off' })) {
-          if (typeof hit.text !== 'string' || !hit.text.startsWith(`fact ${user.userId} `)) world.strangers.push(`recall: ${JSON.stringify(hit).slice(0, 80)}`);
+          if (typeof hit.text !== 'string' || !hit.text.startsWith(`fact ${user.userId} `))
+            world.strangers.push(`recall: ${JSON.stringify(hit).slice(0, 80)}`);
         }
       },
     };
@@ -265,18 +352,25 @@ export function nextOp(world: World, user: UserModel, rng: Rng): Op {
     const seq = ++user.checkpointSeq;
     const id = `cp${String(seq).padStart(6, '0')}`;
     return {
-      name: 'checkpoints.put', kind: 'write', observe: async () => (await checkpoints.get(user.thread, ''))?.id ?? null,
+      name: 'checkpoints.put',
+      kind: 'write',
+      observe: async () => (await checkpoints.get(user.thread, ''))?.id ?? null,
       run: async () => {
         await checkpoints.put(user.thread, {
-          ns: '', id, checkpoint: { type: 'json', bytes: Buffer.from(JSON.stringify({ seq })) }, metadata: { type: 'json', bytes: Buffer.from('{}') },
-          channelVersions: { messages: seq }, values: [{ channel: 'messages', version: seq, value: { type: 'json', bytes: Buffer.from(pad(rng, 200, 900)) } }],
+          ns: '',
+          id,
+          checkpoint: { type: 'json', bytes: Buffer.from(JSON.stringify({ seq })) },
+          metadata: { type: 'json', bytes: Buffer.from('{}') },
+          channelVersions: { messages: seq },
+          values: [{ channel: 'messages', version: seq, value: { type: 'json', bytes: Buffer.from(pad(rng, 200, 900)) } }],
         });
         user.checkpoints.add(id);
       },
     };
   }
   return {
-    name: 'checkpoints.get', kind: 'read',
+    name: 'checkpoints.get',
+    kind: 'read',
     run: async () => {
       const found = await checkpoints.get(user.thread, '');
       if (!found) return;
@@ -299,13 +393,15 @@ export async function auditAfterEviction(world: World, admin: RedisConnection, p
   for (const user of world.users) {
     const live = new Set<string>();
     for (const s of user.sessions) if ((await s.session.info()) !== null) live.add(s.ref.sessionId);
-    const listed = new Set((await memory.sessions.list({ tenant: TENANT, userId: user.userId }, { limit: 1000 })).sessions.map((s) => s.sessionId));
+    const listed = new Set(
+      (await memory.sessions.list({ tenant: TENANT, userId: user.userId }, { limit: 1000 })).sessions.map((s) => s.sessionId),
+    );
     for (const id of live) if (!listed.has(id)) listProblems.push(`${user.userId}/${id} live but not listed`);
     for (const id of listed) if (!live.has(id)) listProblems.push(`${user.userId}/${id} listed but gone`);
   }
   for (const user of world.users) {
     const before = new Map(world.invalidated);
-    (await world.cache.getMany(user.cacheKeys)).forEach((v, i) => checkCacheValue(world, user.cacheKeys[i]!, v, before));
+    for (const [i, v] of (await world.cache.getMany(user.cacheKeys)).entries()) checkCacheValue(world, user.cacheKeys[i]!, v, before);
   }
   const left: string[] = [];
   const served: string[] = [];
@@ -313,7 +409,7 @@ export async function auditAfterEviction(world: World, admin: RedisConnection, p
     await memory.forgetUser({ tenant: TENANT, userId: user.userId });
     markForgotten(world, user);
     left.push(...(await userKeys(admin, prefix, TENANT, user.userId)));
-    (await world.cache.getMany(user.cacheKeys)).forEach((v, i) => v !== undefined && served.push(user.cacheKeys[i]!));
+    for (const [i, v] of (await world.cache.getMany(user.cacheKeys)).entries()) if (v !== undefined) served.push(user.cacheKeys[i]!);
   }
   return { views, listProblems, left, served, forgotten: forget };
 }

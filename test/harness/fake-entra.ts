@@ -108,7 +108,13 @@ export class FakeEntra {
     const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const token = [
       b64({ alg: 'RS256', typ: 'JWT' }),
-      b64({ aud: 'https://redis.azure.com', ...(this.#options.omitOid ? {} : { oid: this.oid }), iat: Math.floor(now / 1000), exp: Math.ceil(expiresAt / 1000), n: randomBytes(4).toString('hex') }),
+      b64({
+        aud: 'https://redis.azure.com',
+        ...(this.#options.omitOid ? {} : { oid: this.oid }),
+        iat: Math.floor(now / 1000),
+        exp: Math.ceil(expiresAt / 1000),
+        n: randomBytes(4).toString('hex'),
+      }),
       SIGNATURE_MARK + randomBytes(24).toString('base64url'),
     ].join('.');
     // Entra's side: the new token is valid as soon as it is issued.
@@ -163,8 +169,7 @@ export class FakeEntra {
       socket.once('error', reject);
       socket.on('data', (chunk) => {
         buffer += chunk.toString('utf8');
-        let end: number;
-        while ((end = buffer.indexOf('\r\n')) >= 0) {
+        for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
           const line = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           if (line === '+OK') {

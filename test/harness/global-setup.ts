@@ -14,7 +14,7 @@ import {
   type LocalRedis,
   type TestCertificates,
 } from '../../scripts/local-redis.js';
-import type { HarnessInfo, RedisTarget } from './index.js';
+import type { HarnessInfo } from './index.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started: (LocalRedis | LocalCluster)[] = [];

@@ -73,12 +73,19 @@ export const ownClient = (): 'v6' | 'v5' | undefined => {
   throw new Error(`AM_TEST_CLIENT must be own-v6 or own-v5, not ${value}`);
 };
 
-type UserClient = NodeRedisClientLike & { close(): Promise<void>; destroy(): void; on(event: 'error', listener: (e: Error) => void): unknown };
+type UserClient = NodeRedisClientLike & {
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+};
 
 /** A node-redis client of the given major for `target`, not yet open, as a user would create one. */
 function userClientFor(major: 'v6' | 'v5', target: RedisTarget, overrides: Partial<ConnectionConfig>): UserClient {
   const credentials = target.user ? { username: target.user.username, password: target.user.password } : {};
-  const socket = { connectTimeout: overrides.connectTimeoutMs ?? 5_000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) };
+  const socket = {
+    connectTimeout: overrides.connectTimeoutMs ?? 5_000,
+    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
+  };
   const common = { RESP: 3 as const, name: overrides.clientName ?? 'redis-agent-memory' };
   const client = target.nodes
     ? ((major === 'v6' ? createCluster : createClusterV5) as (options: never) => unknown)({
@@ -86,7 +93,12 @@ function userClientFor(major: 'v6' | 'v5', target: RedisTarget, overrides: Parti
         rootNodes: target.nodes.map((n) => ({ socket: { host: n.host, port: n.port } })),
         defaults: { ...credentials, socket },
       } as never)
-    : ((major === 'v6' ? createClient : createClientV5) as (options: never) => unknown)({ ...common, ...credentials, url: target.url, socket } as never);
+    : ((major === 'v6' ? createClient : createClientV5) as (options: never) => unknown)({
+        ...common,
+        ...credentials,
+        url: target.url,
+        socket,
+      } as never);
   const user = client as unknown as UserClient;
   // The application's listener (the library adds none to a client it adopts): errors go to onError.
   user.on('error', (error) => overrides.onError?.(error));
@@ -130,7 +142,10 @@ export async function connectTo(target: RedisTarget, overrides: Partial<Connecti
  * The connection part of a createAgentMemory config for `target`: `redis`, or with AM_TEST_CLIENT a
  * `client` the harness made. `release()` closes that client (call it after memory.close()).
  */
-export function memoryConfig(target: RedisTarget, overrides: Partial<ConnectionConfig> = {}): { config: Pick<AgentMemoryConfig, 'redis' | 'client' | 'clientOptions'>; release: () => Promise<void> } {
+export function memoryConfig(
+  target: RedisTarget,
+  overrides: Partial<ConnectionConfig> = {},
+): { config: Pick<AgentMemoryConfig, 'redis' | 'client' | 'clientOptions'>; release: () => Promise<void> } {
   const major = ownClient();
   if (major) {
     const client = userClientFor(major, target, overrides);

@@ -35,11 +35,20 @@ describe('provisioning from Debian’s index', () => {
   beforeAll(async () => {
     const good = tarball('8.2.1');
     // trixie lists 8.0.2; trixie-updates lists 8.2.1 but serves a corrupted copy; trixie-security serves it intact.
-    files.set('/debian/dists/trixie/main/source/Sources.xz', xz(stanza('8.0.2', 'pool/main/r/redis', tarball('8.0.2'), 'redis_8.0.2.orig.tar.gz')));
+    files.set(
+      '/debian/dists/trixie/main/source/Sources.xz',
+      xz(stanza('8.0.2', 'pool/main/r/redis', tarball('8.0.2'), 'redis_8.0.2.orig.tar.gz')),
+    );
     files.set('/debian/pool/main/r/redis/redis_8.0.2.orig.tar.gz', tarball('8.0.2'));
-    files.set('/debian/dists/trixie-updates/main/source/Sources.xz', xz(stanza('8.2.1', 'pool/updates/r/redis', good, 'redis_8.2.1.orig.tar.gz')));
+    files.set(
+      '/debian/dists/trixie-updates/main/source/Sources.xz',
+      xz(stanza('8.2.1', 'pool/updates/r/redis', good, 'redis_8.2.1.orig.tar.gz')),
+    );
     files.set('/debian/pool/updates/r/redis/redis_8.2.1.orig.tar.gz', Buffer.from('corrupted in transit'));
-    files.set('/debian-security/dists/trixie-security/main/source/Sources.xz', xz(stanza('8.2.1', 'pool/updates/main/r/redis', good, 'redis_8.2.1.orig.tar.gz')));
+    files.set(
+      '/debian-security/dists/trixie-security/main/source/Sources.xz',
+      xz(stanza('8.2.1', 'pool/updates/main/r/redis', good, 'redis_8.2.1.orig.tar.gz')),
+    );
     files.set('/debian-security/pool/updates/main/r/redis/redis_8.2.1.orig.tar.gz', good);
     server = http.createServer((req, res) => {
       const body = files.get(req.url ?? '');

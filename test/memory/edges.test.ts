@@ -18,7 +18,10 @@ const engines: [string, (c: RedisConnection, k: Keyspace, d: IndexDefinition) =>
 ];
 
 const expectTyped = async (promise: Promise<unknown>, code: string) => {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AgentMemoryError);
   expect((error as AgentMemoryError).code).toBe(code);
 };
@@ -54,7 +57,10 @@ for (const target of targetsWithCluster()) {
           { id: 'second', text: 'Carol takes her tea with lemon!' },
           { text: 'Carol takes her tea with lemon.' }, // no id of its own: merged into an earlier one
         ]);
-        expect(results.slice(0, 2)).toEqual([{ id: 'first', status: 'inserted' }, { id: 'second', status: 'inserted' }]);
+        expect(results.slice(0, 2)).toEqual([
+          { id: 'first', status: 'inserted' },
+          { id: 'second', status: 'inserted' },
+        ]);
         expect(results[2]!.status).toBe('merged');
         expect(results[2]!.id).toBe('first'); // the newer text wins the merge
         expect((await memory.get(scope, 'first'))?.text).toBe('Carol takes her tea with lemon.');
@@ -63,7 +69,14 @@ for (const target of targetsWithCluster()) {
       });
 
       it.each([
-        ['circular metadata', () => { const m: Record<string, unknown> = {}; m.self = m; return { text: 'x', metadata: m }; }],
+        [
+          'circular metadata',
+          () => {
+            const m: Record<string, unknown> = {};
+            m.self = m;
+            return { text: 'x', metadata: m };
+          },
+        ],
         ['BigInt metadata', () => ({ text: 'x', metadata: { n: 1n } })],
         ['NaN metadata', () => ({ text: 'x', metadata: { n: Number.NaN } })],
         ['a Date in metadata', () => ({ text: 'x', metadata: { at: new Date() } })],
@@ -79,7 +92,13 @@ for (const target of targetsWithCluster()) {
       it.each([
         ['fewer vectors than texts', { embedQuery: async () => [1], embedDocuments: async () => [] }],
         ['no array', { embedQuery: async () => undefined, embedDocuments: async () => undefined }],
-        ['vectors with NaN', { embedQuery: async () => new Array(64).fill(Number.NaN), embedDocuments: async (t: string[]) => t.map(() => new Array(64).fill(Number.NaN)) }],
+        [
+          'vectors with NaN',
+          {
+            embedQuery: async () => new Array(64).fill(Number.NaN),
+            embedDocuments: async (t: string[]) => t.map(() => new Array(64).fill(Number.NaN)),
+          },
+        ],
         ['vectors of another dimension', { embedQuery: async () => [1, 2], embedDocuments: async (t: string[]) => t.map(() => [1, 2]) }],
       ])('an embedder returning %s fails typed and writes nothing', async (_, broken) => {
         const other = new LongTermMemory(index, broken as never, keyspace);
@@ -90,12 +109,19 @@ for (const target of targetsWithCluster()) {
 
       it('filter bounds keep every digit: 1e-25 is not 0, and 1.2345678901234567e-15 is itself', async () => {
         const scope = { userId: 'tiny' };
+        // biome-ignore lint/correctness/noPrecisionLoss: 17 significant digits, the two doubles next to each other
         const values = [0, 1e-25, 2e-25, 1.2345678901234567e-15, 1.2345678901234569e-15];
-        await memory.rememberMany(scope, values.map((weight, i) => ({ id: `w${i}`, text: `weight number ${i}`, metadata: { weight } })), { dedupe: false });
-        const ids = async (filter: object) => (await memory.recall(scope, 'weight number', { k: 10, filter: filter as never })).map((r) => r.id).sort();
+        await memory.rememberMany(
+          scope,
+          values.map((weight, i) => ({ id: `w${i}`, text: `weight number ${i}`, metadata: { weight } })),
+          { dedupe: false },
+        );
+        const ids = async (filter: object) =>
+          (await memory.recall(scope, 'weight number', { k: 10, filter: filter as never })).map((r) => r.id).sort();
         expect(await ids({ field: 'weight', gt: 0 })).toEqual(['w1', 'w2', 'w3', 'w4']);
         expect(await ids({ field: 'weight', gt: 1e-25 })).toEqual(['w2', 'w3', 'w4']);
         expect(await ids({ field: 'weight', gt: 1e-25, lt: 1e-24 })).toEqual(['w2']);
+        // biome-ignore lint/correctness/noPrecisionLoss: the same double as values[3]
         expect(await ids({ field: 'weight', eq: 1.2345678901234567e-15 })).toEqual(['w3']);
       });
 

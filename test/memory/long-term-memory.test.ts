@@ -31,7 +31,11 @@ for (const target of targetsWithCluster()) {
         connection = await connectTo(target);
         prefix = uniquePrefix('l');
         const keyspace = new Keyspace(prefix);
-        const index = make(connection, keyspace, { namespace: 'facts', dim: 128, fields: { tags: 'tag', lang: 'tag', importance: 'numeric' } });
+        const index = make(connection, keyspace, {
+          namespace: 'facts',
+          dim: 128,
+          fields: { tags: 'tag', lang: 'tag', importance: 'numeric' },
+        });
         await index.ensure();
         memory = new LongTermMemory(index, embedder, keyspace);
       });
@@ -47,7 +51,12 @@ for (const target of targetsWithCluster()) {
           { text: 'Alice a un chat qui s’appelle Minou', tags: ['pets'], metadata: { lang: 'fr' } },
         ]);
         const [top] = await memory.recall(alice, 'which seats does she prefer on flights?', { k: 1 });
-        expect(top).toMatchObject({ text: 'Alice prefers window seats on long flights', tags: ['travel'], metadata: { lang: 'en' }, importance: 0.5 });
+        expect(top).toMatchObject({
+          text: 'Alice prefers window seats on long flights',
+          tags: ['travel'],
+          metadata: { lang: 'en' },
+          importance: 0.5,
+        });
         expect(top!.similarity).toBeGreaterThan(0.5);
         expect(top!.score).toBe(top!.similarity);
         expect(top!.createdAt).toBeGreaterThan(Date.now() - 60_000);
@@ -61,15 +70,29 @@ for (const target of targetsWithCluster()) {
         const batch = await memory.rememberMany(scope, [{ text: 'Bob lives in Lyon' }, { text: 'bob lives in lyon' }]);
         expect(batch[1]).toEqual({ id: batch[0]!.id, status: 'merged' });
         expect(await memory.count(scope)).toBe(2);
-        expect(await memory.get(scope, first.id)).toMatchObject({ text: 'Bob drinks his coffee black!', tags: ['food', 'morning'], importance: 0.8 });
+        expect(await memory.get(scope, first.id)).toMatchObject({
+          text: 'Bob drinks his coffee black!',
+          tags: ['food', 'morning'],
+          importance: 0.8,
+        });
       });
 
       it('filters on declared fields and tags, and refuses undeclared ones', async () => {
         const fr = await memory.recall(alice, 'Alice', { k: 10, filter: { field: 'lang', eq: 'fr' } });
         expect(fr.map((m) => m.text)).toEqual(['Alice a un chat qui s’appelle Minou']);
-        const important = await memory.recall(alice, 'Alice', { k: 10, filter: { and: [{ field: 'tags', in: ['health', 'travel'] }, { field: 'importance', gte: 0.8 }] } });
+        const important = await memory.recall(alice, 'Alice', {
+          k: 10,
+          filter: {
+            and: [
+              { field: 'tags', in: ['health', 'travel'] },
+              { field: 'importance', gte: 0.8 },
+            ],
+          },
+        });
         expect(important.map((m) => m.text)).toEqual(['Alice is allergic to peanuts']);
-        await expect(memory.recall(alice, 'x', { filter: { field: 'city', eq: 'Paris' } })).rejects.toThrow(/city is not a filterable field/);
+        await expect(memory.recall(alice, 'x', { filter: { field: 'city', eq: 'Paris' } })).rejects.toThrow(
+          /city is not a filterable field/,
+        );
       });
 
       it('blended scoring lets importance outrank a slightly closer memory; minScore drops weak matches', async () => {
@@ -80,14 +103,21 @@ for (const target of targetsWithCluster()) {
         ]);
         const bySimilarity = await memory.recall(scope, 'meeting notes budget review', { k: 2 });
         expect(bySimilarity[0]!.text).toBe('meeting notes about the budget review');
-        const blended = await memory.recall(scope, 'meeting notes budget review', { k: 2, scoring: { similarity: 0.5, recency: 0, importance: 0.5 } });
+        const blended = await memory.recall(scope, 'meeting notes budget review', {
+          k: 2,
+          scoring: { similarity: 0.5, recency: 0, importance: 0.5 },
+        });
         expect(blended[0]!.text).toBe('budget review deadline is Friday');
         expect(await memory.recall(scope, 'completely unrelated zebra xylophone', { minScore: 0.9 })).toEqual([]);
       });
 
       it('updates (re-embedding a new text) and forgets by id, by filter, and a whole scope', async () => {
         const scope = { userId: 'editor' };
-        const [a, b, c] = await memory.rememberMany(scope, [{ text: 'likes green tea' }, { text: 'works at Contoso', metadata: { lang: 'en' } }, { text: 'travaille le lundi', metadata: { lang: 'fr' } }]);
+        const [a, b, c] = await memory.rememberMany(scope, [
+          { text: 'likes green tea' },
+          { text: 'works at Contoso', metadata: { lang: 'en' } },
+          { text: 'travaille le lundi', metadata: { lang: 'fr' } },
+        ]);
         await memory.update(scope, a!.id, { text: 'likes jasmine tea' });
         expect((await memory.recall(scope, 'jasmine', { k: 1 }))[0]!.id).toBe(a!.id);
         expect(await memory.update(scope, 'missing-id', { text: 'x' })).toBeNull();
@@ -128,7 +158,8 @@ for (const target of targetsWithCluster()) {
           expiresAt: await connection.send<number>(['PEXPIRETIME', key], { key }),
         });
         const before = await snapshot();
-        for (let i = 0; i < 3; i++) expect((await memory.recall(scope, 'spare key blue pot', { k: 1, trackAccess: 'await' }))[0]?.id).toBe(id);
+        for (let i = 0; i < 3; i++)
+          expect((await memory.recall(scope, 'spare key blue pot', { k: 1, trackAccess: 'await' }))[0]?.id).toBe(id);
         expect(await snapshot()).toEqual(before);
         expect(await memory.get(scope, id)).toMatchObject({ accessCount: 3 });
         expect(await connection.send(['EXISTS', keys.accessCounts, keys.accessTimes], { key: keys.accessCounts })).toBe(2);
@@ -148,10 +179,18 @@ for (const target of targetsWithCluster()) {
 
       it('keeps adversarial scopes apart: nothing of one scope is recalled in another', async () => {
         const scopes = [
-          { tenant: 'a', userId: 'b' }, { tenant: 'a_b', userId: 'c' }, { tenant: 'a', userId: 'b_c' }, { userId: 'a' }, { tenant: '_', userId: 'a-' },
-          { tenant: 'a', userId: 'b', agentId: 'x' }, { tenant: 'a', userId: 'b', agentId: 'y' }, { userId: 'user@example.com' }, { userId: 'USER@example.com' },
+          { tenant: 'a', userId: 'b' },
+          { tenant: 'a_b', userId: 'c' },
+          { tenant: 'a', userId: 'b_c' },
+          { userId: 'a' },
+          { tenant: '_', userId: 'a-' },
+          { tenant: 'a', userId: 'b', agentId: 'x' },
+          { tenant: 'a', userId: 'b', agentId: 'y' },
+          { userId: 'user@example.com' },
+          { userId: 'USER@example.com' },
         ];
-        for (const [i, scope] of scopes.entries()) await memory.remember(scope, { text: `secret number ${i} belongs to scope ${i}`, id: `s${i}` });
+        for (const [i, scope] of scopes.entries())
+          await memory.remember(scope, { text: `secret number ${i} belongs to scope ${i}`, id: `s${i}` });
         for (const [i, scope] of scopes.entries()) {
           const got = await memory.recall(scope, 'secret number belongs to scope', { k: 20 });
           expect(got.map((m) => m.id)).toEqual([`s${i}`]);
@@ -163,9 +202,22 @@ for (const target of targetsWithCluster()) {
       it('writes given vectors without embedding or merging (dedupe: false), and recalls by vector with the stored vectors', async () => {
         const scope = { userId: 'vectors' };
         const v = await embedder.embedDocuments(['red apples', 'red apples!']);
-        const written = await memory.rememberMany(scope, [{ id: 'a1', text: 'red apples' }, { id: 'a2', text: 'red apples!', metadata: { n: null, deep: { x: [1, 'two'] } } }], { dedupe: false, vectors: v });
-        expect(written).toEqual([{ id: 'a1', status: 'inserted' }, { id: 'a2', status: 'inserted' }]);
-        await memory.rememberMany(scope, [{ id: 'a1', text: 'green pears', metadata: { fresh: true } }], { dedupe: false, vectors: [await embedder.embedQuery('green pears')] });
+        const written = await memory.rememberMany(
+          scope,
+          [
+            { id: 'a1', text: 'red apples' },
+            { id: 'a2', text: 'red apples!', metadata: { n: null, deep: { x: [1, 'two'] } } },
+          ],
+          { dedupe: false, vectors: v },
+        );
+        expect(written).toEqual([
+          { id: 'a1', status: 'inserted' },
+          { id: 'a2', status: 'inserted' },
+        ]);
+        await memory.rememberMany(scope, [{ id: 'a1', text: 'green pears', metadata: { fresh: true } }], {
+          dedupe: false,
+          vectors: [await embedder.embedQuery('green pears')],
+        });
         expect(await memory.count(scope)).toBe(2);
         expect(await memory.get(scope, 'a1')).toMatchObject({ text: 'green pears', metadata: { fresh: true } });
         const hits = await memory.recall(scope, v[1]!, { k: 2, withVectors: true });

@@ -25,7 +25,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('migrateTo 
     const v1 = await memory.longTerm({ namespace: 'facts-v1', embedder: new HashingEmbeddings(64), engine: 'flat', dedupeThreshold: 1 });
     const scopes = [{ userId: 'ann' }, { userId: 'ann', agentId: 'planner' }, { tenant: 't2', userId: 'bo' }];
     const ids: string[][] = [];
-    for (const scope of scopes) ids.push((await v1.rememberMany(scope, [{ text: `${scope.userId} likes tea` }, { text: `${scope.userId} plays chess` }])).map((r) => r.id));
+    for (const scope of scopes)
+      ids.push(
+        (await v1.rememberMany(scope, [{ text: `${scope.userId} likes tea` }, { text: `${scope.userId} plays chess` }])).map((r) => r.id),
+      );
     await v1.remember({ userId: 'ann' }, { text: 'expires before the move', ttlSeconds: 0.2 });
     await new Promise((r) => setTimeout(r, 300));
     const before = await v1.get({ userId: 'ann' }, ids[0]![0]!);

@@ -42,7 +42,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('foreign ke
   it('finds hashes by a literal prefix on every shard, with binary fields intact, skipping other types', async () => {
     const base = `${prefix}:doc:i*x:`;
     const blob = Buffer.from(new Float32Array([0.25, -1]).buffer);
-    for (let i = 0; i < 12; i++) await connection.send(['HSET', `${base}${i}`, 'content', `text ${i}`, 'vec', blob], { key: `${base}${i}` });
+    for (let i = 0; i < 12; i++)
+      await connection.send(['HSET', `${base}${i}`, 'content', `text ${i}`, 'vec', blob], { key: `${base}${i}` });
     await connection.send(['HSET', `${prefix}:doc:iAx:0`, 'content', 'not under the prefix'], { key: `${prefix}:doc:iAx:0` });
     await connection.send(['SET', `${base}string`, 'x'], { key: `${base}string` });
     const found = [];

@@ -22,8 +22,22 @@ export interface GatewayCase {
 const ks = new Keyspace('am');
 const user = ks.user({ tenant: 't', userId: 'u' });
 const s = user.session('s1');
-const SESSION_KEYS = ['am:{t:u}:s:s1:msgs', 'am:{t:u}:s:s1:meta', 'am:{t:u}:s:s1:state', 'am:{t:u}:s:s1:tools', 'am:{t:u}:s:s1:idem', 'am:{t:u}:s:s1:pending', 'am:{t:u}:sessions'];
-const target: session.SessionTarget = { keys: s, index: user.sessions, sessionId: 's1', ttl: { mode: 'sliding', seconds: 1.0001 }, ttlExplicit: false };
+const SESSION_KEYS = [
+  'am:{t:u}:s:s1:msgs',
+  'am:{t:u}:s:s1:meta',
+  'am:{t:u}:s:s1:state',
+  'am:{t:u}:s:s1:tools',
+  'am:{t:u}:s:s1:idem',
+  'am:{t:u}:s:s1:pending',
+  'am:{t:u}:sessions',
+];
+const target: session.SessionTarget = {
+  keys: s,
+  index: user.sessions,
+  sessionId: 's1',
+  ttl: { mode: 'sliding', seconds: 1.0001 },
+  ttlExplicit: false,
+};
 const COMMON = ['s1', 'sliding', '1001', '0'];
 
 // Cache id 'AAAA…' lands in shard 0 of 4.
@@ -51,14 +65,28 @@ export const CASES: GatewayCase[] = [
   // ——— session ———
   {
     title: 'append: window, trim mode, idempotency, then (dedupe id, JSON) pairs',
-    call: session.sessionAppendCall(target, { maxMessages: 50, trimmed: 'summarize', idempotencyWindow: 1000, idempotencyKey: 'req-1', messages: [{ dedupeId: 'm1', json: '{"a":1}' }, { dedupeId: '', json: '{"b":2}' }] }),
+    call: session.sessionAppendCall(target, {
+      maxMessages: 50,
+      trimmed: 'summarize',
+      idempotencyWindow: 1000,
+      idempotencyKey: 'req-1',
+      messages: [
+        { dedupeId: 'm1', json: '{"a":1}' },
+        { dedupeId: '', json: '{"b":2}' },
+      ],
+    }),
     script: 'session-append-7',
     keys: SESSION_KEYS,
     args: [...COMMON, '50', 'summarize', '1000', 'req-1', '2', 'm1', '{"a":1}', '', '{"b":2}'],
   },
   {
     title: 'append without idempotency key',
-    call: session.sessionAppendCall(target, { maxMessages: 0, trimmed: 'drop', idempotencyWindow: 1, messages: [{ dedupeId: '', json: '{}' }] }),
+    call: session.sessionAppendCall(target, {
+      maxMessages: 0,
+      trimmed: 'drop',
+      idempotencyWindow: 1,
+      messages: [{ dedupeId: '', json: '{}' }],
+    }),
     script: 'session-append-7',
     keys: SESSION_KEYS,
     args: [...COMMON, '0', 'drop', '1', '', '1', '', '{}'],
@@ -86,7 +114,15 @@ export const CASES: GatewayCase[] = [
   },
   {
     title: 'write: metadata set and removed',
-    call: session.sessionWriteCall(target, { metadata: { set: [['a', '1'], ['b', '"x"']], remove: ['c'] } }),
+    call: session.sessionWriteCall(target, {
+      metadata: {
+        set: [
+          ['a', '1'],
+          ['b', '"x"'],
+        ],
+        remove: ['c'],
+      },
+    }),
     script: 'session-write-7',
     keys: SESSION_KEYS,
     args: [...COMMON, '', '', '2', 'a', '1', 'b', '"x"', 'c'],
@@ -100,7 +136,10 @@ export const CASES: GatewayCase[] = [
   },
   {
     title: 'write-state: patch with compare-and-set',
-    call: session.sessionWriteStateCall({ ...target, ttl: { mode: 'none' } }, { mode: 'patch', expectedVersion: 3, maxBytes: 1024, set: [['step', '2']], remove: ['old'] }),
+    call: session.sessionWriteStateCall(
+      { ...target, ttl: { mode: 'none' } },
+      { mode: 'patch', expectedVersion: 3, maxBytes: 1024, set: [['step', '2']], remove: ['old'] },
+    ),
     script: 'session-write-state-7',
     keys: SESSION_KEYS,
     args: ['s1', 'none', '0', '0', 'patch', '3', '1024', '1', 'step', '2', 'old'],
@@ -119,8 +158,20 @@ export const CASES: GatewayCase[] = [
     keys: SESSION_KEYS,
     args: [...COMMON, '4', '12', 'so far'],
   },
-  { title: 'clear: messages', call: session.sessionClearCall(target, 'messages'), script: 'session-clear-7', keys: SESSION_KEYS, args: [...COMMON, 'messages'] },
-  { title: 'clear: the whole session', call: session.sessionClearCall(target, 'session'), script: 'session-clear-7', keys: SESSION_KEYS, args: [...COMMON, 'session'] },
+  {
+    title: 'clear: messages',
+    call: session.sessionClearCall(target, 'messages'),
+    script: 'session-clear-7',
+    keys: SESSION_KEYS,
+    args: [...COMMON, 'messages'],
+  },
+  {
+    title: 'clear: the whole session',
+    call: session.sessionClearCall(target, 'session'),
+    script: 'session-clear-7',
+    keys: SESSION_KEYS,
+    args: [...COMMON, 'session'],
+  },
   {
     title: 'list: a page of the index',
     call: session.sessionListCall(user, { offset: 20, limit: 10 }),
@@ -169,7 +220,17 @@ export const CASES: GatewayCase[] = [
   },
   {
     title: 'fill: per tag its set and generation key; per tag its id and the generation seen',
-    call: cache.cacheFillCall(c, { id: ID, header, body, ttlMs: 60_000, token: 'tok', storedMessage: 'S', failedMessage: 'F', newGeneration: 'G', tags: [{ id: TAG, seen: 'g0' }] }),
+    call: cache.cacheFillCall(c, {
+      id: ID,
+      header,
+      body,
+      ttlMs: 60_000,
+      token: 'tok',
+      storedMessage: 'S',
+      failedMessage: 'F',
+      newGeneration: 'G',
+      tags: [{ id: TAG, seen: 'g0' }],
+    }),
     script: 'cache-fill-n',
     keys: [`am:c:{c1:0}:e:${ID}`, `am:c:{c1:0}:l:${ID}`, `am:c:{c1:0}:t:${TAG}`, `am:c:{c1:0}:g:${TAG}`],
     args: ['fill', header, body, '60000', 'tok', 'am:c:c1:events', 'S', 'F', 'G', TAG, 'g0'],
@@ -189,7 +250,7 @@ export const CASES: GatewayCase[] = [
     args: ['am:c:c1:events', 'D'],
   },
   {
-    title: 'invalidate-tag: one shard\'s tag set and generation',
+    title: "invalidate-tag: one shard's tag set and generation",
     call: cache.cacheInvalidateTagCall(c, { tagId: TAG, shard: 3, message: 'T' }),
     script: 'cache-invalidate-tag-2',
     keys: [`am:c:{c1:3}:t:${TAG}`, `am:c:{c1:3}:g:${TAG}`],
@@ -198,14 +259,25 @@ export const CASES: GatewayCase[] = [
   // ——— checkpoint ———
   {
     title: 'put: member, record, TTL, then blob pairs',
-    call: checkpoint.checkpointPutCall(thread, { member: '00:01', record, ttl: { ms: 5000, mode: 'sliding' }, blobs: [['00:63:31', blob]] }),
+    call: checkpoint.checkpointPutCall(thread, {
+      member: '00:01',
+      record,
+      ttl: { ms: 5000, mode: 'sliding' },
+      blobs: [['00:63:31', blob]],
+    }),
     script: 'checkpoint-put-5',
     keys: THREAD_KEYS,
     args: ['00:01', record, '5000', 'sliding', '00:63:31', blob],
   },
   {
     title: 'put-writes: TTL, then (field, value, replace) triples',
-    call: checkpoint.checkpointPutWritesCall(thread, { ttl: { ms: 0, mode: 'none' }, writes: [{ field: 'f1', value: blob, replace: false }, { field: 'f2', value: blob, replace: true }] }),
+    call: checkpoint.checkpointPutWritesCall(thread, {
+      ttl: { ms: 0, mode: 'none' },
+      writes: [
+        { field: 'f1', value: blob, replace: false },
+        { field: 'f2', value: blob, replace: true },
+      ],
+    }),
     script: 'checkpoint-put-writes-5',
     keys: THREAD_KEYS,
     args: ['0', 'none', 'f1', blob, '0', 'f2', blob, '1'],
@@ -239,7 +311,13 @@ export const CASES: GatewayCase[] = [
     keys: NS_KEYS,
     args: [ns.documentPrefix, '["a"]', 'put', 'd1', 'k1', '{"x":1}', '1000', '2', 'v1', 'del', 'd2', 'k2', '', '', '0', ''],
   },
-  { title: 'write with no operation (settle)', call: store.storeWriteCall(ns, { path: '', operations: [] }), script: 'store-write-4', keys: NS_KEYS, args: [ns.documentPrefix, ''] },
+  {
+    title: 'write with no operation (settle)',
+    call: store.storeWriteCall(ns, { path: '', operations: [] }),
+    script: 'store-write-4',
+    keys: NS_KEYS,
+    args: [ns.documentPrefix, ''],
+  },
   {
     title: 'read: by ids, refreshing',
     call: store.storeReadCall(ns, { ids: ['d1', 'd2'], refresh: true }),
@@ -254,7 +332,13 @@ export const CASES: GatewayCase[] = [
     keys: NS_KEYS,
     args: [ns.documentPrefix, 'plain', '200', '200'],
   },
-  { title: 'rebuild: prefix and the ids found', call: store.storeRebuildCall(ns, { ids: ['d1'] }), script: 'store-rebuild-4', keys: NS_KEYS, args: [ns.documentPrefix, 'd1'] },
+  {
+    title: 'rebuild: prefix and the ids found',
+    call: store.storeRebuildCall(ns, { ids: ['d1'] }),
+    script: 'store-rebuild-4',
+    keys: NS_KEYS,
+    args: [ns.documentPrefix, 'd1'],
+  },
   {
     title: 'register: begin',
     call: store.storeRegisterCall(ds, { step: 'begin', path: 'ZW', token: 'tok' }),
@@ -271,17 +355,53 @@ export const CASES: GatewayCase[] = [
   },
   {
     title: 'unregister: (path, generation) pairs',
-    call: store.storeUnregisterCall(ds, { namespaces: [{ path: 'ZW', generation: '' }, { path: 'YQ', generation: 'g2' }] }),
+    call: store.storeUnregisterCall(ds, {
+      namespaces: [
+        { path: 'ZW', generation: '' },
+        { path: 'YQ', generation: 'g2' },
+      ],
+    }),
     script: 'store-unregister-2',
     keys: [ds.registry, ds.generations],
     args: ['ZW', '', 'YQ', 'g2'],
   },
   // ——— vector scopes ———
-  { title: 'touch: the access stats keys, prefix, time, ids', call: vector.vectorTouchCall(scope, { at: 1700000000000, ids: ['a', 'b'] }), script: 'vector-touch-2', keys: SCOPE_KEYS.slice(2), args: [ITEM_PREFIX, '1700000000000', 'a', 'b'] },
-  { title: 'read: with stats, on vectorset', call: vector.vectorReadCall(scope, { bySet: true, withStats: true, ids: ['a'] }), script: 'vector-read-4', keys: SCOPE_KEYS, args: [ITEM_PREFIX, '1', '1', 'a'] },
-  { title: 'scan: fields, as buffers', call: vector.vectorScanCall(scope, { bySet: false, fields: ['v', 'n_x'], buffers: true }), script: 'vector-scan-4', keys: SCOPE_KEYS, args: [ITEM_PREFIX, '0', 'v', 'n_x'], buffers: true },
-  { title: 'delete: ids', call: vector.vectorDeleteCall(scope, { bySet: false, ids: ['a'] }), script: 'vector-delete-4', keys: SCOPE_KEYS, args: [ITEM_PREFIX, '0', 'a'] },
-  { title: 'drop: the whole scope', call: vector.vectorDropCall(scope, { bySet: true }), script: 'vector-drop-4', keys: SCOPE_KEYS, args: [ITEM_PREFIX, '1'] },
+  {
+    title: 'touch: the access stats keys, prefix, time, ids',
+    call: vector.vectorTouchCall(scope, { at: 1700000000000, ids: ['a', 'b'] }),
+    script: 'vector-touch-2',
+    keys: SCOPE_KEYS.slice(2),
+    args: [ITEM_PREFIX, '1700000000000', 'a', 'b'],
+  },
+  {
+    title: 'read: with stats, on vectorset',
+    call: vector.vectorReadCall(scope, { bySet: true, withStats: true, ids: ['a'] }),
+    script: 'vector-read-4',
+    keys: SCOPE_KEYS,
+    args: [ITEM_PREFIX, '1', '1', 'a'],
+  },
+  {
+    title: 'scan: fields, as buffers',
+    call: vector.vectorScanCall(scope, { bySet: false, fields: ['v', 'n_x'], buffers: true }),
+    script: 'vector-scan-4',
+    keys: SCOPE_KEYS,
+    args: [ITEM_PREFIX, '0', 'v', 'n_x'],
+    buffers: true,
+  },
+  {
+    title: 'delete: ids',
+    call: vector.vectorDeleteCall(scope, { bySet: false, ids: ['a'] }),
+    script: 'vector-delete-4',
+    keys: SCOPE_KEYS,
+    args: [ITEM_PREFIX, '0', 'a'],
+  },
+  {
+    title: 'drop: the whole scope',
+    call: vector.vectorDropCall(scope, { bySet: true }),
+    script: 'vector-drop-4',
+    keys: SCOPE_KEYS,
+    args: [ITEM_PREFIX, '1'],
+  },
   {
     title: 'vsim: prefix, with vectors, then the VSIM arguments',
     call: vector.vectorVsimCall(scope, { withVectors: true, query: ['FP32', blobQuery, 'WITHSCORES', 'COUNT', '5'] }),

@@ -20,35 +20,96 @@ describe('script gateways: reply decoding', () => {
   it('session-read: null for a missing session, maps for the hashes', () => {
     expect(decodeSessionRead([0])).toBeNull();
     const r = decodeSessionRead([1, ['m'], 3, ['summary', 'S'], 500, ['a', '1'], [], ['p']]);
-    expect(r).toEqual({ messages: ['m'], length: 3, meta: new Map([['summary', 'S']]), pttl: 500, state: new Map([['a', '1']]), tools: new Map(), pending: ['p'] });
+    expect(r).toEqual({
+      messages: ['m'],
+      length: 3,
+      meta: new Map([['summary', 'S']]),
+      pttl: 500,
+      state: new Map([['a', '1']]),
+      tools: new Map(),
+      pending: ['p'],
+    });
   });
 
   it('session-list: null when the index must be rebuilt, else rows', () => {
     expect(decodeSessionList([-1])).toBeNull();
-    expect(decodeSessionList([1, ['s1', ['created', '5'], 2, -1]])).toEqual({ total: 1, sessions: [{ sessionId: 's1', meta: new Map([['created', '5']]), messageCount: 2, pttl: -1 }] });
+    expect(decodeSessionList([1, ['s1', ['created', '5'], 2, -1]])).toEqual({
+      total: 1,
+      sessions: [{ sessionId: 's1', meta: new Map([['created', '5']]), messageCount: 2, pttl: -1 }],
+    });
   });
 
   it('store-write: emptiness, state and the vectors each document had', () => {
-    expect(decodeStoreWrite([1, 0, 2, 'v1', 0, null])).toEqual({ wasEmpty: true, state: 0, before: [{ vectorCount: 2, vectorVersion: 'v1' }, { vectorCount: 0, vectorVersion: '' }] });
+    expect(decodeStoreWrite([1, 0, 2, 'v1', 0, null])).toEqual({
+      wasEmpty: true,
+      state: 0,
+      before: [
+        { vectorCount: 2, vectorVersion: 'v1' },
+        { vectorCount: 0, vectorVersion: '' },
+      ],
+    });
   });
 
   it('store-read: rows of 9 values, a missing document as nulls', () => {
-    const reply = decodeStoreRead([-1, 1, 'd1', 'k1', '{}', '10', '20', null, '0', null, null, 'd2', null, null, null, null, null, null, null, null]);
+    const reply = decodeStoreRead([
+      -1,
+      1,
+      'd1',
+      'k1',
+      '{}',
+      '10',
+      '20',
+      null,
+      '0',
+      null,
+      null,
+      'd2',
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    ]);
     expect(reply.next).toBe(-1);
     expect(reply.indexLost).toBe(true);
-    expect(reply.rows[0]).toEqual({ id: 'd1', key: 'k1', value: '{}', created: 10, updated: 20, ttlMs: null, vectorCount: 0, vectorVersion: '', deadline: null });
+    expect(reply.rows[0]).toEqual({
+      id: 'd1',
+      key: 'k1',
+      value: '{}',
+      created: 10,
+      updated: 20,
+      ttlMs: null,
+      vectorCount: 0,
+      vectorVersion: '',
+      deadline: null,
+    });
     expect(reply.rows[1]!.key).toBeNull();
   });
 
   it('checkpoint-read: examined, then rows of four', () => {
     const b = Buffer.from('x');
-    expect(decodeCheckpointRead([7, b, b, [b, b], [null]])).toEqual({ examined: 7, rows: [{ member: b, record: b, blobs: [b, b], writes: [null] }] });
+    expect(decodeCheckpointRead([7, b, b, [b, b], [null]])).toEqual({
+      examined: 7,
+      rows: [{ member: b, record: b, blobs: [b, b], writes: [null] }],
+    });
   });
 
   it('vector replies: read with and without stats, scan rows, vsim hits', () => {
-    expect(decodeVectorRead(['p', null], false)).toEqual([{ payload: 'p', count: null, lastAt: null }, { payload: null, count: null, lastAt: null }]);
-    expect(decodeVectorRead(['p', '3', '99', null, null, null], true)).toEqual([{ payload: 'p', count: 3, lastAt: 99 }, { payload: null, count: null, lastAt: null }]);
-    expect(decodeVectorScan(['a', 'x', 'y', 'b', null, 'z'], 2)).toEqual([{ id: 'a', values: ['x', 'y'] }, { id: 'b', values: [null, 'z'] }]);
+    expect(decodeVectorRead(['p', null], false)).toEqual([
+      { payload: 'p', count: null, lastAt: null },
+      { payload: null, count: null, lastAt: null },
+    ]);
+    expect(decodeVectorRead(['p', '3', '99', null, null, null], true)).toEqual([
+      { payload: 'p', count: 3, lastAt: 99 },
+      { payload: null, count: null, lastAt: null },
+    ]);
+    expect(decodeVectorScan(['a', 'x', 'y', 'b', null, 'z'], 2)).toEqual([
+      { id: 'a', values: ['x', 'y'] },
+      { id: 'b', values: [null, 'z'] },
+    ]);
     expect(decodeVsim(['a', '0.5', 'p', ['1', '2']], true)).toEqual([{ id: 'a', score: 0.5, payload: 'p', vector: [1, 2] }]);
     expect(decodeVsim(['a', '0.5', 'p'], false)).toEqual([{ id: 'a', score: 0.5, payload: 'p' }]);
   });

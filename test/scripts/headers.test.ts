@@ -6,14 +6,20 @@ import { describe, expect, it } from 'vitest';
 import { CASES } from './cases.js';
 
 const DIR = new URL('../../src/scripts/', import.meta.url);
-const scripts = readdirSync(DIR).filter((f) => f.endsWith('.lua')).map((f) => f.slice(0, -'.lua'.length)).sort();
+const scripts = readdirSync(DIR)
+  .filter((f) => f.endsWith('.lua'))
+  .map((f) => f.slice(0, -'.lua'.length))
+  .sort();
 
 /** The opening `--[[ … ]]` comment of a script, or the leading `--` lines of an include. */
 function header(file: string): string {
   const text = readFileSync(new URL(file, DIR), 'utf8');
   const block = /^--\[\[([\s\S]*?)\]\]/.exec(text);
   if (block) return block[1]!;
-  return text.split('\n').filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('--'))).join('\n');
+  return text
+    .split('\n')
+    .filter((_, i, all) => all.slice(0, i + 1).every((l) => l.startsWith('--')))
+    .join('\n');
 }
 
 /** What a header declares of KEYS or ARGV: the highest fixed index, and whether more may follow (`[k..]`). */

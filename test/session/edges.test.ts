@@ -24,12 +24,21 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session ed
   /** A session with every kind of key: messages, meta, state, tools, idempotency, pending. */
   const full = async (store: SessionStore, userId: string, sessionId: string) => {
     const s = store.session({ userId, sessionId });
-    await s.append([1, 2, 3].map((n) => ({ role: 'user' as const, content: `old ${n}` })), { idempotencyKey: 'first' });
+    await s.append(
+      [1, 2, 3].map((n) => ({ role: 'user' as const, content: `old ${n}` })),
+      { idempotencyKey: 'first' },
+    );
     await s.setToolResult('call-1', { ok: true });
     await s.state.set({ step: 1 });
     return s;
   };
-  const keeper = () => f.store({ maxMessages: 2, summarizer: () => { throw new Error('keep them pending'); } });
+  const keeper = () =>
+    f.store({
+      maxMessages: 2,
+      summarizer: () => {
+        throw new Error('keep them pending');
+      },
+    });
 
   it.each(KINDS)('a session whose %s key vanished reads as gone and starts anew, never mixing leftovers', async (kind) => {
     const store = keeper();
@@ -88,7 +97,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session ed
     const short = f.store({ ttl: { mode: 'fixed', seconds: 0.3 } });
     await store.session({ userId: 'pages', sessionId: 'live-1' }).append({ role: 'user', content: '1' });
     await store.session({ userId: 'pages', sessionId: 'live-2' }).append({ role: 'user', content: '2' });
-    for (const id of ['gone-1', 'gone-2', 'gone-3']) await short.session({ userId: 'pages', sessionId: id }).append({ role: 'user', content: id });
+    for (const id of ['gone-1', 'gone-2', 'gone-3'])
+      await short.session({ userId: 'pages', sessionId: id }).append({ role: 'user', content: id });
     await sleep(450);
     const first = await store.list({ userId: 'pages' }, { limit: 1 });
     expect(first.total).toBe(2);
@@ -111,7 +121,17 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session ed
     ['sliding', { mode: 'sliding', seconds: 60 }],
     ['fixed', { mode: 'fixed', seconds: 60 }],
   ] as const)('setTtl({ mode: none }) on a %s session keeps every key forever', async (_, policy) => {
-    const s = await full(f.store({ ttl: policy, maxMessages: 2, summarizer: () => { throw new Error('pending'); } }), 'ttl', `to-none-${policy.mode}`);
+    const s = await full(
+      f.store({
+        ttl: policy,
+        maxMessages: 2,
+        summarizer: () => {
+          throw new Error('pending');
+        },
+      }),
+      'ttl',
+      `to-none-${policy.mode}`,
+    );
     await s.setTtl({ mode: 'none' });
     const after = await ttls('ttl', `to-none-${policy.mode}`);
     expect(Object.keys(after).sort()).toEqual([...KINDS].sort());
@@ -150,7 +170,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session ed
     ['setToolResult with a BigInt', (s: ReturnType<SessionStore['session']>) => s.setToolResult('t', 1n as never)],
   ])('%s is a typed error that writes nothing', async (_, call) => {
     const s = f.store().session({ userId: 'odd', sessionId: 'input' });
-    const error = await call(s).then(() => null, (e: unknown) => e);
+    const error = await call(s).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AgentMemoryError);
     expect((error as AgentMemoryError).code).toBe('INVALID_ARGUMENT');
     expect(await f.keys('{_:odd}:s:input:*')).toEqual([]);
@@ -159,7 +182,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session ed
   it('a summarizer that returns no string fails summarize() with a typed error and keeps the pending messages', async () => {
     const store = f.store({ maxMessages: 1, summarizer: () => 42 as never });
     const s = store.session({ userId: 'odd', sessionId: 'summary' });
-    const result = await s.append([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }]);
+    const result = await s.append([
+      { role: 'user', content: 'a' },
+      { role: 'user', content: 'b' },
+    ]);
     expect(result.summaryError).toBeInstanceOf(AgentMemoryError);
     await expect(s.summarize()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
@@ -220,7 +246,10 @@ describe.skipIf(!harness().binaries.redis8)('sessions at maxmemory (noeviction)'
       ['new session', () => store.session({ userId: 'full', sessionId: 'two' }).append({ role: 'user', content: 'x' })],
     ];
     for (const [name, write] of writes) {
-      const error = await write().then(() => null, (e: unknown) => e);
+      const error = await write().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, name).toBeInstanceOf(AgentMemoryError);
       expect((error as AgentMemoryError).code, name).toBe('OUT_OF_MEMORY');
       expect((error as AgentMemoryError).transient, name).toBe(true);

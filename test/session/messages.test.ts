@@ -43,8 +43,22 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
   it('stores every message shape: content parts, tool calls, tool results, names, metadata', async () => {
     const chat = f.store().session({ userId: 'alice', sessionId: 'shapes' });
     const input = [
-      { id: 'u1', role: 'user' as const, name: 'Alice', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] },
-      { id: 'a1', role: 'assistant' as const, content: '', toolCalls: [{ id: 'call_1', name: 'lookup', args: { q: 'ünïcødé "quoted"', n: 3, deep: { list: [1, null, true] } } }], metadata: { response_metadata: { model: 'gpt-x' }, usage: { input_tokens: 12 } } },
+      {
+        id: 'u1',
+        role: 'user' as const,
+        name: 'Alice',
+        content: [
+          { type: 'text', text: 'what is this?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+        ],
+      },
+      {
+        id: 'a1',
+        role: 'assistant' as const,
+        content: '',
+        toolCalls: [{ id: 'call_1', name: 'lookup', args: { q: 'ünïcødé "quoted"', n: 3, deep: { list: [1, null, true] } } }],
+        metadata: { response_metadata: { model: 'gpt-x' }, usage: { input_tokens: 12 } },
+      },
       { id: 't1', role: 'tool' as const, toolCallId: 'call_1', name: 'lookup', content: '{"answer":42}' },
     ];
     await chat.append(input);
@@ -56,13 +70,28 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
 
   it('an idempotent retry writes once, by call key and by message id', async () => {
     const chat = f.store().session({ userId: 'alice', sessionId: 'idem' });
-    const first = await chat.append([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], { idempotencyKey: 'req-1' });
-    const retry = await chat.append([{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], { idempotencyKey: 'req-1' });
+    const first = await chat.append(
+      [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+      { idempotencyKey: 'req-1' },
+    );
+    const retry = await chat.append(
+      [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+      { idempotencyKey: 'req-1' },
+    );
     expect(first).toMatchObject({ appended: 2, duplicates: 0 });
     expect(retry).toMatchObject({ appended: 0, duplicates: 2, length: 2 });
 
     await chat.append({ id: 'msg-7', role: 'user', content: 'once' });
-    const again = await chat.append([{ id: 'msg-7', role: 'user', content: 'once' }, { id: 'msg-8', role: 'user', content: 'new' }]);
+    const again = await chat.append([
+      { id: 'msg-7', role: 'user', content: 'once' },
+      { id: 'msg-8', role: 'user', content: 'new' },
+    ]);
     expect(again).toMatchObject({ appended: 1, duplicates: 1 });
     expect(texts(await chat.messages())).toEqual(['hi', 'hello', 'once', 'new']);
     expect((await chat.info())?.totalMessages).toBe(4);
@@ -122,7 +151,10 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
       return [summary, ...messages.map((m) => m.content)].filter(Boolean).join(',');
     };
     const chat = f.store({ maxMessages: 2, summarizer }).session({ userId: 'alice', sessionId: 'trim-fail' });
-    await chat.append([{ role: 'user', content: 'm1' }, { role: 'user', content: 'm2' }]);
+    await chat.append([
+      { role: 'user', content: 'm1' },
+      { role: 'user', content: 'm2' },
+    ]);
     const result = await chat.append({ role: 'user', content: 'm3' });
     expect(result.appended).toBe(1);
     expect(result.summaryError?.message).toBe('model unavailable');
@@ -144,7 +176,11 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     expect(await chat.messages({ maxTokens: 60, last: 10 })).toHaveLength(10);
 
     const big = f.store({ tokenCounter: tokens }).session({ userId: 'alice', sessionId: 'tokens-big' });
-    await big.append([{ role: 'user', content: 'a:50' }, { role: 'user', content: 'b:30' }, { role: 'user', content: 'c:20' }]);
+    await big.append([
+      { role: 'user', content: 'a:50' },
+      { role: 'user', content: 'b:30' },
+      { role: 'user', content: 'c:20' },
+    ]);
     expect(texts(await big.messages({ maxTokens: 55 }))).toEqual(['b:30', 'c:20']);
     expect(texts(await big.messages({ maxTokens: 50 }))).toEqual(['b:30', 'c:20']);
     expect(texts(await big.messages({ maxTokens: 49 }))).toEqual(['c:20']);
@@ -157,7 +193,7 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     // summary: 4 + 400/4 = 104 tokens; each message: 4 + 40/4 = 14 tokens.
     expect((await chat.window({ maxTokens: 104 + 14 })).messages).toHaveLength(1);
     expect((await chat.window({ maxTokens: 104 + 28 })).messages).toHaveLength(2);
-    expect((await chat.messages({ maxTokens: 28 }))).toHaveLength(2);
+    expect(await chat.messages({ maxTokens: 28 })).toHaveLength(2);
   });
 
   it('stores, fetches and lists tool results', async () => {
@@ -176,9 +212,25 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     circular.self = circular;
     const cases: [string, () => Promise<unknown>, RegExp][] = [
       ['unknown role', () => chat.append({ role: 'robot', content: 'x' } as never), /messages: 0\.role: Invalid option/],
-      ['tool message without toolCallId', () => chat.append({ role: 'tool', content: 'x' }), /0\.toolCallId: a tool message needs the toolCallId/],
-      ['toolCalls on a user message', () => chat.append({ role: 'user', content: 'x', toolCalls: [] }), /only assistant messages carry toolCalls/],
-      ['message over the size limit', () => chat.append([{ role: 'user', content: 'ok' }, { role: 'user', content: 'x'.repeat(2000) }]), /messages: 1: is \d+ bytes, over the limit of 1024/],
+      [
+        'tool message without toolCallId',
+        () => chat.append({ role: 'tool', content: 'x' }),
+        /0\.toolCallId: a tool message needs the toolCallId/,
+      ],
+      [
+        'toolCalls on a user message',
+        () => chat.append({ role: 'user', content: 'x', toolCalls: [] }),
+        /only assistant messages carry toolCalls/,
+      ],
+      [
+        'message over the size limit',
+        () =>
+          chat.append([
+            { role: 'user', content: 'ok' },
+            { role: 'user', content: 'x'.repeat(2000) },
+          ]),
+        /messages: 1: is \d+ bytes, over the limit of 1024/,
+      ],
       ['no messages', () => chat.append([]), /give at least one message/],
       ['non-JSON metadata', () => chat.append({ role: 'user', content: 'x', metadata: { n: 1n } as never }), /metadata/],
       ['tool result over the limit', () => chat.setToolResult('c', 'x'.repeat(100)), /tool result: is 102 bytes, over the limit of 64/],
@@ -187,7 +239,10 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
       ['bad read options', () => chat.messages({ last: 2, offset: 1 }), /give either last or offset\/limit/],
     ];
     for (const [what, act, message] of cases) {
-      const error = await act().then(() => null, (e: unknown) => e);
+      const error = await act().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, what).toBeInstanceOf(InvalidArgumentError);
       expect((error as Error).message, what).toMatch(message);
     }

@@ -38,7 +38,7 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
 
   it('50 concurrent writers lose no update', async () => {
     const store = f.store();
-    const writers = Array.from({ length: 50 }, (_, i) => store.session({ userId: 'u', sessionId: 'race' }).state);
+    const writers = Array.from({ length: 50 }, (_, _i) => store.session({ userId: 'u', sessionId: 'race' }).state);
     await Promise.all(
       writers.map((state, i) =>
         state.update((current) => ({
@@ -69,7 +69,10 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
       ['negative version', () => state.set({}, { expectedVersion: -1 }), /expectedVersion/],
     ];
     for (const [what, act, message] of cases) {
-      const error = await act().then(() => null, (e: unknown) => e);
+      const error = await act().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, what).toBeInstanceOf(InvalidArgumentError);
       expect((error as Error).message, what).toMatch(message);
     }

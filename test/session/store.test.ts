@@ -39,7 +39,9 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
 
   it('drops index entries of expired sessions while listing', async () => {
     const store = f.store();
-    await store.session({ userId: 'expiring', sessionId: 'short' }, { ttl: { mode: 'fixed', seconds: 0.3 } }).append({ role: 'user', content: 'x' });
+    await store
+      .session({ userId: 'expiring', sessionId: 'short' }, { ttl: { mode: 'fixed', seconds: 0.3 } })
+      .append({ role: 'user', content: 'x' });
     await store.session({ userId: 'expiring', sessionId: 'long' }).append({ role: 'user', content: 'y' });
     await sleep(500);
     const listed = await store.list({ userId: 'expiring' });
@@ -52,7 +54,10 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     for (const userId of ['gone', 'kept']) {
       for (const sessionId of ['s1', 's2', 's3']) {
         const s = store.session({ tenant: 'acme', userId, sessionId });
-        await s.append([1, 2, 3].map((n) => ({ role: 'user' as const, content: `m${n}` })), { idempotencyKey: 'k' });
+        await s.append(
+          [1, 2, 3].map((n) => ({ role: 'user' as const, content: `m${n}` })),
+          { idempotencyKey: 'k' },
+        );
         await s.setToolResult('call', { ok: true });
         await s.state.set({ step: 1 });
         await s.setMetadata({ title: sessionId });

@@ -26,14 +26,27 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
   /** Writes every kind of key a session has (the pending list needs a summarizer and a trim). */
   const fill = async (store: ReturnType<SessionFixture['store']>, sessionId: string) => {
     const s = store.session({ userId: 'ttl', sessionId });
-    await s.append([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'user', content: 'c' }], { idempotencyKey: 'k' });
+    await s.append(
+      [
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+        { role: 'user', content: 'c' },
+      ],
+      { idempotencyKey: 'k' },
+    );
     await s.setToolResult('call', 1);
     await s.state.set({ step: 1 });
     return s;
   };
 
   it('sliding: reads and writes refresh the TTL of every key of the session together', async () => {
-    const store = f.store({ ttl: { mode: 'sliding', seconds: 3 }, maxMessages: 2, summarizer: () => { throw new Error('keep pending'); } });
+    const store = f.store({
+      ttl: { mode: 'sliding', seconds: 3 },
+      maxMessages: 2,
+      summarizer: () => {
+        throw new Error('keep pending');
+      },
+    });
     const s = await fill(store, 'sliding');
     const initial = await ttls('sliding');
     expect(Object.keys(initial).sort()).toEqual(['idempotency', 'messages', 'meta', 'pending', 'state', 'tools']);

@@ -38,7 +38,9 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
   const upsertVectors = async (store: DocumentStore, name: string, ns: string[], key: string, text: string, version: string) => {
     const id = documentId(key);
     const [vector] = await embedder.embedDocuments([text]);
-    await store.vectors!.upsert(vectorScope(keysOf(name, ns).tag), [{ id: `${id}.${version}.0`, vector: vector!, payload: `${id}.${version}` }]);
+    await store.vectors!.upsert(vectorScope(keysOf(name, ns).tag), [
+      { id: `${id}.${version}.0`, vector: vector!, payload: `${id}.${version}` },
+    ]);
   };
   /** Step (1') by hand: the registration begun, as by a writer that stopped before its commit. */
   const beginRegistration = (name: string, ns: string[]) => {
@@ -53,7 +55,9 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
     await upsertVectors(store, 'cut-before', ns, 'k1', 'flight to lyon', 'stopped');
     await beginRegistration('cut-before', ns);
     expect(await store.get(ns, 'k1')).toBeNull();
-    expect(await store.search(['cut'], { query: 'flight to lyon' })).toEqual(expect.not.arrayContaining([expect.objectContaining({ key: 'k1' })]));
+    expect(await store.search(['cut'], { query: 'flight to lyon' })).toEqual(
+      expect.not.arrayContaining([expect.objectContaining({ key: 'k1' })]),
+    );
     expect((await store.search(['cut'], { query: 'flight to lyon' })).map((d) => d.key)).toEqual(['k0']);
     // The registered namespace holds nothing: not listed, and unregistered on the way.
     expect(await store.listNamespaces()).toEqual([['cut', 'u0']]);
@@ -62,7 +66,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
     const [hit] = await store.search(['cut'], { query: 'flight to lyon' });
     expect(hit).toMatchObject({ key: 'k1', namespace: ns });
     expect(hit!.score).toBeGreaterThan(0.99);
-    expect(await store.listNamespaces()).toEqual([['cut', 'u0'], ['cut', 'u1']]);
+    expect(await store.listNamespaces()).toEqual([
+      ['cut', 'u0'],
+      ['cut', 'u1'],
+    ]);
     // What the cut write left (its vectors under the stopped version) goes with the namespace.
     expect(await store.deleteNamespaces(['cut'])).toBe(2);
     expect(await storeKeys()).toEqual(expect.not.arrayContaining([expect.stringContaining(':ds-cut-before:')]));
@@ -102,7 +109,13 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
       await memory.connection.send<string[]>(['ZRANGE', k.registry, '0', '-1'], { key: k.registry }),
       await memory.connection.send<string[]>(['HGETALL', k.generations], { key: k.generations }),
     ];
-    const args = (mode: string, ns: string, token: string, begun: [number, string] = [0, '']) => [mode, ns, token, String(begun[0]), begun[1]];
+    const args = (mode: string, ns: string, token: string, begun: [number, string] = [0, '']) => [
+      mode,
+      ns,
+      token,
+      String(begun[0]),
+      begun[1],
+    ];
     await runScript(memory.connection, REGISTER, [k.registry, k.generations], args('begin', 'old', 'someone'));
     const before = await read();
     for (const ns of ['new', 'old']) {
@@ -135,7 +148,15 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
   it('a namespace whose document set is lost is listed, rebuilt on read, and a write does not hide the rest', async () => {
     const store = await open('lost-docs');
     const ns = ['lost'];
-    await store.write(['a', 'b', 'c'].map((key, i) => ({ namespace: ns, key, value: { text: `note ${key}` }, ...(i === 2 ? { index: false as const } : {}), ...(i === 1 ? { ttlSeconds: 600 } : {}) })));
+    await store.write(
+      ['a', 'b', 'c'].map((key, i) => ({
+        namespace: ns,
+        key,
+        value: { text: `note ${key}` },
+        ...(i === 2 ? { index: false as const } : {}),
+        ...(i === 1 ? { ttlSeconds: 600 } : {}),
+      })),
+    );
     const keys = keysOf('lost-docs', ns);
     await memory.connection.send(['UNLINK', keys.documents], { key: keys.documents });
     // A write first: it must not make its one document the whole namespace.
@@ -164,8 +185,14 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
   ])('deleteNamespaces finds every document of a prefix when %s is gone', async (label, lost) => {
     const name = `del-${label.replace(/[ ,]+/g, '-')}`;
     const store = await open(name);
-    const spaces = [['forget', 'alice'], ['forget', 'alice', 'notes'], ['forget', 'alicia']];
-    await store.write(spaces.flatMap((ns) => ['k1', 'k2'].map((key) => ({ namespace: ns, key, value: { text: `${ns.join(' ')} ${key}` } }))));
+    const spaces = [
+      ['forget', 'alice'],
+      ['forget', 'alice', 'notes'],
+      ['forget', 'alicia'],
+    ];
+    await store.write(
+      spaces.flatMap((ns) => ['k1', 'k2'].map((key) => ({ namespace: ns, key, value: { text: `${ns.join(' ')} ${key}` } }))),
+    );
     const k = memory.keys.documentStore(name);
     for (const ns of spaces.slice(0, 2)) {
       const keys = keysOf(name, ns);
@@ -175,7 +202,14 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
       }
     }
     expect(await store.deleteNamespaces(['forget', 'alice'])).toBe(4);
-    expect(await store.getMany(spaces.flatMap((ns) => ['k1', 'k2'].map((key) => ({ namespace: ns, key }))))).toEqual([null, null, null, null, expect.objectContaining({ key: 'k1' }), expect.objectContaining({ key: 'k2' })]);
+    expect(await store.getMany(spaces.flatMap((ns) => ['k1', 'k2'].map((key) => ({ namespace: ns, key }))))).toEqual([
+      null,
+      null,
+      null,
+      null,
+      expect.objectContaining({ key: 'k1' }),
+      expect.objectContaining({ key: 'k2' }),
+    ]);
     const left = (await storeKeys()).filter((key) => key.includes(`:ds:${name}:`) || key.includes(`:ds-${name}:`));
     const alicia = keysOf(name, ['forget', 'alicia']).tag;
     expect(left.filter((key) => !key.includes(alicia) && !key.endsWith(':namespaces'))).toEqual([]);

@@ -27,7 +27,13 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
   it('widens a filtered query until enough documents pass, and ranks them', async () => {
     const store = await memory.documentStore({ name: 'widen', index: { dim: 64, embedder, fields: ['text'] } });
     const ns = ['w'];
-    await store.write(Array.from({ length: 40 }, (_, i) => ({ namespace: ns, key: `k${i}`, value: { text: `weather report number ${i} sunny and warm`, rare: i === 7 || i === 31 } })));
+    await store.write(
+      Array.from({ length: 40 }, (_, i) => ({
+        namespace: ns,
+        key: `k${i}`,
+        value: { text: `weather report number ${i} sunny and warm`, rare: i === 7 || i === 31 },
+      })),
+    );
     const found = await store.search(ns, { query: 'weather report sunny', filter: { field: 'rare', eq: true }, limit: 5 });
     expect(found.map((d) => d.key).sort()).toEqual(['k31', 'k7']);
     expect(found.every((d) => d.score !== undefined && d.score > 0.5)).toBe(true);
@@ -41,9 +47,16 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
       { namespace: ns, key: 'r2', value: { text: 'blue sky' } },
       ...['u1', 'u2', 'u3'].map((key) => ({ namespace: ns, key, value: { text: 'blue too' }, index: false as const })),
     ]);
-    const page = async (offset: number) => (await store.search(ns, { query: 'blue ocean', limit: 2, offset })).map((d) => [d.key, d.score === undefined]);
-    expect(await page(0)).toEqual([['r1', false], ['r2', false]]);
-    expect(await page(2)).toEqual([['u1', true], ['u2', true]]);
+    const page = async (offset: number) =>
+      (await store.search(ns, { query: 'blue ocean', limit: 2, offset })).map((d) => [d.key, d.score === undefined]);
+    expect(await page(0)).toEqual([
+      ['r1', false],
+      ['r2', false],
+    ]);
+    expect(await page(2)).toEqual([
+      ['u1', true],
+      ['u2', true],
+    ]);
     expect(await page(4)).toEqual([['u3', true]]);
   });
 
@@ -52,7 +65,13 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
     const keys = memory.keys.documentStore('reg');
     await store.write([{ namespace: ['n'], key: 'k', value: { v: 1 } }]);
     const registry = () => memory.connection.send<string[]>(['ZRANGE', keys.registry, '0', '-1'], { key: keys.registry });
-    const unregister = (generation: string) => runScript<number>(memory.connection, script('store-unregister-2'), [keys.registry, keys.generations], [encodeNamespace(['n']), generation]);
+    const unregister = (generation: string) =>
+      runScript<number>(
+        memory.connection,
+        script('store-unregister-2'),
+        [keys.registry, keys.generations],
+        [encodeNamespace(['n']), generation],
+      );
     expect(await registry()).toEqual(['n']);
     expect(await unregister('stale')).toBe(0); // a stale generation: someone registered it since
     expect(await registry()).toEqual(['n']);
@@ -67,7 +86,9 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('DocumentSt
 
   it('refuses oversized values, bad keys and bad namespaces before writing', async () => {
     const store = await memory.documentStore({ name: 'limits', maxValueBytes: 100 });
-    await expect(store.write([{ namespace: ['x'], key: 'k', value: { text: 'x'.repeat(200) } }])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(store.write([{ namespace: ['x'], key: 'k', value: { text: 'x'.repeat(200) } }])).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     await expect(store.write([{ namespace: ['x'], key: '', value: { v: 1 } }])).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(store.write([{ namespace: ['a:b'], key: 'k', value: { v: 1 } }])).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(await store.listNamespaces()).toEqual([]);

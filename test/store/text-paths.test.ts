@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { textsAtPath, tokenizeTextPath } from '../../src/store/text-paths.js';
 
-const doc = { title: 'Trains', n: 3, ok: true, none: null, meta: { lang: 'en', tags: ['a', 'b'] }, chapters: [{ text: 'one' }, { text: 'two' }, { other: 1 }] };
+const doc = {
+  title: 'Trains',
+  n: 3,
+  ok: true,
+  none: null,
+  meta: { lang: 'en', tags: ['a', 'b'] },
+  chapters: [{ text: 'one' }, { text: 'two' }, { other: 1 }],
+};
 
 describe('textsAtPath', () => {
   it.each([

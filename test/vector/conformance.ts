@@ -24,13 +24,21 @@ export function dataset(): VectorItem[] {
   return Array.from({ length: 40 }, (_, i) => ({
     id: `m${i}`,
     vector: vectorOf(i),
-    tags: { lang: [i % 3 === 0 ? 'en' : i % 3 === 1 ? 'fr' : hostile[i % hostile.length]!], ...(i % 4 === 0 ? {} : { topic: ['billing', i % 2 ? 'refund' : 'ship'] }) },
+    tags: {
+      lang: [i % 3 === 0 ? 'en' : i % 3 === 1 ? 'fr' : hostile[i % hostile.length]!],
+      ...(i % 4 === 0 ? {} : { topic: ['billing', i % 2 ? 'refund' : 'ship'] }),
+    },
     numbers: { year: 2000 + i, ...(i % 5 === 0 ? {} : { score: (i % 7) / 2 }) },
     payload: JSON.stringify({ text: `memory ${i}` }),
   }));
 }
 
-export function runConformance(engineName: string, target: RedisTarget, makeIndex: MakeIndex, options: { exactQueries?: boolean } = {}): void {
+export function runConformance(
+  engineName: string,
+  target: RedisTarget,
+  makeIndex: MakeIndex,
+  options: { exactQueries?: boolean } = {},
+): void {
   describe(`VectorIndex conformance: ${engineName} on ${target.name}`, () => {
     let connection: RedisConnection;
     let keyspace: Keyspace;
@@ -83,12 +91,30 @@ export function runConformance(engineName: string, target: RedisTarget, makeInde
       ['tag equals', { field: 'lang', eq: 'en' }, (i) => i % 3 === 0],
       ['tag any-of', { field: 'topic', in: ['refund', 'nothing'] }, (i) => i % 4 !== 0 && i % 2 === 1],
       ['hostile tag value "}"', { field: 'lang', eq: '}' }, (i) => i % 3 === 2 && i % 12 === 0],
-      ['hostile tag value with quote and backslash', { field: 'lang', in: ['\\"', 'x\\', '"'] }, (i) => i % 3 === 2 && [3, 10, 11].includes(i % 12)],
+      [
+        'hostile tag value with quote and backslash',
+        { field: 'lang', in: ['\\"', 'x\\', '"'] },
+        (i) => i % 3 === 2 && [3, 10, 11].includes(i % 12),
+      ],
       ['numeric range', { field: 'year', gte: 2010, lt: 2020 }, (i) => i >= 10 && i < 20],
       ['numeric equals', { field: 'year', eq: 2005 }, (i) => i === 5],
       ['range on a field some items lack', { field: 'score', gt: 1 }, (i) => i % 5 !== 0 && (i % 7) / 2 > 1],
       ['not on a field some items lack', { not: { field: 'score', gt: 1 } }, (i) => !(i % 5 !== 0 && (i % 7) / 2 > 1)],
-      ['and / or / not', { and: [{ or: [{ field: 'lang', eq: 'en' }, { field: 'lang', eq: 'fr' }] }, { not: { field: 'year', lt: 2020 } }] }, (i) => i % 3 !== 2 && i >= 20],
+      [
+        'and / or / not',
+        {
+          and: [
+            {
+              or: [
+                { field: 'lang', eq: 'en' },
+                { field: 'lang', eq: 'fr' },
+              ],
+            },
+            { not: { field: 'year', lt: 2020 } },
+          ],
+        },
+        (i) => i % 3 !== 2 && i >= 20,
+      ],
       ['matches nothing', { field: 'lang', eq: 'klingon' }, () => false],
       ['tag not equal (items without the field match)', { field: 'topic', ne: 'refund' }, (i) => !(i % 4 !== 0 && i % 2 === 1)],
       ['tag none-of', { field: 'lang', nin: ['en', 'fr'] }, (i) => i % 3 === 2],
@@ -100,7 +126,10 @@ export function runConformance(engineName: string, target: RedisTarget, makeInde
       it(`filters: ${what}`, async () => {
         parseFilter(filter, FIELDS);
         const hits = await index.query(scopeA, vectorOf(3), { k: 40, filter, ...exact });
-        const want = Array.from({ length: 40 }, (_, i) => i).filter(expected).map((i) => `m${i}`).sort();
+        const want = Array.from({ length: 40 }, (_, i) => i)
+          .filter(expected)
+          .map((i) => `m${i}`)
+          .sort();
         expect(hits.map((h) => h.id).sort()).toEqual(want);
         expect((await index.ids(scopeA, filter)).sort()).toEqual(want);
       });
@@ -123,13 +152,19 @@ export function runConformance(engineName: string, target: RedisTarget, makeInde
     });
 
     it('gets payloads by id, null for missing ones', async () => {
-      expect(await index.get(scopeA, ['m1', 'nope', 'm2'])).toEqual([JSON.stringify({ text: 'memory 1' }), null, JSON.stringify({ text: 'memory 2' })]);
+      expect(await index.get(scopeA, ['m1', 'nope', 'm2'])).toEqual([
+        JSON.stringify({ text: 'memory 1' }),
+        null,
+        JSON.stringify({ text: 'memory 2' }),
+      ]);
     });
 
     it('upserts in place, deletes, and forgets expired items', async () => {
-      await index.upsert(scopeA, [{ id: 'm1', vector: vectorOf(100), tags: { lang: ['de'] }, numbers: { year: 1999 }, payload: '"moved"' }]);
+      await index.upsert(scopeA, [
+        { id: 'm1', vector: vectorOf(100), tags: { lang: ['de'] }, numbers: { year: 1999 }, payload: '"moved"' },
+      ]);
       expect((await index.query(scopeA, vectorOf(100), { k: 1, ...exact }))[0]).toMatchObject({ id: 'm1', payload: '"moved"' });
-      expect((await index.ids(scopeA, { field: 'lang', eq: 'fr' }))).not.toContain('m1');
+      expect(await index.ids(scopeA, { field: 'lang', eq: 'fr' })).not.toContain('m1');
       expect(await index.count(scopeA)).toBe(40);
       expect(await index.delete(scopeA, ['m1', 'm2', 'missing'])).toBe(2);
       expect(await index.count(scopeA)).toBe(38);

@@ -9,7 +9,6 @@ import { RediSearchIndex } from '../../src/vector/engines/redisearch.js';
 import { scanKeys } from '../harness/index.js';
 import { enginesHere, useEngine } from './engines-here.js';
 
-
 for (const here of enginesHere()) {
   describe(`dropAll: ${here.engine} on ${here.target.name}`, () => {
     const on = useEngine(here, 'da');
@@ -28,7 +27,9 @@ for (const here of enginesHere()) {
       expect(await connection.send(['EXISTS', keyspace.vector('gone').definition], { key: keyspace.vector('gone').definition })).toBe(0);
       if (index instanceof RediSearchIndex) {
         await expect(connection.send(['FT.INFO', index.indexName], { key: index.indexName })).rejects.toBeInstanceOf(RedisCommandError);
-        await expect(connection.send(['FT.INFO', `${index.indexName}:v1`], { key: index.indexName })).rejects.toThrow(/unknown index|no such index/i);
+        await expect(connection.send(['FT.INFO', `${index.indexName}:v1`], { key: index.indexName })).rejects.toThrow(
+          /unknown index|no such index/i,
+        );
       }
       const again = on.make({ namespace: 'gone', dim: 8 });
       await again.ensure();

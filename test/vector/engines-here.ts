@@ -22,7 +22,12 @@ export interface EngineHere {
 export function enginesHere(): EngineHere[] {
   const out: EngineHere[] = [];
   for (const target of targetsWithCluster()) {
-    out.push({ engine: 'flat', target, make: (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d)), unsupported: async () => null });
+    out.push({
+      engine: 'flat',
+      target,
+      make: (c, k, d) => new FlatIndex(c, k, IndexDefinitionSchema.parse(d)),
+      unsupported: async () => null,
+    });
     if (target.name !== 'redis7') {
       out.push({
         engine: 'vectorset',
@@ -33,7 +38,13 @@ export function enginesHere(): EngineHere[] {
     }
   }
   const url = process.env.REDISEARCH_URL;
-  if (url) out.push({ engine: 'redisearch', target: { name: 'redisearch', url, version: null }, make: (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d)), unsupported: async () => null });
+  if (url)
+    out.push({
+      engine: 'redisearch',
+      target: { name: 'redisearch', url, version: null },
+      make: (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d)),
+      unsupported: async () => null,
+    });
   return out;
 }
 

@@ -11,7 +11,12 @@ import { enginesHere, useEngine } from './engines-here.js';
 const DIM = 16;
 const random = seededRandom(14);
 const vector = () => Array.from({ length: DIM }, () => random() * 2 - 1);
-const items: VectorItem[] = Array.from({ length: 800 }, (_, i) => ({ id: `x${i}`, vector: vector(), tags: { half: [i % 2 ? 'odd' : 'even'] }, payload: String(i) }));
+const items: VectorItem[] = Array.from({ length: 800 }, (_, i) => ({
+  id: `x${i}`,
+  vector: vector(),
+  tags: { half: [i % 2 ? 'odd' : 'even'] },
+  payload: String(i),
+}));
 const queries = Array.from({ length: 5 }, vector);
 
 /** The true top k by brute force, on the engines' score scale. */
@@ -38,7 +43,8 @@ for (const here of enginesHere()) {
     });
 
     it('returns the true top 10 of the scope', async () => {
-      for (const query of queries) expect((await index.query(scope, query, { k: 10, exact: true })).map((h) => h.id)).toEqual(truth(query, 10));
+      for (const query of queries)
+        expect((await index.query(scope, query, { k: 10, exact: true })).map((h) => h.id)).toEqual(truth(query, 10));
     });
 
     it('returns the true top 10 among the items a filter keeps', async () => {

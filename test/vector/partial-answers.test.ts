@@ -46,12 +46,17 @@ describe(`answers cut short (${target.name})`, () => {
   it('a semantic-cache lookup that timed out is a QueryTimeoutError, not a miss, and getOrCompute computes nothing', async () => {
     const index = new TimingOutIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'semantic-t', dim: 64 }));
     await index.ensure();
-    const cache = new SemanticCache(index, new HashingEmbeddings(64), keyspace, new Cache(connection, keyspace, { name: 'semantic-t' }), { threshold: 0.8 });
+    const cache = new SemanticCache(index, new HashingEmbeddings(64), keyspace, new Cache(connection, keyspace, { name: 'semantic-t' }), {
+      threshold: 0.8,
+    });
     await cache.store('What is the capital of France?', 'Paris');
     index.timingOut = true;
     await expect(cache.lookup('What is the capital of France?')).rejects.toBeInstanceOf(QueryTimeoutError);
     let computed = 0;
-    await expect(cache.getOrCompute('What is the capital of France?', () => ++computed)).rejects.toMatchObject({ code: 'QUERY_TIMEOUT', transient: true });
+    await expect(cache.getOrCompute('What is the capital of France?', () => ++computed)).rejects.toMatchObject({
+      code: 'QUERY_TIMEOUT',
+      transient: true,
+    });
     expect(computed).toBe(0);
     expect(index.asked.every((o) => o.allowPartial !== true)).toBe(true);
     index.timingOut = false;
@@ -66,7 +71,9 @@ describe(`answers cut short (${target.name})`, () => {
     expect(await memory.remember(ref, { text: 'Alice drinks green tea' })).toMatchObject({ status: 'inserted' });
     index.timingOut = true;
     await expect(memory.remember(ref, { text: 'Alice drinks green tea' })).rejects.toBeInstanceOf(QueryTimeoutError);
-    await expect(memory.rememberMany(ref, [{ text: 'Alice drinks green tea' }, { text: 'Alice lives in Paris' }])).rejects.toBeInstanceOf(QueryTimeoutError);
+    await expect(memory.rememberMany(ref, [{ text: 'Alice drinks green tea' }, { text: 'Alice lives in Paris' }])).rejects.toBeInstanceOf(
+      QueryTimeoutError,
+    );
     expect(index.asked.every((o) => o.allowPartial !== true)).toBe(true);
     index.timingOut = false;
     expect(await memory.count(ref)).toBe(1);

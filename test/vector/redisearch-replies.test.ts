@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { IndexBuildingError, QueryTimeoutError } from '../../src/errors.js';
 import { waitForIndexing } from '../../src/vector/engines/redisearch/index-lifecycle.js';
 import { EXACT, buildKnnSearchArgs } from '../../src/vector/engines/redisearch/query.js';
-import { isIndexReady, isTimeoutMessage, parseIndexingState, searchOutcome, searchWarnings } from '../../src/vector/engines/redisearch/replies.js';
+import {
+  isIndexReady,
+  isTimeoutMessage,
+  parseIndexingState,
+  searchOutcome,
+  searchWarnings,
+} from '../../src/vector/engines/redisearch/replies.js';
 import { isPartial, type IndexingState } from '../../src/vector/types.js';
 
 const KEY = (id: string) => `am:ltm:memories:{acme:alice}:i:${id}`;
@@ -29,7 +35,11 @@ describe('a query the server’s time limit stopped', () => {
     ['no warning', resp3([]), []],
     ['the timeout warning', resp3([TIMEOUT]), [TIMEOUT]],
     ['the timeout warning as a Buffer (read as Buffers)', { total_results: 0, results: [], warning: [Buffer.from(TIMEOUT)] }, [TIMEOUT]],
-    ['another warning beside it', resp3(['Max prefix expansions limit was reached', TIMEOUT]), ['Max prefix expansions limit was reached', TIMEOUT]],
+    [
+      'another warning beside it',
+      resp3(['Max prefix expansions limit was reached', TIMEOUT]),
+      ['Max prefix expansions limit was reached', TIMEOUT],
+    ],
     ['a reply of no known shape has none', [1, KEY('m1'), ['p', '"one"', '__score', '0']], []],
   ])('warnings: %s', (_, reply, expected) => {
     expect(searchWarnings(reply)).toEqual(expected);
@@ -74,11 +84,27 @@ describe('FT.INFO indexing progress', () => {
   /** FT.INFO's RESP3 map as RediSearch documents it (other fields left out). */
   const info = (fields: Record<string, unknown>) => ({ index_name: 'am:idx:m', index_options: [], attributes: [], ...fields });
   it.each<[string, unknown, IndexingState]>([
-    ['still indexing: integers and a double', info({ num_docs: 1200, hash_indexing_failures: 0, indexing: 1, percent_indexed: 0.06 }), { indexing: true, percentIndexed: 0.06, numDocs: 1200, failures: 0 }],
-    ['done', info({ num_docs: 20000, hash_indexing_failures: 3, indexing: 0, percent_indexed: 1 }), { indexing: false, percentIndexed: 1, numDocs: 20000, failures: 3 }],
-    ['numbers as text (older servers report some as strings)', info({ num_docs: '5', indexing: '0', percent_indexed: '1', hash_indexing_failures: '0' }), { indexing: false, percentIndexed: 1, numDocs: 5, failures: 0 }],
+    [
+      'still indexing: integers and a double',
+      info({ num_docs: 1200, hash_indexing_failures: 0, indexing: 1, percent_indexed: 0.06 }),
+      { indexing: true, percentIndexed: 0.06, numDocs: 1200, failures: 0 },
+    ],
+    [
+      'done',
+      info({ num_docs: 20000, hash_indexing_failures: 3, indexing: 0, percent_indexed: 1 }),
+      { indexing: false, percentIndexed: 1, numDocs: 20000, failures: 3 },
+    ],
+    [
+      'numbers as text (older servers report some as strings)',
+      info({ num_docs: '5', indexing: '0', percent_indexed: '1', hash_indexing_failures: '0' }),
+      { indexing: false, percentIndexed: 1, numDocs: 5, failures: 0 },
+    ],
     ['no progress fields (an older server): ready', { num_docs: 3 }, { indexing: false, percentIndexed: 1, numDocs: 3, failures: 0 }],
-    ['a reply of no known shape reads as ready and empty', ['indexing', '1'], { indexing: false, percentIndexed: 1, numDocs: 0, failures: 0 }],
+    [
+      'a reply of no known shape reads as ready and empty',
+      ['indexing', '1'],
+      { indexing: false, percentIndexed: 1, numDocs: 0, failures: 0 },
+    ],
   ])('%s', (_, reply, expected) => {
     expect(parseIndexingState(reply)).toEqual(expected);
   });
@@ -112,7 +138,13 @@ describe('waitForIndexing', () => {
 
   it('returns at once when the first state is ready (no extra read)', async () => {
     const r = replay([done]);
-    const state = await waitForIndexing(r.read, { deadlineMs: 1000, name: 'i', first: parseIndexingState(done), sleep: r.sleep, now: r.now });
+    const state = await waitForIndexing(r.read, {
+      deadlineMs: 1000,
+      name: 'i',
+      first: parseIndexingState(done),
+      sleep: r.sleep,
+      now: r.now,
+    });
     expect(state.numDocs).toBe(20000);
     expect(r.reads()).toBe(0);
     expect(r.slept).toEqual([]);
@@ -121,7 +153,13 @@ describe('waitForIndexing', () => {
   it('polls, backing off, until the index is built, and reports each state', async () => {
     const r = replay([building('0'), building('0.25'), building('0.75'), done]);
     const seen: number[] = [];
-    await waitForIndexing(r.read, { deadlineMs: 60_000, name: 'i', onProgress: (s) => seen.push(s.percentIndexed), sleep: r.sleep, now: r.now });
+    await waitForIndexing(r.read, {
+      deadlineMs: 60_000,
+      name: 'i',
+      onProgress: (s) => seen.push(s.percentIndexed),
+      sleep: r.sleep,
+      now: r.now,
+    });
     expect(seen).toEqual([0, 0.25, 0.75, 1]);
     expect(r.slept).toEqual([50, 100, 200]);
   });
@@ -131,7 +169,9 @@ describe('waitForIndexing', () => {
     const waiting = waitForIndexing(r.read, { deadlineMs: 500, name: 'am:idx:m', sleep: r.sleep, now: r.now });
     await expect(waiting).rejects.toBeInstanceOf(IndexBuildingError);
     const again = replay([building('0.1')]);
-    await expect(waitForIndexing(again.read, { deadlineMs: 500, name: 'am:idx:m', sleep: again.sleep, now: again.now })).rejects.toThrow(/am:idx:m is still being built.*10\.0% indexed, 2000 documents/);
+    await expect(waitForIndexing(again.read, { deadlineMs: 500, name: 'am:idx:m', sleep: again.sleep, now: again.now })).rejects.toThrow(
+      /am:idx:m is still being built.*10\.0% indexed, 2000 documents/,
+    );
     expect(r.slept.reduce((a, b) => a + b, 0)).toBe(500);
     expect(r.slept.every((ms) => ms <= 1000)).toBe(true);
   });
@@ -146,9 +186,27 @@ describe('waitForIndexing', () => {
 describe('exact KNN on HNSW', () => {
   it('runs as ad-hoc brute force over the scope, with no EF_RUNTIME', () => {
     expect(buildKnnSearchArgs('am:idx:memories', TOKEN, undefined, 5, EXACT, VEC)).toEqual([
-      'FT.SEARCH', 'am:idx:memories', `(@_scope:{${TOKEN}})=>[KNN $k @v $vec HYBRID_POLICY ADHOC_BF AS __score]`,
-      'PARAMS', '4', 'k', '5', 'vec', VEC,
-      'RETURN', '2', 'p', '__score', 'SORTBY', '__score', 'ASC', 'LIMIT', '0', '5', 'DIALECT', '2',
+      'FT.SEARCH',
+      'am:idx:memories',
+      `(@_scope:{${TOKEN}})=>[KNN $k @v $vec HYBRID_POLICY ADHOC_BF AS __score]`,
+      'PARAMS',
+      '4',
+      'k',
+      '5',
+      'vec',
+      VEC,
+      'RETURN',
+      '2',
+      'p',
+      '__score',
+      'SORTBY',
+      '__score',
+      'ASC',
+      'LIMIT',
+      '0',
+      '5',
+      'DIALECT',
+      '2',
     ]);
   });
 });

@@ -31,32 +31,114 @@ describe('buildCreateIndexArgs', () => {
       'HNSW, cosine, defaults, tag and numeric fields',
       { namespace: 'memories', dim: 4, fields: { lang: 'tag', year: 'numeric' } },
       [
-        'FT.CREATE', 'am:idx:memories', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
-        '_scope', 'TAG',
-        'v', 'VECTOR', 'HNSW', '12', 'TYPE', 'FLOAT32', 'DIM', '4', 'DISTANCE_METRIC', 'COSINE', 'M', '16', 'EF_CONSTRUCTION', '200', 'EF_RUNTIME', '200',
-        't_lang', 'TAG', 'SEPARATOR', '|',
-        'n_year', 'NUMERIC',
+        'FT.CREATE',
+        'am:idx:memories',
+        'ON',
+        'HASH',
+        'PREFIX',
+        '1',
+        'am:ltm:memories:',
+        'SCHEMA',
+        '_scope',
+        'TAG',
+        'v',
+        'VECTOR',
+        'HNSW',
+        '12',
+        'TYPE',
+        'FLOAT32',
+        'DIM',
+        '4',
+        'DISTANCE_METRIC',
+        'COSINE',
+        'M',
+        '16',
+        'EF_CONSTRUCTION',
+        '200',
+        'EF_RUNTIME',
+        '200',
+        't_lang',
+        'TAG',
+        'SEPARATOR',
+        '|',
+        'n_year',
+        'NUMERIC',
       ],
     ],
     [
       'FLAT, L2, no fields (FLAT takes no graph parameters)',
       { namespace: 'memories', dim: 1536, metric: 'l2', algorithm: 'flat', m: 32 },
       [
-        'FT.CREATE', 'am:idx:memories', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
-        '_scope', 'TAG',
-        'v', 'VECTOR', 'FLAT', '6', 'TYPE', 'FLOAT32', 'DIM', '1536', 'DISTANCE_METRIC', 'L2',
+        'FT.CREATE',
+        'am:idx:memories',
+        'ON',
+        'HASH',
+        'PREFIX',
+        '1',
+        'am:ltm:memories:',
+        'SCHEMA',
+        '_scope',
+        'TAG',
+        'v',
+        'VECTOR',
+        'FLAT',
+        '6',
+        'TYPE',
+        'FLOAT32',
+        'DIM',
+        '1536',
+        'DISTANCE_METRIC',
+        'L2',
       ],
     ],
     [
       'HNSW, inner product, tuned graph, fields in declaration order',
-      { namespace: 'memories', dim: 8, metric: 'ip', m: 32, efConstruction: 400, efRuntime: 50, fields: { score: 'numeric', topic: 'tag', lang: 'tag' } },
+      {
+        namespace: 'memories',
+        dim: 8,
+        metric: 'ip',
+        m: 32,
+        efConstruction: 400,
+        efRuntime: 50,
+        fields: { score: 'numeric', topic: 'tag', lang: 'tag' },
+      },
       [
-        'FT.CREATE', 'am:idx:memories', 'ON', 'HASH', 'PREFIX', '1', 'am:ltm:memories:', 'SCHEMA',
-        '_scope', 'TAG',
-        'v', 'VECTOR', 'HNSW', '12', 'TYPE', 'FLOAT32', 'DIM', '8', 'DISTANCE_METRIC', 'IP', 'M', '32', 'EF_CONSTRUCTION', '400', 'EF_RUNTIME', '50',
-        'n_score', 'NUMERIC',
-        't_topic', 'TAG', 'SEPARATOR', '|',
-        't_lang', 'TAG', 'SEPARATOR', '|',
+        'FT.CREATE',
+        'am:idx:memories',
+        'ON',
+        'HASH',
+        'PREFIX',
+        '1',
+        'am:ltm:memories:',
+        'SCHEMA',
+        '_scope',
+        'TAG',
+        'v',
+        'VECTOR',
+        'HNSW',
+        '12',
+        'TYPE',
+        'FLOAT32',
+        'DIM',
+        '8',
+        'DISTANCE_METRIC',
+        'IP',
+        'M',
+        '32',
+        'EF_CONSTRUCTION',
+        '400',
+        'EF_RUNTIME',
+        '50',
+        'n_score',
+        'NUMERIC',
+        't_topic',
+        'TAG',
+        'SEPARATOR',
+        '|',
+        't_lang',
+        'TAG',
+        'SEPARATOR',
+        '|',
       ],
     ],
   ])('%s', (_, definition, expected) => {
@@ -75,23 +157,91 @@ describe('buildKnnSearchArgs', () => {
   it.each<[string, Filter | undefined, number, number | undefined, unknown[]]>([
     [
       'HNSW, scope only',
-      undefined, 5, 200,
-      ['FT.SEARCH', 'am:idx:memories', `(@_scope:{${TOKEN}})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`, 'PARAMS', '6', 'k', '5', 'vec', VEC, 'ef', '200', ...tail('5')],
+      undefined,
+      5,
+      200,
+      [
+        'FT.SEARCH',
+        'am:idx:memories',
+        `(@_scope:{${TOKEN}})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`,
+        'PARAMS',
+        '6',
+        'k',
+        '5',
+        'vec',
+        VEC,
+        'ef',
+        '200',
+        ...tail('5'),
+      ],
     ],
     [
       'HNSW, scope and a tag filter',
-      { field: 'lang', eq: 'en' }, 10, 64,
-      ['FT.SEARCH', 'am:idx:memories', `(@_scope:{${TOKEN}} @t_lang:{656e})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`, 'PARAMS', '6', 'k', '10', 'vec', VEC, 'ef', '64', ...tail('10')],
+      { field: 'lang', eq: 'en' },
+      10,
+      64,
+      [
+        'FT.SEARCH',
+        'am:idx:memories',
+        `(@_scope:{${TOKEN}} @t_lang:{656e})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`,
+        'PARAMS',
+        '6',
+        'k',
+        '10',
+        'vec',
+        VEC,
+        'ef',
+        '64',
+        ...tail('10'),
+      ],
     ],
     [
       'FLAT (no EF_RUNTIME), and / or / not with a range',
-      { and: [{ or: [{ field: 'lang', eq: 'en' }, { field: 'lang', eq: 'fr' }] }, { not: { field: 'year', lt: 2020 } }] }, 3, undefined,
-      ['FT.SEARCH', 'am:idx:memories', `(@_scope:{${TOKEN}} ((@t_lang:{656e} | @t_lang:{6672}) (-@n_year:[-inf (2020])))=>[KNN $k @v $vec AS __score]`, 'PARAMS', '4', 'k', '3', 'vec', VEC, ...tail('3')],
+      {
+        and: [
+          {
+            or: [
+              { field: 'lang', eq: 'en' },
+              { field: 'lang', eq: 'fr' },
+            ],
+          },
+          { not: { field: 'year', lt: 2020 } },
+        ],
+      },
+      3,
+      undefined,
+      [
+        'FT.SEARCH',
+        'am:idx:memories',
+        `(@_scope:{${TOKEN}} ((@t_lang:{656e} | @t_lang:{6672}) (-@n_year:[-inf (2020])))=>[KNN $k @v $vec AS __score]`,
+        'PARAMS',
+        '4',
+        'k',
+        '3',
+        'vec',
+        VEC,
+        ...tail('3'),
+      ],
     ],
     [
       'hostile tag values stay hex',
-      { field: 'lang', in: ['} | @_scope:{*', ')=>[KNN 100 @v $vec]'] }, 1, 10,
-      ['FT.SEARCH', 'am:idx:memories', `(@_scope:{${TOKEN}} @t_lang:{${encodeTag('} | @_scope:{*')} | ${encodeTag(')=>[KNN 100 @v $vec]')}})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`, 'PARAMS', '6', 'k', '1', 'vec', VEC, 'ef', '10', ...tail('1')],
+      { field: 'lang', in: ['} | @_scope:{*', ')=>[KNN 100 @v $vec]'] },
+      1,
+      10,
+      [
+        'FT.SEARCH',
+        'am:idx:memories',
+        `(@_scope:{${TOKEN}} @t_lang:{${encodeTag('} | @_scope:{*')} | ${encodeTag(')=>[KNN 100 @v $vec]')}})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`,
+        'PARAMS',
+        '6',
+        'k',
+        '1',
+        'vec',
+        VEC,
+        'ef',
+        '10',
+        ...tail('1'),
+      ],
     ],
   ])('%s', (_, filter, k, ef, expected) => {
     expect(buildKnnSearchArgs('am:idx:memories', TOKEN, filter, k, ef, VEC)).toEqual(expected);
@@ -109,11 +259,16 @@ describe('buildKnnSearchArgs', () => {
   });
 
   it('no tag value, however hostile, leaves hex or escapes the scope (property-based)', () => {
-    const hostile = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('}', '|', '@', '"', '\\', '*', '-', ')', '=>', '} | @_scope:{', '\u0000', '🙂'));
+    const hostile = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.constantFrom('}', '|', '@', '"', '\\', '*', '-', ')', '=>', '} | @_scope:{', '\u0000', '🙂'),
+    );
     fc.assert(
       fc.property(fc.array(hostile, { minLength: 1, maxLength: 4 }), (values) => {
         const query = buildKnnSearchArgs('i', TOKEN, { field: 'lang', in: values }, 3, 10, VEC)[2] as string;
-        expect(query).toBe(`(@_scope:{${TOKEN}} @t_lang:{${values.map(encodeTag).join(' | ')}})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`);
+        expect(query).toBe(
+          `(@_scope:{${TOKEN}} @t_lang:{${values.map(encodeTag).join(' | ')}})=>[KNN $k @v $vec EF_RUNTIME $ef AS __score]`,
+        );
         for (const group of query.match(/\{[^}]*\}/g) ?? []) expect(group).toMatch(/^\{[0-9a-f]*( \| [0-9a-f]*)*\}$/);
       }),
       { numRuns: 300 },
@@ -138,7 +293,10 @@ describe('parseSearchReply (RESP3)', () => {
       'two hits in server order',
       reply([row(KEY('m7'), { p: '"seven"', __score: '0' }), row(KEY('m3'), { __score: '0.5', p: '"three"' })]),
       'cosine',
-      [{ id: 'm7', score: 1, payload: '"seven"' }, { id: 'm3', score: 0.75, payload: '"three"' }],
+      [
+        { id: 'm7', score: 1, payload: '"seven"' },
+        { id: 'm3', score: 0.75, payload: '"three"' },
+      ],
     ],
     [
       'a document that expired while read (a row without extra_attributes) is left out, still counted in total',
@@ -175,7 +333,9 @@ describe('parseSearchReply (RESP3)', () => {
   });
 
   it('decodes a returned vector field (read as Buffers) into the hit', () => {
-    const input = reply([row(Buffer.from(KEY('m1')), { p: Buffer.from('x'), __score: Buffer.from('0'), v: Buffer.from(new Float32Array([0.5, -2]).buffer) })]);
+    const input = reply([
+      row(Buffer.from(KEY('m1')), { p: Buffer.from('x'), __score: Buffer.from('0'), v: Buffer.from(new Float32Array([0.5, -2]).buffer) }),
+    ]);
     expect(parseSearchReply(input, 'cosine')).toEqual([{ id: 'm1', score: 1, payload: 'x', vector: [0.5, -2] }]);
   });
 
@@ -225,7 +385,11 @@ describe('on a server without the search module', () => {
 
 const url = process.env.REDISEARCH_URL;
 if (url) {
-  runConformance('redisearch', { name: 'redisearch', url, version: null }, (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d)));
+  runConformance(
+    'redisearch',
+    { name: 'redisearch', url, version: null },
+    (c, k, d) => new RediSearchIndex(c, k, IndexDefinitionSchema.parse(d)),
+  );
 } else {
   describe.skip('VectorIndex conformance: redisearch (set REDISEARCH_URL to a server with the search module)', () => {
     it('runs against a real RediSearch only', () => undefined);

@@ -50,7 +50,10 @@ for (const target of targetsWithCluster()) {
       async function populated(count = 6): Promise<{ scope: Scope; keys: VectorKeys; ids: string[] }> {
         const scope = vectorScope(`{t:u${n++}}`);
         const ids = Array.from({ length: count }, (_, i) => `i${i}`);
-        await index.upsert(scope, ids.map((id, i) => ({ id, vector: vectorOf(i), tags: { lang: [i % 2 ? 'fr' : 'en'] }, payload: JSON.stringify({ id }) })));
+        await index.upsert(
+          scope,
+          ids.map((id, i) => ({ id, vector: vectorOf(i), tags: { lang: [i % 2 ? 'fr' : 'en'] }, payload: JSON.stringify({ id }) })),
+        );
         return { scope, keys: keyspace.vector('sk').scope(scope.tag), ids };
       }
       const del = (key: string) => connection.send(['UNLINK', key], { key });
@@ -68,7 +71,13 @@ for (const target of targetsWithCluster()) {
         return { queried, got, withStats, listed, count };
       }
       function expectAgreement(v: Awaited<ReturnType<typeof views>>, want: string[]) {
-        expect({ queried: v.queried, got: v.got, withStats: v.withStats, listed: v.listed, count: v.count }).toEqual({ queried: want, got: want, withStats: want, listed: want, count: want.length });
+        expect({ queried: v.queried, got: v.got, withStats: v.withStats, listed: v.listed, count: v.count }).toEqual({
+          queried: want,
+          got: want,
+          withStats: want,
+          listed: want,
+          count: want.length,
+        });
       }
 
       it('losing the id set: every reader agrees (vectorset: the vector set rebuilds it; flat: the items are gone)', async () => {
@@ -85,22 +94,25 @@ for (const target of targetsWithCluster()) {
         expect(await index.delete(scope, ['i1', 'late'])).toBe(engine === 'vectorset' ? 2 : 1);
       });
 
-      it.skipIf(engine !== 'vectorset')('losing the vector set: the vectors are gone, so are the items (purged by the first reader that notices)', async () => {
-        const { scope, keys, ids } = await populated();
-        await index.touch(scope, ['i0']);
-        await del(keys.vectorSet);
-        expectAgreement(await views(scope, ids), []);
-        for (const id of ids) expect(await exists(keys.item(id))).toBe(0);
-        expect(await exists(keys.ids)).toBe(0);
-        expect(await exists(keys.accessCounts)).toBe(0);
-        expect(await exists(keys.accessTimes)).toBe(0);
-        // A write after the loss (before anyone noticed) does not bring the old items back either.
-        const again = await populated(3);
-        await del(again.keys.vectorSet);
-        await index.upsert(again.scope, [{ id: 'late', vector: vectorOf(50), payload: '"late"' }]);
-        expectAgreement(await views(again.scope, [...again.ids, 'late']), ['late']);
-        expect(await index.delete(again.scope, ['i0', 'late'])).toBe(1);
-      });
+      it.skipIf(engine !== 'vectorset')(
+        'losing the vector set: the vectors are gone, so are the items (purged by the first reader that notices)',
+        async () => {
+          const { scope, keys, ids } = await populated();
+          await index.touch(scope, ['i0']);
+          await del(keys.vectorSet);
+          expectAgreement(await views(scope, ids), []);
+          for (const id of ids) expect(await exists(keys.item(id))).toBe(0);
+          expect(await exists(keys.ids)).toBe(0);
+          expect(await exists(keys.accessCounts)).toBe(0);
+          expect(await exists(keys.accessTimes)).toBe(0);
+          // A write after the loss (before anyone noticed) does not bring the old items back either.
+          const again = await populated(3);
+          await del(again.keys.vectorSet);
+          await index.upsert(again.scope, [{ id: 'late', vector: vectorOf(50), payload: '"late"' }]);
+          expectAgreement(await views(again.scope, [...again.ids, 'late']), ['late']);
+          expect(await index.delete(again.scope, ['i0', 'late'])).toBe(1);
+        },
+      );
 
       it.skipIf(engine !== 'vectorset')('a query alone (recall) purges a scope whose vector set is gone', async () => {
         const { scope, keys, ids } = await populated();
@@ -110,16 +122,19 @@ for (const target of targetsWithCluster()) {
         expect(await exists(keys.ids)).toBe(0);
       });
 
-      it.skipIf(engine !== 'flat')('keepLive (for engines querying an index that does not know the id set) drops hits the id set lost, a partial answer stays marked', async () => {
-        const { scope, keys } = await populated(3);
-        await connection.send(['SREM', keys.ids, 'i1'], { key: keys.ids });
-        const live = new LiveHits(connection, keyspace, definition);
-        const hits = ['i0', 'i1', 'i2'].map((id) => ({ id, score: 1, payload: '""' }));
-        expect((await live.keepLive(scope, hits)).map((h) => h.id)).toEqual(['i0', 'i2']);
-        const partial = await live.keepLive(scope, markPartial(hits.slice(1)));
-        expect([partial.map((h) => h.id), isPartial(partial)]).toEqual([['i2'], true]);
-        expect(await live.keepLive(scope, [])).toEqual([]);
-      });
+      it.skipIf(engine !== 'flat')(
+        'keepLive (for engines querying an index that does not know the id set) drops hits the id set lost, a partial answer stays marked',
+        async () => {
+          const { scope, keys } = await populated(3);
+          await connection.send(['SREM', keys.ids, 'i1'], { key: keys.ids });
+          const live = new LiveHits(connection, keyspace, definition);
+          const hits = ['i0', 'i1', 'i2'].map((id) => ({ id, score: 1, payload: '""' }));
+          expect((await live.keepLive(scope, hits)).map((h) => h.id)).toEqual(['i0', 'i2']);
+          const partial = await live.keepLive(scope, markPartial(hits.slice(1)));
+          expect([partial.map((h) => h.id), isPartial(partial)]).toEqual([['i2'], true]);
+          expect(await live.keepLive(scope, [])).toEqual([]);
+        },
+      );
 
       it('losing one item hash: that item is gone for every reader, the rest stay', async () => {
         const { scope, keys, ids } = await populated();
@@ -134,10 +149,13 @@ for (const target of targetsWithCluster()) {
       it('touching items never writes their hashes, byte for byte, TTL included; counts and times still add up', async () => {
         const { scope, keys } = await populated(3);
         await index.expire(scope, ['i1'], Date.now() + 600_000);
-        const snapshot = () => Promise.all(['i0', 'i1', 'i2'].map(async (id) => ({
-          fields: await connection.send<unknown>(['HGETALL', keys.item(id)], { key: keys.item(id), buffers: true }),
-          ttl: await connection.send<number>(['PEXPIRETIME', keys.item(id)], { key: keys.item(id) }),
-        })));
+        const snapshot = () =>
+          Promise.all(
+            ['i0', 'i1', 'i2'].map(async (id) => ({
+              fields: await connection.send<unknown>(['HGETALL', keys.item(id)], { key: keys.item(id), buffers: true }),
+              ttl: await connection.send<number>(['PEXPIRETIME', keys.item(id)], { key: keys.item(id) }),
+            })),
+          );
         const before = await snapshot();
         const at = Date.now();
         await index.touch(scope, ['i0', 'i1']);
@@ -172,9 +190,17 @@ for (const target of targetsWithCluster()) {
 
       it('an expired item’s stats do not outlive it when nothing scans the scope (touches sweep a sample)', async () => {
         const { scope, keys } = await populated(1);
-        const brief = Array.from({ length: 20 }, (_, i) => ({ id: `b${i}`, vector: vectorOf(100 + i), payload: '"b"', expiresAt: Date.now() + 100 }));
+        const brief = Array.from({ length: 20 }, (_, i) => ({
+          id: `b${i}`,
+          vector: vectorOf(100 + i),
+          payload: '"b"',
+          expiresAt: Date.now() + 100,
+        }));
         await index.upsert(scope, brief);
-        await index.touch(scope, brief.map((b) => b.id));
+        await index.touch(
+          scope,
+          brief.map((b) => b.id),
+        );
         await new Promise((r) => setTimeout(r, 200));
         for (let i = 0; i < 200; i++) await index.touch(scope, ['i0']);
         expect(await connection.send<number>(['ZCARD', keys.accessCounts], { key: keys.accessCounts })).toBe(1);

@@ -10,10 +10,9 @@ import { MAX_TAG_BYTES, parseFilter } from '../../src/vector/filter.js';
 import type { Scope, VectorIndex } from '../../src/vector/types.js';
 import { enginesHere, useEngine } from './engines-here.js';
 
-
 const FIELDS = { lang: 'tag' } as const;
 const atLimitAscii = 'a'.repeat(MAX_TAG_BYTES);
-const atLimitCjk = '語'.repeat(682) + 'ab'; // 682 × 3 + 2 = 2,048 bytes
+const atLimitCjk = `${'語'.repeat(682)}ab`; // 682 × 3 + 2 = 2,048 bytes
 const overCjk = '語'.repeat(683); // 2,049 bytes: what matched nothing on RediSearch
 const overAscii = 'a'.repeat(MAX_TAG_BYTES + 1);
 
@@ -47,8 +46,16 @@ for (const here of enginesHere()) {
         { id: 'ascii', vector: [1, 0, 0, 0], tags: { lang: [atLimitAscii] }, payload: '"a"' },
         { id: 'cjk', vector: [0, 1, 0, 0], tags: { lang: [atLimitCjk, 'zh'] }, payload: '"c"' },
       ]);
-      expect((await index.query(scope, [1, 0, 0, 0], { k: 5, filter: parseFilter({ field: 'lang', eq: atLimitAscii }, FIELDS), exact: true })).map((h) => h.id)).toEqual(['ascii']);
-      expect((await index.query(scope, [1, 0, 0, 0], { k: 5, filter: parseFilter({ field: 'lang', eq: atLimitCjk }, FIELDS), exact: true })).map((h) => h.id)).toEqual(['cjk']);
+      expect(
+        (
+          await index.query(scope, [1, 0, 0, 0], { k: 5, filter: parseFilter({ field: 'lang', eq: atLimitAscii }, FIELDS), exact: true })
+        ).map((h) => h.id),
+      ).toEqual(['ascii']);
+      expect(
+        (await index.query(scope, [1, 0, 0, 0], { k: 5, filter: parseFilter({ field: 'lang', eq: atLimitCjk }, FIELDS), exact: true })).map(
+          (h) => h.id,
+        ),
+      ).toEqual(['cjk']);
       expect(await index.ids(scope, parseFilter({ field: 'lang', in: [atLimitCjk] }, FIELDS))).toEqual(['cjk']);
     });
 

@@ -31,20 +31,35 @@ export class FlatIndex extends ScopeStoreIndex {
     const rows = await this.store.scan(scope, ['v', ...filterFields], true);
     if (rows.length > FLAT_SCOPE_WARNING && !warned.has(scope.tag)) {
       warned.add(scope.tag);
-      process.emitWarning(`redis-agent-memory: the flat engine scores ${rows.length} items of one scope in the client; above ${FLAT_SCOPE_WARNING} use Redis 8 vector sets or RediSearch`, 'PerformanceWarning');
+      process.emitWarning(
+        `redis-agent-memory: the flat engine scores ${rows.length} items of one scope in the client; above ${FLAT_SCOPE_WARNING} use Redis 8 vector sets or RediSearch`,
+        'PerformanceWarning',
+      );
     }
     const keep = options.filter ? compileToPredicate(options.filter) : null;
     const scored: { id: string; score: number; vector: Float32Array }[] = [];
     for (const row of rows) {
       const [bytes, ...raw] = row.values as (Buffer | null)[];
       if (!bytes) continue;
-      if (keep && !keep(decodeFilterValues(this.definition, raw.map((b) => (b === null ? null : b.toString('utf8')))))) continue;
+      if (
+        keep &&
+        !keep(
+          decodeFilterValues(
+            this.definition,
+            raw.map((b) => (b === null ? null : b.toString('utf8'))),
+          ),
+        )
+      )
+        continue;
       const stored = bytesToVector(bytes);
       scored.push({ id: row.id, score: similarity(this.definition.metric, q, stored), vector: stored });
     }
     scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     const top = scored.slice(0, options.k);
-    const payloads = await this.store.get(scope, top.map((t) => t.id));
+    const payloads = await this.store.get(
+      scope,
+      top.map((t) => t.id),
+    );
     return top.flatMap((t, i): Hit[] => {
       if (payloads[i] === null) return [];
       const hit: Hit = { id: t.id, score: t.score, payload: payloads[i]! };

@@ -25,7 +25,13 @@ export class RediSearchIndex extends ScopeStoreIndex {
 
   constructor(connection: RedisConnection, keyspace: Keyspace, definition: ResolvedIndexDefinition) {
     super(connection, keyspace, definition, { vectorInHash: true, vectorSet: false });
-    this.#target = { connection, name: indexName(keyspace, definition.namespace), definition, prefix: this.namespacePrefix, definitionKey: this.definitionKey };
+    this.#target = {
+      connection,
+      name: indexName(keyspace, definition.namespace),
+      definition,
+      prefix: this.namespacePrefix,
+      definitionKey: this.definitionKey,
+    };
   }
 
   /** The FT index every query of this index names, e.g. `am:idx:memories`. */
@@ -78,7 +84,10 @@ export class RediSearchIndex extends ScopeStoreIndex {
       reply = await this.connection.send(args, { key: this.indexName, buffers });
     } catch (error) {
       if (error instanceof RedisCommandError && isTimeoutMessage(error.message)) {
-        throw new QueryTimeoutError(`the RediSearch query on ${this.indexName} reached the server's time limit (search-timeout, policy fail). Retry, raise search-timeout, or ask fewer results.`, { cause: error });
+        throw new QueryTimeoutError(
+          `the RediSearch query on ${this.indexName} reached the server's time limit (search-timeout, policy fail). Retry, raise search-timeout, or ask fewer results.`,
+          { cause: error },
+        );
       }
       throw error;
     }

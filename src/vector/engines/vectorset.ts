@@ -25,7 +25,9 @@ export class VectorSetIndex extends ScopeStoreIndex {
 
   async ensure(): Promise<void> {
     if (this.definition.metric !== 'cosine') {
-      throw new UnsupportedServerError(`vector sets measure cosine similarity only; index ${this.definition.namespace} asks for ${this.definition.metric} (use the redisearch or flat engine)`);
+      throw new UnsupportedServerError(
+        `vector sets measure cosine similarity only; index ${this.definition.namespace} asks for ${this.definition.metric} (use the redisearch or flat engine)`,
+      );
     }
     await ensureDefinition(this.connection, this.definitionKey, this.definition, this.engine);
   }
@@ -34,13 +36,34 @@ export class VectorSetIndex extends ScopeStoreIndex {
     const d = this.definition;
     return [
       ['VREM', keys.vectorSet, item.id],
-      ['VADD', keys.vectorSet, 'FP32', vectorBytes(toFloat32(item.vector, d.dim)), item.id, QUANT[d.quantization], 'EF', String(d.efConstruction), 'SETATTR', vectorSetAttributes(d, item), 'M', String(d.m)],
+      [
+        'VADD',
+        keys.vectorSet,
+        'FP32',
+        vectorBytes(toFloat32(item.vector, d.dim)),
+        item.id,
+        QUANT[d.quantization],
+        'EF',
+        String(d.efConstruction),
+        'SETATTR',
+        vectorSetAttributes(d, item),
+        'M',
+        String(d.m),
+      ],
     ];
   }
 
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
     const keys = this.store.keys(scope);
-    const args: RedisArgument[] = ['FP32', vectorBytes(toFloat32(vector, this.definition.dim, 'query vector')), 'WITHSCORES', 'COUNT', String(options.k), 'EF', String(options.ef ?? this.definition.efRuntime)];
+    const args: RedisArgument[] = [
+      'FP32',
+      vectorBytes(toFloat32(vector, this.definition.dim, 'query vector')),
+      'WITHSCORES',
+      'COUNT',
+      String(options.k),
+      'EF',
+      String(options.ef ?? this.definition.efRuntime),
+    ];
     if (options.filter) args.push('FILTER', compileToVectorSet(options.filter), 'FILTER-EF', String(Math.max(options.k * 100, 1000)));
     if (options.exact) args.push('TRUTH');
     const withVectors = options.withVectors === true;

@@ -24,7 +24,11 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
       prompts.push(messages.length);
       return new AIMessage(`I have seen ${messages.length} messages`);
     });
-    const chain = ChatPromptTemplate.fromMessages([['system', 'You are terse.'], new MessagesPlaceholder('history'), ['human', '{input}']]).pipe(model);
+    const chain = ChatPromptTemplate.fromMessages([
+      ['system', 'You are terse.'],
+      new MessagesPlaceholder('history'),
+      ['human', '{input}'],
+    ]).pipe(model);
     const store = f.store();
     const withHistory = new RunnableWithMessageHistory({
       runnable: chain,
@@ -47,9 +51,16 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
   });
 
   it('reads a window with the running summary first, and writes a retried batch once', async () => {
-    const store = f.store({ maxMessages: 2, summarizer: ({ summary, messages }) => [summary, ...messages.map((m) => String(m.content))].filter(Boolean).join('; ') });
+    const store = f.store({
+      maxMessages: 2,
+      summarizer: ({ summary, messages }) => [summary, ...messages.map((m) => String(m.content))].filter(Boolean).join('; '),
+    });
     const history = new AgentMemoryChatHistory(store.session({ userId: 'lc', sessionId: 'windowed' }), { withSummary: true });
-    const batch = [new HumanMessage({ id: 'h1', content: 'one' }), new AIMessage({ id: 'a1', content: 'two' }), new HumanMessage({ id: 'h2', content: 'three' })];
+    const batch = [
+      new HumanMessage({ id: 'h1', content: 'one' }),
+      new AIMessage({ id: 'a1', content: 'two' }),
+      new HumanMessage({ id: 'h2', content: 'three' }),
+    ];
     await history.addMessages(batch);
     await history.addMessages(batch); // a retry: same ids
     const messages = await history.getMessages();

@@ -70,7 +70,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
       valueSerializer: (v) => new TextEncoder().encode(JSON.stringify(v)),
       valueDeserializer: (b) => JSON.parse(new TextDecoder().decode(b)) as number[],
     });
-    await vectors.mset([['hello', [0.1, -0.2, 3e-8]], ['world', [1, 2, 3]]]);
+    await vectors.mset([
+      ['hello', [0.1, -0.2, 3e-8]],
+      ['world', [1, 2, 3]],
+    ]);
     expect(await vectors.mget(['hello', 'nope', 'world'])).toEqual([[0.1, -0.2, 3e-8], undefined, [1, 2, 3]]);
     expect(await collect(bytes.yieldKeys('model-x:'))).toEqual(['model-x:hello', 'model-x:world']);
   });

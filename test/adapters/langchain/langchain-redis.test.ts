@@ -24,7 +24,12 @@ import { IndexDefinitionSchema } from '../../../src/vector/types.js';
 import { connectTo, deletePrefix, harness, targets, uniquePrefix } from '../../harness/index.js';
 
 /** What a message looks like to a reader, class and all. */
-const shape = (m: BaseMessage) => ({ type: m.getType(), content: m.content, ...(AIMessage.isInstance(m) ? { tool_calls: m.tool_calls } : {}), ...(ToolMessage.isInstance(m) ? { tool_call_id: m.tool_call_id } : {}) });
+const shape = (m: BaseMessage) => ({
+  type: m.getType(),
+  content: m.content,
+  ...(AIMessage.isInstance(m) ? { tool_calls: m.tool_calls } : {}),
+  ...(ToolMessage.isInstance(m) ? { tool_call_id: m.tool_call_id } : {}),
+});
 
 const conversation = (): BaseMessage[] => [
   new SystemMessage('You are terse.'),
@@ -77,7 +82,9 @@ describe('migration from and to @langchain/redis RedisChatMessageHistory', () =>
     const after = (await memory.sessions.session(into).messages()).map((m) => m.content);
     expect(after).toHaveLength(6);
     expect(after.at(-1)).toBe('one more thing');
-    expect(await importRedisChatMessageHistory(memory, { key: `lc-${prefix}-absent`, into: { userId: 'alice', sessionId: 'empty' } })).toEqual({ read: 0, appended: 0 });
+    expect(
+      await importRedisChatMessageHistory(memory, { key: `lc-${prefix}-absent`, into: { userId: 'alice', sessionId: 'empty' } }),
+    ).toEqual({ read: 0, appended: 0 });
   });
 
   it('exports a session that RedisChatMessageHistory reads back in order, replacing the list, with its TTL', async () => {
@@ -93,7 +100,9 @@ describe('migration from and to @langchain/redis RedisChatMessageHistory', () =>
     // Their history keeps working on the exported list: a new message lands after ours.
     await reader.addMessage(new HumanMessage('and tomorrow?'));
     expect((await reader.getMessages()).at(-1)!.content).toBe('and tomorrow?');
-    await expect(exportToRedisChatMessageHistory(memory, { from, key: `${prefix}:own-key` })).rejects.toThrow(/under this library's prefix/);
+    await expect(exportToRedisChatMessageHistory(memory, { from, key: `${prefix}:own-key` })).rejects.toThrow(
+      /under this library's prefix/,
+    );
   });
 });
 
@@ -103,18 +112,29 @@ describe('RedisVectorStore hash format', () => {
 
   it('parses what RedisVectorStore writes: content, escaped metadata JSON, float32 vector', () => {
     const metadata = { source: 'a-b:c', quote: 'say "hi"', n: 3, ok: true, tags: ['x-y', 'z'], nested: { k: null } };
-    const parsed = parseRedisVectorStoreHash(Buffer.from('Lyon is on the Rhône'), Buffer.from(theirs['escapeSpecialChars'](JSON.stringify(metadata))), theirs['getFloat32Buffer']([0.5, -1, 2, 0]));
+    const parsed = parseRedisVectorStoreHash(
+      Buffer.from('Lyon is on the Rhône'),
+      Buffer.from(theirs['escapeSpecialChars'](JSON.stringify(metadata))),
+      theirs['getFloat32Buffer']([0.5, -1, 2, 0]),
+    );
     expect(parsed).toMatchObject({ ok: true, vector: [0.5, -1, 2, 0] });
     if (!parsed.ok) throw new Error('unreachable');
     expect(parsed.document.pageContent).toBe('Lyon is on the Rhône');
     expect(parsed.document.metadata).toEqual(metadata);
     expect(parseRedisVectorStoreHash(null, null, null)).toEqual({ ok: false, reason: 'no content field' });
-    expect(parseRedisVectorStoreHash(Buffer.from('x'), Buffer.from('{broken'), null)).toEqual({ ok: false, reason: 'metadata is not JSON' });
+    expect(parseRedisVectorStoreHash(Buffer.from('x'), Buffer.from('{broken'), null)).toEqual({
+      ok: false,
+      reason: 'metadata is not JSON',
+    });
     expect(parseRedisVectorStoreHash(Buffer.from('x'), null, null)).toMatchObject({ ok: true, vector: null });
   });
 });
 
-describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('import of RedisVectorStore hashes (%s, written with its own encoders)', (_, target) => {
+describe.each(
+  targets()
+    .slice(0, 1)
+    .map((t) => [t.name, t] as const),
+)('import of RedisVectorStore hashes (%s, written with its own encoders)', (_, target) => {
   let connection: RedisConnection;
   let prefix: string;
   beforeAll(async () => {
@@ -122,7 +142,8 @@ describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('import of
     prefix = uniquePrefix('rvh');
   });
   afterAll(async () => {
-    for await (const keys of connection.scan(`doc:${prefix}-idx:*`)) for (const key of keys) await connection.send(['UNLINK', key], { key });
+    for await (const keys of connection.scan(`doc:${prefix}-idx:*`))
+      for (const key of keys) await connection.send(['UNLINK', key], { key });
     await deletePrefix(connection, prefix);
     await connection.close();
   });
@@ -138,15 +159,26 @@ describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('import of
     };
     const base = `doc:${prefix}-idx:`;
     await write(`${base}0`, 'Lyon is on the Rhône', { city: 'Lyon', 'a-b': 'x:y' }, await embeddings.embedQuery('Lyon is on the Rhône'));
-    await write(`${base}odd id/with:colons`, 'Bananas are rich in potassium', { kind: 'food' }, await embeddings.embedQuery('Bananas are rich in potassium'));
+    await write(
+      `${base}odd id/with:colons`,
+      'Bananas are rich in potassium',
+      { kind: 'food' },
+      await embeddings.embedQuery('Bananas are rich in potassium'),
+    );
     await write(`${base}2`, 'Paris is the capital', {}, new Array(8).fill(0.5)); // another dimension
     await connection.send(['HSET', `${base}bad`, 'metadata', '{}'], { key: `${base}bad` });
     const keyspace = new Keyspace(prefix);
     const index = new FlatIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'imported', dim: 32 }));
     await index.ensure();
-    const store = new AgentMemoryVectorStore(embeddings, { memory: new LongTermMemory(index, embeddings, keyspace), scope: { userId: 'alice' } });
+    const store = new AgentMemoryVectorStore(embeddings, {
+      memory: new LongTermMemory(index, embeddings, keyspace),
+      scope: { userId: 'alice' },
+    });
     await expect(importRedisVectorStore(store, { indexName: `${prefix}-idx` })).rejects.toThrow(/8 dimensions.*reembed: true/);
-    expect(await importRedisVectorStore(store, { indexName: `${prefix}-idx`, reembed: true })).toEqual({ imported: 3, skipped: [{ key: `${base}bad`, reason: 'no content field' }] });
+    expect(await importRedisVectorStore(store, { indexName: `${prefix}-idx`, reembed: true })).toEqual({
+      imported: 3,
+      skipped: [{ key: `${base}bad`, reason: 'no content field' }],
+    });
     const [top] = await store.similaritySearch('Which river flows through Lyon?', 1);
     expect(top).toMatchObject({ id: '0', pageContent: 'Lyon is on the Rhône', metadata: { city: 'Lyon', 'a-b': 'x:y' } });
     const bananas = (await store.similaritySearch('potassium bananas', 1))[0]!;
@@ -160,41 +192,49 @@ describe.each(targets().slice(0, 1).map((t) => [t.name, t] as const))('import of
 
 const redisearchUrl = harness().redisearchUrl;
 // Skipped (and listed as skipped, with this title) unless REDISEARCH_URL is set: RedisVectorStore writes through RediSearch.
-describe.runIf(redisearchUrl !== null)('import of a RedisVectorStore (runs only with REDISEARCH_URL: RedisVectorStore needs RediSearch to write)', () => {
-  let connection: RedisConnection;
-  let prefix: string;
-  let theirs: RedisVectorStore;
-  let client: { connect(): Promise<unknown>; quit(): Promise<unknown> };
+describe.runIf(redisearchUrl !== null)(
+  'import of a RedisVectorStore (runs only with REDISEARCH_URL: RedisVectorStore needs RediSearch to write)',
+  () => {
+    let connection: RedisConnection;
+    let prefix: string;
+    let theirs: RedisVectorStore;
+    let client: { connect(): Promise<unknown>; quit(): Promise<unknown> };
 
-  beforeAll(async () => {
-    connection = await connect({ url: redisearchUrl! });
-    prefix = uniquePrefix('rvs');
-    // @langchain/redis takes a client of its own redis (v4), not this library's.
-    const nested = createRequire(createRequire(import.meta.url).resolve('@langchain/redis'))('redis') as { createClient(o: { url: string }): typeof client };
-    client = nested.createClient({ url: redisearchUrl! });
-    await client.connect();
-    theirs = new RedisVectorStore(new HashingEmbeddings(64), { redisClient: client as never, indexName: `${prefix}-idx` });
-  });
-  afterAll(async () => {
-    await theirs?.dropIndex(true);
-    await client?.quit();
-    await deletePrefix(connection, prefix);
-    await connection.close();
-  });
+    beforeAll(async () => {
+      connection = await connect({ url: redisearchUrl! });
+      prefix = uniquePrefix('rvs');
+      // @langchain/redis takes a client of its own redis (v4), not this library's.
+      const nested = createRequire(createRequire(import.meta.url).resolve('@langchain/redis'))('redis') as {
+        createClient(o: { url: string }): typeof client;
+      };
+      client = nested.createClient({ url: redisearchUrl! });
+      await client.connect();
+      theirs = new RedisVectorStore(new HashingEmbeddings(64), { redisClient: client as never, indexName: `${prefix}-idx` });
+    });
+    afterAll(async () => {
+      await theirs?.dropIndex(true);
+      await client?.quit();
+      await deletePrefix(connection, prefix);
+      await connection.close();
+    });
 
-  it('copies every document with its metadata and vector into a user’s store', async () => {
-    const embeddings = new HashingEmbeddings(64);
-    await theirs.addDocuments([
-      { pageContent: 'Lyon is on the Rhône', metadata: { city: 'Lyon', tags: ['fr-69'] } },
-      { pageContent: 'Bananas are rich in potassium', metadata: { kind: 'food' } },
-    ]);
-    const keyspace = new Keyspace(prefix);
-    const index = new FlatIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'imported', dim: 64 }));
-    await index.ensure();
-    const store = new AgentMemoryVectorStore(embeddings, { memory: new LongTermMemory(index, embeddings, keyspace), scope: { userId: 'alice' } });
-    expect(await importRedisVectorStore(store, { indexName: `${prefix}-idx` })).toEqual({ imported: 2, skipped: [] });
-    const [top] = await store.similaritySearch('Which river flows through Lyon?', 1);
-    expect(top).toMatchObject({ pageContent: 'Lyon is on the Rhône', metadata: { city: 'Lyon', tags: ['fr-69'] } });
-    expect((await store.getByIds(['0', '1'])).filter(Boolean)).toHaveLength(2);
-  });
-});
+    it('copies every document with its metadata and vector into a user’s store', async () => {
+      const embeddings = new HashingEmbeddings(64);
+      await theirs.addDocuments([
+        { pageContent: 'Lyon is on the Rhône', metadata: { city: 'Lyon', tags: ['fr-69'] } },
+        { pageContent: 'Bananas are rich in potassium', metadata: { kind: 'food' } },
+      ]);
+      const keyspace = new Keyspace(prefix);
+      const index = new FlatIndex(connection, keyspace, IndexDefinitionSchema.parse({ namespace: 'imported', dim: 64 }));
+      await index.ensure();
+      const store = new AgentMemoryVectorStore(embeddings, {
+        memory: new LongTermMemory(index, embeddings, keyspace),
+        scope: { userId: 'alice' },
+      });
+      expect(await importRedisVectorStore(store, { indexName: `${prefix}-idx` })).toEqual({ imported: 2, skipped: [] });
+      const [top] = await store.similaritySearch('Which river flows through Lyon?', 1);
+      expect(top).toMatchObject({ pageContent: 'Lyon is on the Rhône', metadata: { city: 'Lyon', tags: ['fr-69'] } });
+      expect((await store.getByIds(['0', '1'])).filter(Boolean)).toHaveLength(2);
+    });
+  },
+);

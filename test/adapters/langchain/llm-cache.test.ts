@@ -91,7 +91,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('LangChain 
     let semantic: SemanticCache;
     beforeAll(async () => {
       const definition = IndexDefinitionSchema.parse({ namespace: 'semantic-lc', dim: 128 });
-      const index = name === 'redis7' ? new FlatIndex(connection, keyspace, definition) : new VectorSetIndex(connection, keyspace, definition);
+      const index =
+        name === 'redis7' ? new FlatIndex(connection, keyspace, definition) : new VectorSetIndex(connection, keyspace, definition);
       await index.ensure();
       const exact = new Cache(connection, keyspace, { name: 'semantic-lc' });
       caches.push(exact);
@@ -109,18 +110,30 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('LangChain 
       expect(cosine(q!, p!)).toBeLessThan(0.99);
       expect(cosine(q!, u!)).toBeLessThan(0.8);
 
-      const model = new FakeListChatModel({ responses: ['Paris', 'Use a starter', 'strict miss'], cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'acme' }) });
+      const model = new FakeListChatModel({
+        responses: ['Paris', 'Use a starter', 'strict miss'],
+        cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'acme' }),
+      });
       expect((await model.invoke(question)).content).toBe('Paris');
       expect((await model.invoke(paraphrase)).content).toBe('Paris'); // served from the semantic cache
       expect((await model.invoke(unrelated)).content).toBe('Use a starter');
-      const strict = new FakeListChatModel({ responses: ['strict miss'], cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'acme', threshold: 0.99 }) });
+      const strict = new FakeListChatModel({
+        responses: ['strict miss'],
+        cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'acme', threshold: 0.99 }),
+      });
       expect((await strict.invoke(paraphrase)).content).toBe('strict miss');
     });
 
     it('keeps other tenants and other model parameters apart', async () => {
-      const model = new FakeListChatModel({ responses: ['for acme', 'for globex', 'with stop'], cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'acme2' }) });
+      const model = new FakeListChatModel({
+        responses: ['for acme', 'for globex', 'with stop'],
+        cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'acme2' }),
+      });
       expect((await model.invoke(question)).content).toBe('for acme');
-      const globex = new FakeListChatModel({ responses: ['for globex'], cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'globex' }) });
+      const globex = new FakeListChatModel({
+        responses: ['for globex'],
+        cache: new AgentMemorySemanticLlmCache(semantic, { tenant: 'globex' }),
+      });
       expect((await globex.invoke(question)).content).toBe('for globex');
       expect((await model.invoke(question, temperature(0.5))).content).toBe('for globex'); // a miss: the fake advanced
       expect((await model.invoke(question)).content).toBe('for acme');

@@ -1,12 +1,33 @@
 // Every LangChain message type survives a trip through the session store (Redis 8, Redis 7,
 // cluster) with its class and every field it carries.
-import { AIMessage, ChatMessage, FunctionMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import {
+  AIMessage,
+  ChatMessage,
+  FunctionMessage,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+  type BaseMessage,
+} from '@langchain/core/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toLangChainMessage, toMessageInput } from '../../../adapters/langchain/messages.js';
 import { targetsWithCluster } from '../../harness/index.js';
 import { sessionFixture, type SessionFixture } from '../../session/fixture.js';
 
-const FIELDS = ['id', 'name', 'content', 'additional_kwargs', 'response_metadata', 'tool_calls', 'invalid_tool_calls', 'usage_metadata', 'tool_call_id', 'artifact', 'status', 'role'] as const;
+const FIELDS = [
+  'id',
+  'name',
+  'content',
+  'additional_kwargs',
+  'response_metadata',
+  'tool_calls',
+  'invalid_tool_calls',
+  'usage_metadata',
+  'tool_call_id',
+  'artifact',
+  'status',
+  'role',
+] as const;
 
 function fieldsOf(message: BaseMessage): Record<string, unknown> {
   const record = message as unknown as Record<string, unknown>;

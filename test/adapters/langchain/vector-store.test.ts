@@ -21,7 +21,17 @@ const runs = targetsWithCluster().flatMap((target) => {
 });
 
 /** Every kind of metadata value LangChain users put on documents. */
-const RICH = { source: 'wiki', page: 3, ratio: 0.25, draft: false, authors: ['Ann', 'Bo'], loc: { lines: { from: 1, to: 9 } }, reviewer: null, empty: '', nested: [{ a: [1, { b: null }] }] };
+const RICH = {
+  source: 'wiki',
+  page: 3,
+  ratio: 0.25,
+  draft: false,
+  authors: ['Ann', 'Bo'],
+  loc: { lines: { from: 1, to: 9 } },
+  reviewer: null,
+  empty: '',
+  nested: [{ a: [1, { b: null }] }],
+};
 
 describe.each(runs)('AgentMemoryVectorStore: %s', (_, target, engine) => {
   let connection: RedisConnection;
@@ -37,7 +47,8 @@ describe.each(runs)('AgentMemoryVectorStore: %s', (_, target, engine) => {
     prefix = uniquePrefix('vs');
     const keyspace = new Keyspace(prefix);
     const definition = IndexDefinitionSchema.parse({ namespace: 'docs', dim: 128, fields: { source: 'tag', page: 'numeric' } });
-    const index = engine === 'flat' ? new FlatIndex(connection, keyspace, definition) : new VectorSetIndex(connection, keyspace, definition);
+    const index =
+      engine === 'flat' ? new FlatIndex(connection, keyspace, definition) : new VectorSetIndex(connection, keyspace, definition);
     await index.ensure();
     memory = new LongTermMemory(index, embeddings, keyspace);
     store = await AgentMemoryVectorStore.fromDocuments(
@@ -72,11 +83,18 @@ describe.each(runs)('AgentMemoryVectorStore: %s', (_, target, engine) => {
 
   it('upserts by id (options.ids, else document ids) and never merges near-identical documents', async () => {
     const s = new AgentMemoryVectorStore(embeddings, { memory, scope: { userId: 'upsert' } });
-    expect(await s.addDocuments([new Document({ pageContent: 'the same sentence' }), new Document({ pageContent: 'the same sentence' })], { ids: ['a', 'b'] })).toEqual(['a', 'b']);
+    expect(
+      await s.addDocuments([new Document({ pageContent: 'the same sentence' }), new Document({ pageContent: 'the same sentence' })], {
+        ids: ['a', 'b'],
+      }),
+    ).toEqual(['a', 'b']);
     expect(await memory.count({ userId: 'upsert' })).toBe(2);
     await s.addDocuments([new Document({ id: 'a', pageContent: 'a new text', metadata: { v: 2 } })]);
     expect(await memory.count({ userId: 'upsert' })).toBe(2);
-    expect(await s.getByIds(['a', 'missing'])).toEqual([expect.objectContaining({ id: 'a', pageContent: 'a new text', metadata: { v: 2 } }), null]);
+    expect(await s.getByIds(['a', 'missing'])).toEqual([
+      expect.objectContaining({ id: 'a', pageContent: 'a new text', metadata: { v: 2 } }),
+      null,
+    ]);
     const [generated] = await s.addDocuments([new Document({ pageContent: 'no id given' })]);
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
     await expect(s.addDocuments([new Document({ pageContent: 'x' })], { ids: ['bad:id'] })).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -84,7 +102,15 @@ describe.each(runs)('AgentMemoryVectorStore: %s', (_, target, engine) => {
   });
 
   it('filters with the typed filter language through asRetriever, inside a LangChain runnable chain', async () => {
-    const retriever = store.asRetriever({ k: 3, filter: { and: [{ field: 'source', eq: 'wiki' }, { field: 'page', lte: 2 }] } });
+    const retriever = store.asRetriever({
+      k: 3,
+      filter: {
+        and: [
+          { field: 'source', eq: 'wiki' },
+          { field: 'page', lte: 2 },
+        ],
+      },
+    });
     const chain = retriever.pipe(RunnableLambda.from((docs: Document[]) => docs.map((d) => d.pageContent).join(' | ')));
     expect(await chain.invoke('a city in France')).toBe('Paris is the capital of France');
     expect((await store.similaritySearch('France', 5, { field: 'source', in: ['blog'] })).map((d) => d.metadata.source)).toEqual(['blog']);
@@ -103,7 +129,9 @@ describe.each(runs)('AgentMemoryVectorStore: %s', (_, target, engine) => {
     const diverse = await s.maxMarginalRelevanceSearch('red apple pie recipe', { k: 2, fetchK: 4, lambda: 0.1 });
     expect(diverse[0]!.pageContent).toBe('red apple pie recipe');
     expect(diverse[1]!.pageContent).toBe('apple orchard visit in autumn');
-    const viaRetriever = await s.asRetriever({ k: 2, searchType: 'mmr', searchKwargs: { fetchK: 4, lambda: 0.1 } }).invoke('red apple pie recipe');
+    const viaRetriever = await s
+      .asRetriever({ k: 2, searchType: 'mmr', searchKwargs: { fetchK: 4, lambda: 0.1 } })
+      .invoke('red apple pie recipe');
     expect(viaRetriever.map((d) => d.pageContent)).toEqual(diverse.map((d) => d.pageContent));
     expect(diverse[0]!.metadata).toEqual({ source: 'mmr' });
   });
@@ -132,6 +160,9 @@ describe.each(runs)('AgentMemoryVectorStore: %s', (_, target, engine) => {
     await memory.remember(scope, { id: 'm1', text: 'Carol is allergic to peanuts', metadata: { source: 'chat' } });
     await s.addDocuments([new Document({ id: 'd1', pageContent: 'Peanut butter recipes for kids', metadata: { source: 'doc' } })]);
     expect((await s.similaritySearch('peanuts allergy', 1))[0]).toMatchObject({ id: 'm1', metadata: { source: 'chat' } });
-    expect((await memory.recall(scope, 'peanut butter recipes', { k: 1 }))[0]).toMatchObject({ id: 'd1', text: 'Peanut butter recipes for kids' });
+    expect((await memory.recall(scope, 'peanut butter recipes', { k: 1 }))[0]).toMatchObject({
+      id: 'd1',
+      text: 'Peanut butter recipes for kids',
+    });
   });
 });

@@ -21,7 +21,11 @@ describe.each(targets.map((t) => [t.name, t] as const))('agent example across pr
   const prefix = uniquePrefix('agent');
   const redis = target.nodes ? { nodes: target.nodes } : { url: target.url };
   const process = async (turns: object[]): Promise<TurnResult[]> => {
-    const { stdout } = await run(globalThis.process.execPath, ['--import', 'tsx', 'test/adapters/langgraph/fixtures/agent-process.ts', JSON.stringify({ redis, prefix, turns })], { timeout: 60_000 });
+    const { stdout } = await run(
+      globalThis.process.execPath,
+      ['--import', 'tsx', 'test/adapters/langgraph/fixtures/agent-process.ts', JSON.stringify({ redis, prefix, turns })],
+      { timeout: 60_000 },
+    );
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as TurnResult[];
   };
   afterAll(async () => {

@@ -72,7 +72,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     const Fan = Annotation.Root({ log: Annotation<string[]>({ reducer: (x, y) => [...x, ...y].sort(), default: () => [] }) });
     const fan = () =>
       new StateGraph(Fan)
-        .addNode('a', () => ((runsOfA += 1), { log: ['a'] }))
+        .addNode('a', () => {
+          runsOfA += 1;
+          return { log: ['a'] };
+        })
         .addNode('b', () => ({ log: [interrupt('b?') ? 'b' : 'no b'] }))
         .addNode('join', (st) => ({ log: [`joined ${st.log.length}`] }))
         .addEdge(START, 'a')
@@ -110,10 +113,16 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
   it('gives the whole thread one deadline: sliding moves it on reads, fixed never moves it', async () => {
     const sliding = saver({ ttl: { mode: 'sliding', seconds: 60 } });
     const withValue = (id: string) => ({ ...emptyCheckpoint(), id, channel_values: { ch: 'x' }, channel_versions: { ch: 1 } });
-    const config = await sliding.put({ configurable: { thread_id: 'slide' } }, withValue('c1'), { source: 'input', step: -1, parents: {} }, { ch: 1 });
+    const config = await sliding.put(
+      { configurable: { thread_id: 'slide' } },
+      withValue('c1'),
+      { source: 'input', step: -1, parents: {} },
+      { ch: 1 },
+    );
     await sliding.putWrites(config, [['ch', 1]], 'task');
     const k = keys.checkpointThread('slide');
-    const pttls = async (thread: typeof k) => Promise.all(Object.values(thread).map((key) => connection.send<number>(['PTTL', key], { key })));
+    const pttls = async (thread: typeof k) =>
+      Promise.all(Object.values(thread).map((key) => connection.send<number>(['PTTL', key], { key })));
     for (const ms of await pttls(k)) expect(ms).toBeGreaterThan(55_000);
     // A read just after a write leaves the deadline alone (it would move by less than 1 s).
     await connection.send(['PEXPIRE', k.blobs, '50000'], { key: k.blobs });
@@ -125,7 +134,12 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
 
     const fixed = saver({ ttl: { mode: 'fixed', seconds: 60 } });
     const f = keys.checkpointThread('fixed');
-    const cfg = await fixed.put({ configurable: { thread_id: 'fixed' } }, withValue('c1'), { source: 'input', step: -1, parents: {} }, { ch: 1 });
+    const cfg = await fixed.put(
+      { configurable: { thread_id: 'fixed' } },
+      withValue('c1'),
+      { source: 'input', step: -1, parents: {} },
+      { ch: 1 },
+    );
     await connection.send(['PEXPIRE', f.ids, '5000'], { key: f.ids });
     await fixed.putWrites(cfg, [['ch', 1]], 'task');
     await fixed.put(cfg, { ...emptyCheckpoint(), id: 'c2' }, { source: 'loop', step: 0, parents: {} }, {});
@@ -138,19 +152,31 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     const meta = { source: 'loop' as const, step: 0, parents: {} };
     let parent: string | undefined;
     for (let step = 1; step <= 10; step++) {
-      const checkpoint = { ...emptyCheckpoint(), id: `c${String(step).padStart(2, '0')}`, channel_values: { doc: 'a long document', step }, channel_versions: { doc: 1, step } };
-      const cfg = await s.put({ configurable: { thread_id: 'pruned', ...(parent ? { checkpoint_id: parent } : {}) } }, checkpoint, { ...meta, step }, step === 1 ? { doc: 1, step } : { step });
+      const checkpoint = {
+        ...emptyCheckpoint(),
+        id: `c${String(step).padStart(2, '0')}`,
+        channel_values: { doc: 'a long document', step },
+        channel_versions: { doc: 1, step },
+      };
+      const cfg = await s.put(
+        { configurable: { thread_id: 'pruned', ...(parent ? { checkpoint_id: parent } : {}) } },
+        checkpoint,
+        { ...meta, step },
+        step === 1 ? { doc: 1, step } : { step },
+      );
       await s.putWrites(cfg, [['step', step + 1]], `task-${step}`);
       parent = checkpoint.id;
     }
-    for (const id of ['k1', 'k2']) await s.put({ configurable: { thread_id: 'pruned', checkpoint_ns: 'child' } }, { ...emptyCheckpoint(), id }, meta, {});
+    for (const id of ['k1', 'k2'])
+      await s.put({ configurable: { thread_id: 'pruned', checkpoint_ns: 'child' } }, { ...emptyCheckpoint(), id }, meta, {});
     const k = keys.checkpointThread('pruned');
     const hlen = (key: string) => connection.send<number>(['HLEN', key], { key });
     expect([await hlen(k.blobs), await hlen(k.writes)]).toEqual([12, 10]); // doc once, step ×10, and the field that marks a live thread
 
     expect(await s.pruneThread('pruned', 3)).toBe(7);
     const listed: string[] = [];
-    for await (const t of s.list({ configurable: { thread_id: 'pruned' } })) listed.push(`${t.config.configurable?.checkpoint_ns}/${t.checkpoint.id}`);
+    for await (const t of s.list({ configurable: { thread_id: 'pruned' } }))
+      listed.push(`${t.config.configurable?.checkpoint_ns}/${t.checkpoint.id}`);
     expect(listed.sort()).toEqual(['/c08', '/c09', '/c10', 'child/k1', 'child/k2']);
     const latest = await s.getTuple({ configurable: { thread_id: 'pruned' } });
     expect(latest?.checkpoint.channel_values).toEqual({ doc: 'a long document', step: 10 }); // doc was written at step 1

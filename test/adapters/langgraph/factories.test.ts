@@ -26,12 +26,16 @@ describe.each(redis8Targets().map((t) => [t.name, t] as const))('LangGraph adapt
   it('fromUrl: a graph paused through one checkpointer resumes through another; end() closes its connection', async () => {
     const config = { configurable: { thread_id: 'factory-run' } };
     const first = await AgentMemoryCheckpointer.fromUrl(target.url, { prefix });
-    await graph().compile({ checkpointer: first }).invoke({ log: ['start'] }, config);
+    await graph()
+      .compile({ checkpointer: first })
+      .invoke({ log: ['start'] }, config);
     await first.end();
     await expect(first.getTuple(config)).rejects.toMatchObject({ code: expect.any(String) });
 
     const second = await AgentMemoryCheckpointer.fromUrl(target.url, { prefix });
-    const done = await graph().compile({ checkpointer: second }).invoke(new Command({ resume: 'yes' }), config);
+    const done = await graph()
+      .compile({ checkpointer: second })
+      .invoke(new Command({ resume: 'yes' }), config);
     expect(done.log).toEqual(['start', 'yes']);
     await second.end();
     await second.end(); // twice is harmless
@@ -42,7 +46,9 @@ describe.each(redis8Targets().map((t) => [t.name, t] as const))('LangGraph adapt
     try {
       const checkpointer = await AgentMemoryCheckpointer.fromClient(client, { prefix });
       const config = { configurable: { thread_id: 'own-client-run' } };
-      await graph().compile({ checkpointer }).invoke({ log: ['a'] }, config);
+      await graph()
+        .compile({ checkpointer })
+        .invoke({ log: ['a'] }, config);
       expect((await checkpointer.getTuple(config))?.checkpoint.id).toEqual(expect.any(String));
       await checkpointer.end();
 

@@ -34,7 +34,12 @@ async function scenario(store: BaseStore): Promise<{ answers: unknown[]; scores:
   await put(['memories', 'alice'], 'city', { text: 'Alice lives in Lyon near the river', kind: 'fact', n: 3 });
   await put(['memories', 'bob'], 'coffee', { text: 'Bob drinks black coffee at night', kind: 'preference', n: 2 });
   await put(['memories', 'bob', 'work'], 'job', { text: 'Bob works as a train driver', kind: 'fact', n: 4 });
-  await put(['notes'], 'book', { title: 'A book about trains', chapters: [{ text: 'steam engines' }, { text: 'electric trains in Japan' }] }, ['title', 'chapters[*].text']);
+  await put(
+    ['notes'],
+    'book',
+    { title: 'A book about trains', chapters: [{ text: 'steam engines' }, { text: 'electric trains in Japan' }] },
+    ['title', 'chapters[*].text'],
+  );
   await put(['notes'], 'secret', { text: 'peanuts are legumes', kind: 'fact', n: 9 }, false);
   await put(['memories', 'alice'], 'city', { text: 'Alice moved to Paris last year', kind: 'fact', n: 3 }); // update keeps its place
 
@@ -83,7 +88,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
   let memory: AgentMemory;
   let prefix: string;
   let counter = 0;
-  const storeOf = (options: ConstructorParameters<typeof AgentMemoryStore>[1] = {}) => new AgentMemoryStore(memory, { name: `s${counter++}`, ...options });
+  const storeOf = (options: ConstructorParameters<typeof AgentMemoryStore>[1] = {}) =>
+    new AgentMemoryStore(memory, { name: `s${counter++}`, ...options });
 
   beforeAll(async () => {
     prefix = uniquePrefix('lgs');
@@ -182,10 +188,15 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     await store.put(['a', 'two'], 'k', { v: 2 });
     await store.delete(['a', 'one'], 'k');
     expect(await store.listNamespaces()).toEqual([['a', 'two']]);
-    const registry = await memory.connection.send<string[]>(['ZRANGE', memory.keys.documentStore(`s${counter - 1}`).registry, '0', '-1'], { key: memory.keys.documentStore(`s${counter - 1}`).registry });
+    const registry = await memory.connection.send<string[]>(['ZRANGE', memory.keys.documentStore(`s${counter - 1}`).registry, '0', '-1'], {
+      key: memory.keys.documentStore(`s${counter - 1}`).registry,
+    });
     expect(registry).toEqual(['a\u0000two']);
     await store.put(['a', 'one'], 'k', { v: 3 });
-    expect(await store.listNamespaces({ prefix: ['a'] })).toEqual([['a', 'one'], ['a', 'two']]);
+    expect(await store.listNamespaces({ prefix: ['a'] })).toEqual([
+      ['a', 'one'],
+      ['a', 'two'],
+    ]);
   });
 
   it('deletes everything under a namespace prefix, vectors included, and nothing else', async () => {
@@ -196,7 +207,10 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     await store.put(['memories', 'bob'], 'diet', { text: 'Bob is vegetarian too' });
     expect(await store.deleteNamespaces(['memories', 'alice'])).toBe(2);
     expect(await store.search(['memories', 'alice'], { query: 'vegetarian' })).toEqual([]);
-    expect((await store.listNamespaces()).sort()).toEqual([['memories', 'alicia'], ['memories', 'bob']]);
+    expect((await store.listNamespaces()).sort()).toEqual([
+      ['memories', 'alicia'],
+      ['memories', 'bob'],
+    ]);
     expect((await store.search(['memories'], { query: 'vegetarian' })).map((i) => i.key)).toEqual(['diet', 'diet']);
     await expect(store.deleteNamespaces([])).rejects.toBeInstanceOf(InvalidArgumentError);
   });
@@ -219,14 +233,19 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('AgentMemor
     const remember = async (state: typeof State.State, config: LangGraphRunnableConfig) => {
       const userId = config.configurable?.userId as string;
       if (state.input.startsWith('remember: ')) {
-        await config.store!.put(['memories', userId], `${config.configurable?.thread_id}`, { text: state.input.slice('remember: '.length) });
+        await config.store!.put(['memories', userId], `${config.configurable?.thread_id}`, {
+          text: state.input.slice('remember: '.length),
+        });
         return { found: [] };
       }
       const hits = await config.store!.search(['memories', userId], { query: state.input, limit: 1 });
       return { found: hits.map((h) => h.value.text as string) };
     };
     const graph = new StateGraph(State).addNode('remember', remember).addEdge('__start__', 'remember').compile({ store });
-    await graph.invoke({ input: 'remember: Alice is vegetarian and never eats meat' }, { configurable: { thread_id: 't1', userId: 'alice' } });
+    await graph.invoke(
+      { input: 'remember: Alice is vegetarian and never eats meat' },
+      { configurable: { thread_id: 't1', userId: 'alice' } },
+    );
     await graph.invoke({ input: 'remember: Bob loves steak' }, { configurable: { thread_id: 't2', userId: 'bob' } });
     const alice = await graph.invoke({ input: 'does she eat meat?' }, { configurable: { thread_id: 't3', userId: 'alice' } });
     const carol = await graph.invoke({ input: 'does she eat meat?' }, { configurable: { thread_id: 't4', userId: 'carol' } });

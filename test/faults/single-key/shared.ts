@@ -64,7 +64,6 @@ export function pick(keys: string[], match: (key: string) => boolean, kind: stri
   return found[0]!;
 }
 
-
 export interface Servers {
   prefix: string;
   admin8: RedisConnection;
@@ -81,7 +80,12 @@ export function useServers(name: string, config: Partial<AgentMemoryConfig> = {}
   beforeAll(async () => {
     if (cluster) {
       const redis = { nodes: cluster.nodes, clusterPolicy: 'oss' as const };
-      servers.worlds.set('cluster', { name: 'cluster', admin: await connectToCluster(), memory: await createAgentMemory({ ...config, redis, prefix: servers.prefix }), redis });
+      servers.worlds.set('cluster', {
+        name: 'cluster',
+        admin: await connectToCluster(),
+        memory: await createAgentMemory({ ...config, redis, prefix: servers.prefix }),
+        redis,
+      });
     }
     servers.admin8 = await connect({ url: redis8!.url });
     servers.memory8 = await createAgentMemory({ ...config, redis: { url: redis8!.url }, prefix: servers.prefix });

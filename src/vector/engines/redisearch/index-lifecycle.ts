@@ -33,7 +33,14 @@ export const indexName = (keyspace: Keyspace, namespace: string): string => `${k
 export function buildCreateIndexArgs(definition: ResolvedIndexDefinition, name: string, prefix: string): string[] {
   const vectorAttributes = ['TYPE', 'FLOAT32', 'DIM', String(definition.dim), 'DISTANCE_METRIC', METRIC_NAME[definition.metric]];
   if (definition.algorithm === 'hnsw') {
-    vectorAttributes.push('M', String(definition.m), 'EF_CONSTRUCTION', String(definition.efConstruction), 'EF_RUNTIME', String(definition.efRuntime));
+    vectorAttributes.push(
+      'M',
+      String(definition.m),
+      'EF_CONSTRUCTION',
+      String(definition.efConstruction),
+      'EF_RUNTIME',
+      String(definition.efRuntime),
+    );
   }
   const args = ['FT.CREATE', name, 'ON', 'HASH', 'PREFIX', '1', prefix, 'SCHEMA', SCOPE_FIELD, 'TAG'];
   args.push('v', 'VECTOR', definition.algorithm.toUpperCase(), String(vectorAttributes.length), ...vectorAttributes);
@@ -65,7 +72,14 @@ export const EnsureOptionsSchema = z
  */
 export async function waitForIndexing(
   read: () => Promise<IndexingState>,
-  options: { deadlineMs: number; name: string; first?: IndexingState | undefined; onProgress?: ((state: IndexingState) => void) | undefined; sleep?: (ms: number) => Promise<void>; now?: () => number },
+  options: {
+    deadlineMs: number;
+    name: string;
+    first?: IndexingState | undefined;
+    onProgress?: ((state: IndexingState) => void) | undefined;
+    sleep?: (ms: number) => Promise<void>;
+    now?: () => number;
+  },
 ): Promise<IndexingState> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -102,7 +116,8 @@ export interface SearchIndexTarget {
 }
 
 /** Sends an FT.* command; on a cluster any node takes it (the coordinator broadcasts), routed by the index name. */
-const send = (target: SearchIndexTarget, args: readonly RedisArgument[]): Promise<unknown> => target.connection.send(args, { key: target.name });
+const send = (target: SearchIndexTarget, args: readonly RedisArgument[]): Promise<unknown> =>
+  target.connection.send(args, { key: target.name });
 
 /** FT.INFO of the index; null when there is none, UnsupportedServerError when the server has no search module. */
 export async function readIndexInfo(target: SearchIndexTarget): Promise<unknown> {

@@ -18,7 +18,8 @@ export const EXACT = 'exact';
 
 /** The pre-filter of every query: the scope's token, ANDed with the compiled filter if any. */
 function scopedFilter(scopeToken: string, filter: Filter | undefined): string {
-  if (!/^[0-9a-f]+$/.test(scopeToken)) throw new InvalidArgumentError('scope', [{ path: 'token', message: 'must be lowercase hex (build scopes with Keyspace.memoryScope)' }]);
+  if (!/^[0-9a-f]+$/.test(scopeToken))
+    throw new InvalidArgumentError('scope', [{ path: 'token', message: 'must be lowercase hex (build scopes with Keyspace.memoryScope)' }]);
   const scope = `@${SCOPE_FIELD}:{${scopeToken}}`;
   return filter ? `${scope} ${compileToRediSearch(filter)}` : scope;
 }
@@ -30,16 +31,33 @@ function scopedFilter(scopeToken: string, filter: Filter | undefined): string {
  *
  * @example buildKnnSearchArgs('am:idx:memories', scope.token, { field: 'lang', eq: 'en' }, 5, 200, bytes)
  */
-export function buildKnnSearchArgs(indexName: string, scopeToken: string, filter: Filter | undefined, k: number, ef: number | typeof EXACT | undefined, vector: Buffer, withVectors = false): RedisArgument[] {
+export function buildKnnSearchArgs(
+  indexName: string,
+  scopeToken: string,
+  filter: Filter | undefined,
+  k: number,
+  ef: number | typeof EXACT | undefined,
+  vector: Buffer,
+  withVectors = false,
+): RedisArgument[] {
   const efClause = ef === undefined ? '' : ef === EXACT ? ' HYBRID_POLICY ADHOC_BF' : ' EF_RUNTIME $ef';
   const query = `(${scopedFilter(scopeToken, filter)})=>[KNN $k @v $vec${efClause} AS ${DISTANCE_FIELD}]`;
   const params: RedisArgument[] = ['k', String(k), 'vec', vector, ...(typeof ef === 'number' ? ['ef', String(ef)] : [])];
   return [
-    'FT.SEARCH', indexName, query,
-    'PARAMS', String(params.length), ...params,
+    'FT.SEARCH',
+    indexName,
+    query,
+    'PARAMS',
+    String(params.length),
+    ...params,
     ...(withVectors ? ['RETURN', '3', 'p', DISTANCE_FIELD, 'v'] : ['RETURN', '2', 'p', DISTANCE_FIELD]),
-    'SORTBY', DISTANCE_FIELD, 'ASC',
-    'LIMIT', '0', String(k),
-    'DIALECT', '2',
+    'SORTBY',
+    DISTANCE_FIELD,
+    'ASC',
+    'LIMIT',
+    '0',
+    String(k),
+    'DIALECT',
+    '2',
   ];
 }

@@ -8,7 +8,8 @@ import { DISTANCE_FIELD } from './query.js';
 
 /** A RESP3 map as node-redis decodes it by default (an object with string keys); null for anything else. */
 type Resp3Map = Record<string, unknown>;
-const asMap = (value: unknown): Resp3Map | null => (value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value) ? (value as Resp3Map) : null);
+const asMap = (value: unknown): Resp3Map | null =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value) ? (value as Resp3Map) : null;
 
 /** A bulk or simple string (a Buffer when read as Buffers) or a number, as text; null otherwise. */
 const replyText = (value: unknown): string | null => {
@@ -89,7 +90,12 @@ export function parseIndexingState(reply: unknown): IndexingState {
     return Number.isFinite(value) ? value : fallback;
   };
   const indexing = num('indexing', 0) !== 0;
-  return { indexing, percentIndexed: num('percent_indexed', indexing ? 0 : 1), numDocs: num('num_docs', 0), failures: num('hash_indexing_failures', 0) };
+  return {
+    indexing,
+    percentIndexed: num('percent_indexed', indexing ? 0 : 1),
+    numDocs: num('num_docs', 0),
+    failures: num('hash_indexing_failures', 0),
+  };
 }
 
 /** True when an index covers every key that existed before it: queries see all of them. */

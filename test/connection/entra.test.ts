@@ -319,7 +319,9 @@ describe('Entra ID failures', () => {
     expect(offenders).toEqual([]);
     expect(readFileSync('src/azure/entra-id.ts', 'utf8')).toContain("import('@azure/identity')");
     // The core names no Azure SDK at all: only src/azure/ and the `/azure` entry module may.
-    const core = [...files('src'), ...files('adapters')].filter((f) => f.endsWith('.ts') && !/^src[\\/](azure[\\/]|entries[\\/]azure\.ts$)/.test(f));
+    const core = [...files('src'), ...files('adapters')].filter(
+      (f) => f.endsWith('.ts') && !/^src[\\/](azure[\\/]|entries[\\/]azure\.ts$)/.test(f),
+    );
     expect(core.filter((f) => /@azure\/identity|DefaultAzureCredential/.test(readFileSync(f, 'utf8')))).toEqual([]);
   });
 });

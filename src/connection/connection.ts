@@ -71,12 +71,15 @@ export class RedisConnection {
   /** True when the node-redis client is yours (passed as `client`): `close()` leaves it open. */
   readonly adopted: boolean;
   readonly #client: SingleClient | ClusterClient;
+  /** The client without its own typeMapping, for the multis it makes (they take it when made). */
+  readonly #plain: SingleClient | ClusterClient;
   readonly #origin: ConnectionOrigin;
   #closed = false;
 
   /** @internal use `connect` or `adopt` */
   constructor(client: SingleClient | ClusterClient, origin: ConnectionOrigin) {
     this.#client = client;
+    this.#plain = client.withTypeMapping({}) as SingleClient | ClusterClient;
     this.#origin = origin;
     this.mode = origin.cluster ? 'cluster' : 'single';
     this.config = origin.settings;
@@ -248,13 +251,12 @@ export class RedisConnection {
     return this.#run(
       'MULTI',
       () => {
-        // A multi takes the client's typeMapping when it is made: made here from one with none.
         if (this.mode === 'cluster') {
-          const multi = (this.#client as ClusterClient).withTypeMapping({}).multi(key);
+          const multi = (this.#plain as ClusterClient).multi(key);
           for (const command of commands) multi.addCommand(key, false, command as RedisArgument[]);
           return multi.exec() as Promise<unknown[]>;
         }
-        const multi = (this.#client as SingleClient).withTypeMapping({}).multi();
+        const multi = (this.#plain as SingleClient).multi();
         for (const command of commands) multi.addCommand(command as RedisArgument[]);
         return multi.exec() as Promise<unknown[]>;
       },

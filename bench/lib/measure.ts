@@ -10,6 +10,8 @@ export interface Sample {
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
+  /** With `compare`: every round's sample of this case, in round order (the figure is their median). */
+  rounds?: Sample[];
 }
 
 export interface RunOptions {
@@ -45,11 +47,15 @@ async function runWorkers(fn: (i: number) => Promise<unknown>, ops: number, conc
   await Promise.all(Array.from({ length: Math.min(concurrency, ops) }, worker));
 }
 
-/** Measures every case in `rounds` interleaved, rotating rounds; each case keeps its median round by throughput. */
+/**
+ * Measures every case in `rounds` interleaved, rotating rounds; each case keeps its median round by
+ * throughput, with every round attached (`rounds`) so a report can give the spread of per-round
+ * ratios. Seven rounds by default: enough that two runs of the bench agree on a ratio's median.
+ */
 export async function compare<K extends string>(
   cases: Record<K, (i: number) => Promise<unknown>>,
   options: RunOptions,
-  rounds = 5,
+  rounds = 7,
 ): Promise<Record<K, Sample>> {
   const names = Object.keys(cases) as K[];
   const samples = Object.fromEntries(names.map((k) => [k, [] as Sample[]])) as unknown as Record<K, Sample[]>;
@@ -60,6 +66,10 @@ export async function compare<K extends string>(
     }
   }
   return Object.fromEntries(
-    (Object.keys(samples) as K[]).map((k) => [k, samples[k].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(rounds / 2)]!]),
+    (Object.keys(samples) as K[]).map((k) => {
+      const inOrder = samples[k];
+      const median = [...inOrder].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor(rounds / 2)]!;
+      return [k, { ...median, rounds: inOrder }];
+    }),
   ) as Record<K, Sample>;
 }

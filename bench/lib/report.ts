@@ -7,6 +7,11 @@ import type { Sample } from './measure.js';
 export interface Baseline {
   value: number;
   ratio: number;
+  /**
+   * p25 and p75 of the per-round ratios, when both sides ran in the same interleaved rounds
+   * (`compare`): how far one round's ratio strays from the figure's.
+   */
+  spread?: [number, number];
 }
 
 export interface Figure {
@@ -59,30 +64,61 @@ export function figure(
   };
 }
 
-/** Throughput, p50 and p99 of one operation, ours against each named baseline's sample. */
+/** p25 and p75 of `ours / theirs` (or its inverse) over rounds run side by side; undefined without rounds. */
+export function ratioSpread(
+  ours: Sample,
+  theirs: Sample,
+  metric: (s: Sample) => number,
+  better: 'higher' | 'lower',
+): [number, number] | undefined {
+  const a = ours.rounds;
+  const b = theirs.rounds;
+  if (!a || !b || a.length !== b.length || a.length < 2) return undefined;
+  const ratios = a.map((s, i) => (better === 'higher' ? metric(s) / metric(b[i]!) : metric(b[i]!) / metric(s))).sort((x, y) => x - y);
+  const at = (p: number) => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!;
+  return [roundRatio(at(0.25)), roundRatio(at(0.75))];
+}
+
+/** Throughput, p50 and p99 of one operation, ours against each named baseline's sample, with the per-round spread. */
 export function sampleFigures(prefix: string, ours: Sample, baselines: Record<string, Sample>): Figure[] {
   const pick = (f: (s: Sample) => number) => Object.fromEntries(Object.entries(baselines).map(([k, s]) => [k, f(s)]));
+  const withSpread = (f: Figure, metric: (s: Sample) => number): Figure => {
+    for (const [name, base] of Object.entries(f.baselines)) {
+      const spread = ratioSpread(ours, baselines[name]!, metric, f.better);
+      if (spread) base.spread = spread;
+    }
+    return f;
+  };
   return [
-    figure(
-      `${prefix}.ops_per_s`,
-      'ops/s',
-      'higher',
-      ours.opsPerSec,
-      pick((s) => s.opsPerSec),
+    withSpread(
+      figure(
+        `${prefix}.ops_per_s`,
+        'ops/s',
+        'higher',
+        ours.opsPerSec,
+        pick((s) => s.opsPerSec),
+      ),
+      (s) => s.opsPerSec,
     ),
-    figure(
-      `${prefix}.p50_ms`,
-      'ms',
-      'lower',
-      ours.p50Ms,
-      pick((s) => s.p50Ms),
+    withSpread(
+      figure(
+        `${prefix}.p50_ms`,
+        'ms',
+        'lower',
+        ours.p50Ms,
+        pick((s) => s.p50Ms),
+      ),
+      (s) => s.p50Ms,
     ),
-    figure(
-      `${prefix}.p99_ms`,
-      'ms',
-      'lower',
-      ours.p99Ms,
-      pick((s) => s.p99Ms),
+    withSpread(
+      figure(
+        `${prefix}.p99_ms`,
+        'ms',
+        'lower',
+        ours.p99Ms,
+        pick((s) => s.p99Ms),
+      ),
+      (s) => s.p99Ms,
     ),
   ];
 }
@@ -95,7 +131,7 @@ export function machine(redis: Record<string, string>): Report['machine'] {
 /** One line a figure: value and every baseline with its ratio. */
 export function summaryLine(f: Figure): string {
   const base = Object.entries(f.baselines)
-    .map(([name, b]) => `${name} ${b.value} (${b.ratio}x)`)
+    .map(([name, b]) => `${name} ${b.value} (${b.ratio}x${b.spread ? `, ${b.spread[0]}–${b.spread[1]}` : ''})`)
     .join(', ');
   return `${f.id.padEnd(40)} ${String(f.value).padStart(10)} ${f.unit.padEnd(6)} ${base ? `vs ${base}` : ''}`;
 }
@@ -111,7 +147,7 @@ export function markdown(report: Report): string {
     '| --- | --- | --- |',
     ...report.figures.map((f) => {
       const base = Object.entries(f.baselines)
-        .map(([name, b]) => `${name} ${b.value} (**${b.ratio}x**)`)
+        .map(([name, b]) => `${name} ${b.value} (**${b.ratio}x**${b.spread ? `, rounds ${b.spread[0]}–${b.spread[1]}` : ''})`)
         .join('<br>');
       return `| \`${f.id}\` | ${f.value} ${f.unit} | ${base} |`;
     }),

@@ -11,7 +11,7 @@ import { escapeGlob, KeyPartSchema, vectorScope, type Keyspace, type MemoryScope
 import { SecondsSchema } from '../ttl.js';
 import { jsonRecordSchema, parseInput } from '../validate.js';
 import { parseFilter, type Filter } from '../vector/filter.js';
-import type { Scope, VectorIndex, VectorItem } from '../vector/types.js';
+import type { Hit, Scope, VectorIndex, VectorItem } from '../vector/types.js';
 import { mergeBatch } from './dedupe.js';
 import { decodeMemory, memoryItem, type Memory, type MemoryWithAccess } from './memory-item.js';
 import { candidatesFor, rankHits, ScoringSchema, type Recalled } from './scoring.js';
@@ -20,6 +20,9 @@ export type { Memory, MemoryWithAccess } from './memory-item.js';
 export type { Recalled } from './scoring.js';
 
 const TagSchema = z.string().min(1).max(256);
+
+/** How many nearest stored memories deduplication weighs for each input (the most similar wins). */
+const MERGE_CANDIDATES = 3;
 
 /** What `remember` takes. */
 export const MemoryInputSchema = z
@@ -141,16 +144,11 @@ export class LongTermMemory {
         );
     const now = Date.now();
     const threshold = o.dedupe ? this.options.dedupeThreshold : 1;
-    // Exact and never partial: a near-copy the query missed would be inserted again, so a query the
-    // server cut short fails the remember (QueryTimeoutError) instead of skipping deduplication.
-    const nearest =
-      threshold < 1
-        ? await Promise.all(vectors.map((v) => this.index.query(s, v, { k: 1, exact: true, allowPartial: false })))
-        : vectors.map(() => []);
+    const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.#mergeCandidate(s, v))) : vectors.map(() => undefined);
     const { written, results } = mergeBatch(
       parsed,
       vectors,
-      nearest.map((hits) => hits[0]),
+      nearest,
       threshold,
       this.index.definition.metric,
       now,
@@ -160,6 +158,18 @@ export class LongTermMemory {
       written.map((w) => this.#item(w.memory, w.vector)),
     );
     return results;
+  }
+
+  /**
+   * The stored memory most similar to `vector`, found by the engine's own nearest-neighbour query
+   * (HNSW on vector sets and RediSearch, exact on flat, whose scan is its index): the cost of a
+   * recall, not of a scan of the scope. The best of a few candidates, for a graph search that
+   * reaches the neighbourhood but not its best point first. Never partial: a near-copy a query cut
+   * short missed would be inserted again, so such a query fails the remember (QueryTimeoutError).
+   */
+  async #mergeCandidate(scope: Scope, vector: number[]): Promise<Hit | undefined> {
+    const hits = await this.index.query(scope, vector, { k: MERGE_CANDIDATES, allowPartial: false });
+    return hits.reduce<Hit | undefined>((best, hit) => (best === undefined || hit.score > best.score ? hit : best), undefined);
   }
 
   /**

@@ -8,6 +8,7 @@ import { machine, markdown, replaceReport, summaryLine, writeReport, type Report
 import { cacheSuite } from './suites/cache.js';
 import { checkpointSuite } from './suites/checkpoint.js';
 import { memorySuite } from './suites/memory.js';
+import { rememberSuite } from './suites/remember.js';
 import { semanticCacheSuite } from './suites/semantic-cache.js';
 import { sessionSuite } from './suites/session.js';
 import { vectorSuite } from './suites/vector.js';
@@ -27,6 +28,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   vector: vectorSuite,
   'semantic-cache': semanticCacheSuite,
   memory: memorySuite,
+  remember: rememberSuite,
 };
 
 const args = process.argv.slice(2);

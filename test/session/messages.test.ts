@@ -97,12 +97,37 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     expect((await chat.info())?.totalMessages).toBe(4);
   });
 
-  it('remembers a bounded number of idempotency keys', async () => {
+  it('remembers a bounded number of idempotency keys: the newest window, at most window + window/10 (at least 1)', async () => {
     const chat = f.store({ idempotencyWindow: 3 }).session({ userId: 'alice', sessionId: 'idem-window' });
     for (let i = 0; i < 5; i++) await chat.append({ role: 'user', content: `m${i}` }, { idempotencyKey: `k${i}` });
     const keys = f.keyspace.user({ userId: 'alice' }).session('idem-window');
-    expect(await f.connection.send(['ZCARD', keys.idempotency], { key: keys.idempotency })).toBe(3);
+    const zcard = () => f.connection.send<number>(['ZCARD', keys.idempotency], { key: keys.idempotency });
+    expect(await zcard()).toBe(3); // 5 given, over 3 + 1: trimmed back to the newest 3
     expect((await chat.append({ role: 'user', content: 'm4' }, { idempotencyKey: 'k4' })).appended).toBe(0);
+
+    // Window 20: trimmed only once it holds more than 22, back to 20; the newest 20 always answer.
+    const wide = f.store({ idempotencyWindow: 20 }).session({ userId: 'alice', sessionId: 'idem-wide' });
+    const wideKeys = f.keyspace.user({ userId: 'alice' }).session('idem-wide');
+    for (let i = 0; i < 50; i++) {
+      await wide.append({ role: 'user', content: `w${i}` }, { idempotencyKey: `w${i}` });
+      const held = await f.connection.send<number>(['ZCARD', wideKeys.idempotency], { key: wideKeys.idempotency });
+      expect(held).toBeGreaterThanOrEqual(Math.min(i + 1, 20));
+      expect(held).toBeLessThanOrEqual(22);
+    }
+    for (let i = 30; i < 50; i++)
+      expect((await wide.append({ role: 'user', content: `w${i}` }, { idempotencyKey: `w${i}` })).appended).toBe(0);
+    expect(await wide.count()).toBe(50);
+  });
+
+  it('a message id given twice in one call is appended once', async () => {
+    const chat = f.store().session({ userId: 'alice', sessionId: 'idem-twice' });
+    const r = await chat.append([
+      { id: 'same', role: 'user', content: 'first' },
+      { id: 'same', role: 'user', content: 'second' },
+      { role: 'user', content: 'no id' },
+    ]);
+    expect(r).toMatchObject({ appended: 2, duplicates: 1, length: 2 });
+    expect(texts(await chat.messages())).toEqual(['first', 'no id']);
   });
 
   it('trims to maxMessages, dropping the oldest when there is no summarizer', async () => {

@@ -37,6 +37,30 @@ describe.each(targetsWithCluster({ asAclUser: true }).map((t) => [t.name, t] as 
     expect((await store.list({ tenant: 't2', userId: 'lister' })).total).toBe(0);
   });
 
+  it('moves the index score only by the step (min(1% of TTL, 1 s)); list() orders by the exact last write', async () => {
+    // TTL 50 s: step 500 ms.
+    const store = f.store({ ttl: { mode: 'sliding', seconds: 50 } });
+    const user = { userId: 'stepper' };
+    const index = f.keyspace.user(user).sessions;
+    const score = async (id: string) => Number(await f.connection.send<string>(['ZSCORE', index, id], { key: index }));
+    const a = store.session({ ...user, sessionId: 'a' });
+    const b = store.session({ ...user, sessionId: 'b' });
+    await a.append({ role: 'user', content: 'a1' });
+    await sleep(5);
+    await b.append({ role: 'user', content: 'b1' });
+    expect((await store.list(user)).sessions.map((s) => s.sessionId)).toEqual(['b', 'a']);
+    const first = await score('a');
+    await sleep(5);
+    await a.append({ role: 'user', content: 'a2' }); // within the step: the score stays
+    expect(await score('a')).toBe(first);
+    expect(await score('a')).toBeLessThan(await score('b'));
+    // ...but the listing (the index known complete now) follows meta's exact `updated`.
+    expect((await store.list(user)).sessions.map((s) => s.sessionId)).toEqual(['a', 'b']);
+    await sleep(550);
+    await a.append({ role: 'user', content: 'a3' }); // past the step: the score moves
+    expect(await score('a')).toBeGreaterThanOrEqual(first + 500);
+  });
+
   it('drops index entries of expired sessions while listing', async () => {
     const store = f.store();
     await store

@@ -1,6 +1,8 @@
 --[[
   Reads any part of a session in one round trip, and refreshes a sliding session's TTL on every
-  key. Reading a session that does not exist creates nothing.
+  key. Reading a session that does not exist creates nothing. Reads normally go as a MULTI of
+  session-open-7 and plain commands (no data through Lua); this script is the read at maxmemory
+  on a server that refuses to queue commands in a MULTI there (Redis 7.0).
 
   KEYS and ARGV[1..4]: see includes/session.lua
   ARGV[5]  first message index (LRANGE semantics, negative from the end), or '' for no messages

@@ -3,11 +3,13 @@
 // sends it and decodes the reply. Builders are pure; stores never build these arrays themselves.
 import type { RedisConnection } from '../connection/connect.js';
 import type { SessionKeys, UserKeys } from '../keys.js';
+import { OutOfMemoryError } from '../errors.js';
 import type { TtlPolicy } from '../ttl.js';
-import { pairs, runCall, type ScriptCall } from './call.js';
+import { pairs, runCall, runCallInTransaction, type ScriptCall } from './call.js';
 import { script } from './index.js';
 
 const APPEND = script('session-append-7');
+const OPEN = script('session-open-7');
 const READ = script('session-read-7');
 const WRITE = script('session-write-7');
 const WRITE_STATE = script('session-write-state-7');
@@ -89,7 +91,7 @@ export async function sessionAppend(connection: RedisConnection, t: SessionTarge
   return { appended, length, pending, flags: [...String(flags)].map((c) => c === '1') };
 }
 
-// ——— session-read-7 ———
+// ——— session-open-7, then plain reads (session-read-7 at maxmemory on older servers) ———
 
 /** Which parts of a session to read; messages from `from` to `to` (LRANGE indexes) when `from` is given. */
 export interface ReadParts {
@@ -113,6 +115,67 @@ export interface SessionReadReply {
   pending: string[];
 }
 
+/** The script that opens a read (checks whole-or-gone, moves a sliding deadline when due). */
+export function sessionOpenCall(t: SessionTarget): ScriptCall {
+  return sessionCall(OPEN, t, []);
+}
+
+/**
+ * A whole hash as field/value pairs in an array: HRANDFIELD with a count above any hash's size
+ * returns every field once. Not HGETALL: in RESP3 that is a map, which node-redis decodes into a
+ * plain object, where a field named `__proto__` (a state or tool call id can be one) is lost.
+ */
+const wholeHash = (key: string): string[] => ['HRANDFIELD', key, '2147483647', 'WITHVALUES'];
+
+/**
+ * The plain commands that read `parts`, run in the same MULTI right after session-open-7: the
+ * messages (if asked), the length, then meta and its PTTL, state, tool results, pending messages
+ * (each if asked), in that order.
+ */
+export function sessionReadCommands(t: SessionTarget, parts: ReadParts): string[][] {
+  const k = t.keys;
+  const commands: string[][] = [];
+  if (parts.from !== undefined) commands.push(['LRANGE', k.messages, String(parts.from), String(parts.to ?? -1)]);
+  commands.push(['LLEN', k.messages]);
+  if (parts.meta) commands.push(wholeHash(k.meta), ['PTTL', k.meta]);
+  if (parts.state) commands.push(wholeHash(k.state));
+  if (parts.tool === '*') commands.push(wholeHash(k.tools));
+  else if (parts.tool !== undefined && parts.tool !== '') commands.push(['HGET', k.tools, parts.tool]);
+  if (parts.pending) commands.push(['LRANGE', k.pending, '0', '-1']);
+  return commands;
+}
+
+/** HRANDFIELD … WITHVALUES as a Map: pairs of [field, value] (RESP3) or a flat array (RESP2). */
+function hashReply(reply: unknown): Map<string, string> {
+  if (!Array.isArray(reply)) return new Map();
+  if (reply.length > 0 && Array.isArray(reply[0])) return new Map((reply as [string, string][]).map(([f, v]) => [String(f), String(v)]));
+  return pairs(reply as string[]);
+}
+
+/**
+ * Decodes the transaction's replies (session-open-7's, then those of sessionReadCommands(parts));
+ * null when the session is gone, whatever the reads returned (leftovers are never data).
+ */
+export function decodeSessionRead(parts: ReadParts, replies: readonly unknown[]): SessionReadReply | null {
+  if (Number(replies[0]) !== 1) return null;
+  let i = 1;
+  const next = () => replies[i++];
+  const messages = parts.from !== undefined ? (next() as string[]) : [];
+  const length = Number(next());
+  const meta = parts.meta ? hashReply(next()) : new Map<string, string>();
+  const pttl = parts.meta ? Number(next()) : -1;
+  const state = parts.state ? hashReply(next()) : new Map<string, string>();
+  let tools = new Map<string, string>();
+  if (parts.tool === '*') tools = hashReply(next());
+  else if (parts.tool !== undefined && parts.tool !== '') {
+    const value = next();
+    if (value !== null && value !== undefined) tools = new Map([[parts.tool, String(value)]]);
+  }
+  const pending = parts.pending ? (next() as string[]) : [];
+  return { messages, length, meta, pttl, state, tools, pending };
+}
+
+/** session-read-7: the same read, every part returned by the script (the read at maxmemory where a MULTI is refused). */
 export function sessionReadCall(t: SessionTarget, parts: ReadParts): ScriptCall {
   return sessionCall(READ, t, [
     parts.from === undefined ? '' : String(parts.from),
@@ -125,7 +188,7 @@ export function sessionReadCall(t: SessionTarget, parts: ReadParts): ScriptCall 
 }
 
 /** Decodes session-read-7's reply; null when the session does not exist. */
-export function decodeSessionRead(reply: readonly unknown[]): SessionReadReply | null {
+export function decodeSessionReadScript(reply: readonly unknown[]): SessionReadReply | null {
   if (reply[0] === 0) return null;
   const [, messages, length, meta, pttl, state, tools, pending] = reply as [
     number,
@@ -140,8 +203,19 @@ export function decodeSessionRead(reply: readonly unknown[]): SessionReadReply |
   return { messages, length, meta: pairs(meta), pttl, state: pairs(state), tools: pairs(tools), pending };
 }
 
+/**
+ * Reads parts of a session in one round trip, null when it is gone: a MULTI of session-open-7 and
+ * plain reads, so no data passes through Lua. At maxmemory, a server that refuses to queue any
+ * command in a MULTI (Redis 7.0 does; 8 queues reads) is asked again with session-read-7, which
+ * reads there.
+ */
 export async function sessionRead(connection: RedisConnection, t: SessionTarget, parts: ReadParts): Promise<SessionReadReply | null> {
-  return decodeSessionRead(await runCall<unknown[]>(connection, sessionReadCall(t, parts)));
+  try {
+    return decodeSessionRead(parts, await runCallInTransaction(connection, sessionOpenCall(t), sessionReadCommands(t, parts)));
+  } catch (error) {
+    if (!(error instanceof OutOfMemoryError)) throw error;
+    return decodeSessionReadScript(await runCall<unknown[]>(connection, sessionReadCall(t, parts)));
+  }
 }
 
 // ——— session-write-7 ———

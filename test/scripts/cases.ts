@@ -92,14 +92,21 @@ export const CASES: GatewayCase[] = [
     args: [...COMMON, '0', 'drop', '1', '', '1', '', '{}'],
   },
   {
-    title: 'read: a message range with every part',
+    title: 'open (a read): the session and its TTL policy, nothing else (the reads are plain commands)',
+    call: session.sessionOpenCall(target),
+    script: 'session-open-7',
+    keys: SESSION_KEYS,
+    args: COMMON,
+  },
+  {
+    title: 'read in one script (at maxmemory where a MULTI is refused): a message range with every part',
     call: session.sessionReadCall(target, { from: -10, to: -1, meta: true, state: true, tool: '*', pending: true }),
     script: 'session-read-7',
     keys: SESSION_KEYS,
     args: [...COMMON, '-10', '-1', '1', '1', '*', '1'],
   },
   {
-    title: 'read: nothing but the length (no messages)',
+    title: 'read in one script: nothing but the length (no messages)',
     call: session.sessionReadCall(target, {}),
     script: 'session-read-7',
     keys: SESSION_KEYS,

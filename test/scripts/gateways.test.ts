@@ -1,7 +1,14 @@
 // The script gateways are pure builders: each row of cases.ts must produce exactly its KEYS and
 // ARGV (order included), and the decoders turn replies into their named shapes.
 import { describe, expect, it } from 'vitest';
-import { decodeSessionList, decodeSessionRead } from '../../src/scripts/session.js';
+import { Keyspace } from '../../src/keys.js';
+import {
+  decodeSessionList,
+  decodeSessionRead,
+  decodeSessionReadScript,
+  type SessionTarget,
+  sessionReadCommands,
+} from '../../src/scripts/session.js';
 import { decodeStoreRead, decodeStoreWrite } from '../../src/scripts/store.js';
 import { decodeVectorRead, decodeVectorScan, decodeVsim } from '../../src/scripts/vector.js';
 import { decodeCheckpointRead } from '../../src/scripts/checkpoint.js';
@@ -16,11 +23,51 @@ describe('script gateways: exact KEYS and ARGV', () => {
   });
 });
 
+function sessionTarget(): SessionTarget {
+  const user = new Keyspace('am').user({ tenant: 't', userId: 'u' });
+  return { keys: user.session('s1'), index: user.sessions, sessionId: 's1', ttl: { mode: 'sliding', seconds: 1 }, ttlExplicit: false };
+}
+
 describe('script gateways: reply decoding', () => {
-  it('session-read: null for a missing session, maps for the hashes', () => {
-    expect(decodeSessionRead([0])).toBeNull();
-    const r = decodeSessionRead([1, ['m'], 3, ['summary', 'S'], 500, ['a', '1'], [], ['p']]);
+  it('session read: the plain commands after session-open-7, exactly, for every part and for none', () => {
+    const t = sessionTarget();
+    const k = t.keys;
+    expect(sessionReadCommands(t, { from: -10, to: -1, meta: true, state: true, tool: '*', pending: true })).toEqual([
+      ['LRANGE', k.messages, '-10', '-1'],
+      ['LLEN', k.messages],
+      ['HRANDFIELD', k.meta, '2147483647', 'WITHVALUES'],
+      ['PTTL', k.meta],
+      ['HRANDFIELD', k.state, '2147483647', 'WITHVALUES'],
+      ['HRANDFIELD', k.tools, '2147483647', 'WITHVALUES'],
+      ['LRANGE', k.pending, '0', '-1'],
+    ]);
+    expect(sessionReadCommands(t, { tool: 'call-1' })).toEqual([
+      ['LLEN', k.messages],
+      ['HGET', k.tools, 'call-1'],
+    ]);
+    expect(sessionReadCommands(t, {})).toEqual([['LLEN', k.messages]]);
+  });
+
+  it('session read: null for a gone session whatever the reads returned, maps for the hashes', () => {
+    const all = { from: -10, to: -1, meta: true, state: true, tool: '*', pending: true };
+    expect(decodeSessionRead(all, [0, ['leftover'], 1, [], -2, [], [], []])).toBeNull();
+    const r = decodeSessionRead(all, [1, ['m'], 3, [['summary', 'S']], 500, ['a', '1'], [], ['p']]);
     expect(r).toEqual({
+      messages: ['m'],
+      length: 3,
+      meta: new Map([['summary', 'S']]),
+      pttl: 500,
+      state: new Map([['a', '1']]),
+      tools: new Map(),
+      pending: ['p'],
+    });
+    expect(decodeSessionRead({ tool: 'c' }, [1, 0, null])).toMatchObject({ messages: [], length: 0, tools: new Map(), pttl: -1 });
+    expect(decodeSessionRead({ tool: 'c' }, [1, 0, '"ok"'])!.tools).toEqual(new Map([['c', '"ok"']]));
+  });
+
+  it('session-read-7 (the one-script read): null for a missing session, maps for the hashes', () => {
+    expect(decodeSessionReadScript([0])).toBeNull();
+    expect(decodeSessionReadScript([1, ['m'], 3, ['summary', 'S'], 500, ['a', '1'], [], ['p']])).toEqual({
       messages: ['m'],
       length: 3,
       meta: new Map([['summary', 'S']]),

@@ -11,7 +11,7 @@ const READ = script('vector-read-4');
 const TOUCH = script('vector-touch-2');
 const DELETE = script('vector-delete-4');
 const DROP = script('vector-drop-4');
-const VSIM = script('vector-vsim-4');
+const PURGE = script('vector-purge-4');
 
 /** The four keys every scope script declares, in their order. */
 const scopeKeyList = (keys: VectorKeys): string[] => [keys.ids, keys.vectorSet, keys.accessCounts, keys.accessTimes];
@@ -131,36 +131,16 @@ export async function vectorDrop(connection: RedisConnection, keys: VectorKeys, 
   return runCall<number>(connection, vectorDropCall(keys, input));
 }
 
-// ——— vector-vsim-4 ———
+// ——— vector-purge-4 ———
 
-export interface VsimInput {
-  withVectors: boolean;
-  /** The VSIM arguments after the key (FP32 <blob> WITHSCORES COUNT k …). */
-  query: readonly (string | Buffer)[];
+export function vectorPurgeCall(keys: VectorKeys, input: { ids: readonly string[] }): ScriptCall {
+  return { script: PURGE, keys: scopeKeyList(keys), args: [itemPrefix(keys), ...input.ids] };
 }
 
-export interface VsimHit {
-  id: string;
-  score: number;
-  payload: string;
-  vector?: number[];
-}
-
-export function vectorVsimCall(keys: VectorKeys, input: VsimInput): ScriptCall {
-  return { script: VSIM, keys: scopeKeyList(keys), args: [itemPrefix(keys), flag(input.withVectors), ...input.query] };
-}
-
-export function decodeVsim(flat: readonly unknown[], withVectors: boolean): VsimHit[] {
-  const hits: VsimHit[] = [];
-  const width = withVectors ? 4 : 3;
-  for (let i = 0; i < flat.length; i += width) {
-    const hit: VsimHit = { id: String(flat[i]), score: Number(flat[i + 1]), payload: String(flat[i + 2]) };
-    if (withVectors) hit.vector = (flat[i + 3] as (string | number)[]).map(Number);
-    hits.push(hit);
-  }
-  return hits;
-}
-
-export async function vectorVsim(connection: RedisConnection, keys: VectorKeys, input: VsimInput): Promise<VsimHit[]> {
-  return decodeVsim(await runCall<unknown[]>(connection, vectorVsimCall(keys, input)), input.withVectors);
+/**
+ * Purges ids a vector-set query saw without a hash (and the whole scope when its vector set is
+ * gone while its id set remains); returns how many ids it purged.
+ */
+export async function vectorPurge(connection: RedisConnection, keys: VectorKeys, input: { ids: readonly string[] }): Promise<number> {
+  return Number(await runCall<number>(connection, vectorPurgeCall(keys, input)));
 }

@@ -8,6 +8,8 @@
 // The rule is written once, in src/scripts/includes/vector-scope.lua.
 import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../connection/connect.js';
+import { ConflictError } from '../errors.js';
+import { parseInput } from '../validate.js';
 import type { VectorKeys } from '../keys.js';
 import { vectorDelete, vectorDrop, vectorRead, vectorScan, vectorTouch } from '../scripts/vector.js';
 import { compileToPredicate, type Filter } from './filter.js';
@@ -18,13 +20,22 @@ import { dropDefinition } from './definition.js';
 import {
   isPartial,
   markPartial,
+  type BulkUpsertOptions,
+  BulkUpsertOptionsSchema,
   type Hit,
   type QueryOptions,
+  type ResolvedBulkOptions,
   type ResolvedIndexDefinition,
   type Scope,
   type VectorIndex,
   type VectorItem,
 } from './types.js';
+
+/**
+ * The longest a bulk write's item stays staged (hash written, not yet a member): a writer that
+ * dies between its steps leaves hashes no reader sees, and they expire by themselves after this.
+ */
+export const STAGING_TTL_MS = 3_600_000;
 
 export class ScopeStore {
   constructor(
@@ -54,16 +65,103 @@ export class ScopeStore {
     const commands: RedisArgument[][] = [];
     for (const item of items) {
       const key = keys.item(item.id);
-      // Overwrite in place (not DEL + HSET); numeric fields the item no longer has go below.
-      commands.push(['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]);
-      const absent = Object.entries(this.definition.fields)
-        .filter(([name, kind]) => kind === 'numeric' && item.numbers?.[name] === undefined)
-        .map(([name]) => numField(name));
-      if (absent.length > 0) commands.push(['HDEL', key, ...absent]);
+      commands.push(...this.#hashWrite(scope, item, key));
       commands.push(item.expiresAt !== undefined ? ['PEXPIREAT', key, String(Math.floor(item.expiresAt))] : ['PERSIST', key]);
       commands.push(['SADD', keys.ids, item.id], ...extra(item, keys));
     }
     await this.connection.transaction(commands, keys.ids);
+  }
+
+  /** The item's hash, overwritten in place (not DEL + HSET): its fields, and numeric fields it no longer has removed. */
+  #hashWrite(scope: Scope, item: VectorItem, key: string): RedisArgument[][] {
+    const commands: RedisArgument[][] = [['HSET', key, ...itemFields(this.definition, item, scope.token, this.options.vectorInHash)]];
+    const absent = Object.entries(this.definition.fields)
+      .filter(([name, kind]) => kind === 'numeric' && item.numbers?.[name] === undefined)
+      .map(([name]) => numField(name));
+    if (absent.length > 0) commands.push(['HDEL', key, ...absent]);
+    return commands;
+  }
+
+  /**
+   * The bulk write (see {@link VectorIndex.upsertMany}), chunk by chunk, each chunk in three
+   * pipelined steps, so no step holds the server for a whole chunk and an engine's indexing
+   * command runs outside MULTI (vector sets: `VADD … CAS` searches neighbours off the main thread):
+   *   1. stage: the item leaves every membership (SREM, and `unstage` of the engine: VREM), then its
+   *      hash is written with a staging expiry (at most STAGING_TTL_MS). A staged item is no
+   *      reader's: not listed, not in the vector set, so no scan counts it, tidies it or returns it;
+   *      if the writer dies here, the hash expires by itself.
+   *   2. index: the engine's command per staged item (`index`, vectorset: VADD … CAS). From here a
+   *      vector-set item is live (member + hash), with its staging expiry.
+   *   3. commit (one MULTI per chunk, cheap commands only): the id enters the id set (flat,
+   *      redisearch: from here it is live) and the hash gets its own expiry (or none).
+   * An item is live only once whole. A failure fails the call after the chunk's other items are
+   * committed; the items of chunks not yet written are not touched.
+   */
+  async upsertMany(
+    scope: Scope,
+    items: readonly VectorItem[],
+    options: ResolvedBulkOptions,
+    engine: {
+      unstage?: (id: string, keys: VectorKeys) => RedisArgument[][];
+      index?: (item: VectorItem, keys: VectorKeys) => RedisArgument[] | null;
+    } = {},
+  ): Promise<void> {
+    const keys = this.keysOf(scope);
+    const route = { key: keys.ids };
+    // Built before anything is sent: an invalid item (dimension, tag) fails the call untouched.
+    const built = items.map((item) => ({
+      item,
+      hash: this.#hashWrite(scope, item, keys.item(item.id)),
+      index: engine.index?.(item, keys) ?? null,
+    }));
+    let written = 0;
+    for (let start = 0; start < built.length; start += options.chunkSize) {
+      const slice = built.slice(start, start + options.chunkSize);
+      const chunk = slice.map((b) => b.item);
+      const stagedUntil = Date.now() + STAGING_TTL_MS;
+      const staging = slice.map(({ item, hash }) => {
+        const until = item.expiresAt === undefined ? stagedUntil : Math.min(stagedUntil, Math.floor(item.expiresAt));
+        return [
+          ...(engine.unstage?.(item.id, keys) ?? []),
+          ['SREM', keys.ids, item.id],
+          ...hash,
+          ['PEXPIREAT', keys.item(item.id), String(until)],
+        ];
+      });
+      const indexing = slice.some((b) => b.index !== null) ? slice.map((b) => b.index) : null;
+      const staged = await Promise.allSettled(staging.map((commands) => Promise.all(commands.map((c) => this.connection.send(c, route)))));
+      let ok = chunk.map((_, i) => staged[i]!.status === 'fulfilled');
+      let failure = staged.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
+      if (indexing) {
+        const indexed = await Promise.allSettled(
+          indexing.map((command, i) => (ok[i] && command ? this.connection.send(command, route) : null)),
+        );
+        failure ??= indexed.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+        ok = ok.map((was, i) => was && indexed[i]!.status === 'fulfilled');
+      }
+      const committing = chunk.filter((_, i) => ok[i]);
+      if (committing.length > 0) {
+        const commands: RedisArgument[][] = [];
+        for (const item of committing) {
+          const key = keys.item(item.id);
+          commands.push(
+            ['SADD', keys.ids, item.id],
+            item.expiresAt !== undefined ? ['PEXPIREAT', key, String(Math.floor(item.expiresAt))] : ['PERSIST', key],
+            ['EXISTS', key],
+          );
+        }
+        const replies = await this.connection.transaction(commands, keys.ids);
+        // A hash gone at its commit outlived its staging expiry, or was deleted meanwhile (or its own expiry has passed).
+        const lost = committing.filter((item, i) => Number(replies[3 * i + 2]) === 0 && (item.expiresAt ?? Infinity) > Date.now());
+        if (lost.length > 0 && failure === undefined)
+          failure = new ConflictError(
+            `${lost.length} item(s) of the bulk write were gone before their commit (deleted meanwhile, or staged longer than ${STAGING_TTL_MS} ms), first ${lost[0]!.id}: write them again`,
+          );
+      }
+      if (failure !== undefined) throw failure;
+      written += chunk.length;
+      options.onProgress?.({ written, total: items.length });
+    }
   }
 
   /** Moves the expiry of items (null: never); items that no longer exist stay absent. */
@@ -195,6 +293,19 @@ export abstract class ScopeStoreIndex implements VectorIndex {
     return [];
   }
 
+  /**
+   * Bulk writes: the engine's commands that take an item out of its own membership before it is
+   * staged (vectorset: VREM), and the one command that indexes a staged item (vectorset: VADD …
+   * CAS), sent pipelined, never in a MULTI. See ScopeStore.upsertMany.
+   */
+  protected bulkUnstage(_id: string, _keys: VectorKeys): RedisArgument[][] {
+    return [];
+  }
+
+  protected bulkIndex(_item: VectorItem, _keys: VectorKeys): RedisArgument[] | null {
+    return null;
+  }
+
   /** Engine commands to run after an item's deletion (pipelined after the delete script). */
   protected deleteExtra(_id: string, _keys: VectorKeys): RedisArgument[][] {
     return [];
@@ -202,6 +313,14 @@ export abstract class ScopeStoreIndex implements VectorIndex {
 
   upsert(scope: Scope, items: readonly VectorItem[]): Promise<void> {
     return this.store.upsert(scope, items, (item, keys) => this.upsertExtra(item, keys));
+  }
+
+  async upsertMany(scope: Scope, items: readonly VectorItem[], options: BulkUpsertOptions = {}): Promise<void> {
+    const resolved = parseInput(BulkUpsertOptionsSchema, options, 'upsertMany options');
+    await this.store.upsertMany(scope, items, resolved, {
+      unstage: (id, keys) => this.bulkUnstage(id, keys),
+      index: (item, keys) => this.bulkIndex(item, keys),
+    });
   }
 
   get(scope: Scope, ids: readonly string[]) {

@@ -64,6 +64,26 @@ export interface QueryOptions {
   withVectors?: boolean | undefined;
 }
 
+/** Progress of a bulk write, reported after each chunk. */
+export interface BulkProgress {
+  /** Items written so far (live, whole). */
+  written: number;
+  /** Items in the call. */
+  total: number;
+}
+
+/** Options of {@link VectorIndex.upsertMany}. */
+export const BulkUpsertOptionsSchema = z
+  .object({
+    /** Items per pipelined chunk; progress is reported, and a failure surfaces, per chunk. Default 500. */
+    chunkSize: z.number().int().min(1).max(10_000).default(500),
+    /** Called after each chunk with the items written so far. */
+    onProgress: z.custom<(progress: BulkProgress) => void>((v) => typeof v === 'function').optional(),
+  })
+  .strict();
+export type BulkUpsertOptions = z.input<typeof BulkUpsertOptionsSchema>;
+export type ResolvedBulkOptions = z.output<typeof BulkUpsertOptionsSchema>;
+
 export interface Hit {
   id: string;
   /** Similarity in [0, 1] for cosine (1 identical), higher is closer for every metric. */
@@ -133,7 +153,19 @@ export interface VectorIndex {
    * RediSearch also waits, by default, until an index built over existing keys covers them.
    */
   ensure(options?: EnsureOptions): Promise<void>;
+  /** Writes items (replacing same ids) in one MULTI: all of them or none. For a few items at a time; many go through {@link upsertMany}. */
   upsert(scope: Scope, items: readonly VectorItem[]): Promise<void>;
+  /**
+   * Writes many items fast (imports, migrations, rememberMany): pipelined in chunks, the engine's
+   * indexing outside MULTI (vector sets: `VADD … CAS`, which searches neighbours off the server's
+   * main thread). Each item is whole or absent: no reader ever sees it half-written (a replaced
+   * item is absent for a moment, between its old and new version). The call as a whole is not
+   * atomic: if it fails, items of earlier chunks (and the others of the failing chunk) are
+   * written, later ones are not; writing the same items again is safe. Returns once every item is live.
+   *
+   * @example await index.upsertMany(scope, items, { onProgress: ({ written, total }) => log(`${written}/${total}`) });
+   */
+  upsertMany(scope: Scope, items: readonly VectorItem[], options?: BulkUpsertOptions): Promise<void>;
   query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]>;
   /** Payloads of the given ids (null for items that are not live: missing, expired, or outside the membership rule of scope-store.ts). */
   get(scope: Scope, ids: readonly string[]): Promise<(string | null)[]>;

@@ -59,7 +59,6 @@ const NS_KEYS = [ns.documents, ns.plain, ns.expiries, ns.meta];
 const scope = ks.vector('ns').scope('{t:u}');
 const SCOPE_KEYS = ['am:ltm:ns:{t:u}:ids', 'am:ltm:ns:{t:u}:vs', 'am:ltm:ns:{t:u}:acc-n', 'am:ltm:ns:{t:u}:acc-at'];
 const ITEM_PREFIX = 'am:ltm:ns:{t:u}:i:';
-const blobQuery = Buffer.from([0, 0, 128, 63]);
 
 export const CASES: GatewayCase[] = [
   // ——— session ———
@@ -410,10 +409,10 @@ export const CASES: GatewayCase[] = [
     args: [ITEM_PREFIX, '1'],
   },
   {
-    title: 'vsim: prefix, with vectors, then the VSIM arguments',
-    call: vector.vectorVsimCall(scope, { withVectors: true, query: ['FP32', blobQuery, 'WITHSCORES', 'COUNT', '5'] }),
-    script: 'vector-vsim-4',
+    title: 'purge: prefix, then the ids a query saw without a hash',
+    call: vector.vectorPurgeCall(scope, { ids: ['a', 'b'] }),
+    script: 'vector-purge-4',
     keys: SCOPE_KEYS,
-    args: [ITEM_PREFIX, '1', 'FP32', blobQuery, 'WITHSCORES', 'COUNT', '5'],
+    args: [ITEM_PREFIX, 'a', 'b'],
   },
 ];

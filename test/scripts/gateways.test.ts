@@ -10,7 +10,7 @@ import {
   sessionReadCommands,
 } from '../../src/scripts/session.js';
 import { decodeStoreRead, decodeStoreWrite } from '../../src/scripts/store.js';
-import { decodeVectorRead, decodeVectorScan, decodeVsim } from '../../src/scripts/vector.js';
+import { decodeVectorRead, decodeVectorScan } from '../../src/scripts/vector.js';
 import { decodeCheckpointRead } from '../../src/scripts/checkpoint.js';
 import { CASES } from './cases.js';
 
@@ -144,7 +144,7 @@ describe('script gateways: reply decoding', () => {
     });
   });
 
-  it('vector replies: read with and without stats, scan rows, vsim hits', () => {
+  it('vector replies: read with and without stats, scan rows', () => {
     expect(decodeVectorRead(['p', null], false)).toEqual([
       { payload: 'p', count: null, lastAt: null },
       { payload: null, count: null, lastAt: null },
@@ -157,7 +157,5 @@ describe('script gateways: reply decoding', () => {
       { id: 'a', values: ['x', 'y'] },
       { id: 'b', values: [null, 'z'] },
     ]);
-    expect(decodeVsim(['a', '0.5', 'p', ['1', '2']], true)).toEqual([{ id: 'a', score: 0.5, payload: 'p', vector: [1, 2] }]);
-    expect(decodeVsim(['a', '0.5', 'p'], false)).toEqual([{ id: 'a', score: 0.5, payload: 'p' }]);
   });
 });

@@ -176,6 +176,63 @@ export function runConformance(
       expect(await index.count(scopeA)).toBe(38);
     });
 
+    it('upsertMany: writes many items chunk by chunk with progress, each item whole, replaces in place, keeps expiries', async () => {
+      const scopeC: Scope = { tag: '{t:carol}', token: Buffer.from('{t:carol}').toString('hex') };
+      const items = dataset().map((item, i) => ({ ...item, id: `c${i}` }));
+      const progress: [number, number][] = [];
+      await index.upsertMany(scopeC, items, { chunkSize: 15, onProgress: (p) => progress.push([p.written, p.total]) });
+      expect(progress).toEqual([
+        [15, 40],
+        [30, 40],
+        [40, 40],
+      ]);
+      expect(await index.count(scopeC)).toBe(40);
+      const hits = await index.query(scopeC, vectorOf(7), { k: 3, ...exact });
+      expect(hits[0]).toMatchObject({ id: 'c7', payload: JSON.stringify({ text: 'memory 7' }) });
+      expect((await index.ids(scopeC, { field: 'lang', eq: 'en' })).sort()).toEqual(
+        items
+          .filter((_, i) => i % 3 === 0)
+          .map((it) => it.id)
+          .sort(),
+      );
+      // No item keeps the staging expiry: without expiresAt its hash never expires.
+      const item0 = keyspace.vector('conf').scope(scopeC.tag).item('c0');
+      expect(await connection.send<number>(['PTTL', item0], { key: item0 })).toBe(-1);
+      await index.upsertMany(scopeC, [
+        { id: 'c1', vector: vectorOf(300), tags: { lang: ['de'] }, numbers: { year: 1999 }, payload: '"moved"' },
+        { id: 'c40', vector: vectorOf(301), payload: '"brief"', expiresAt: Date.now() + 300 },
+      ]);
+      expect((await index.query(scopeC, vectorOf(300), { k: 1, ...exact }))[0]).toMatchObject({ id: 'c1', payload: '"moved"' });
+      expect(await index.ids(scopeC, { field: 'lang', eq: 'fr' })).not.toContain('c1');
+      expect(await index.ids(scopeC, { field: 'year', eq: 1999 })).toEqual(['c1']);
+      expect(await index.count(scopeC)).toBe(41);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await index.get(scopeC, ['c40', 'c2'])).toEqual([null, JSON.stringify({ text: 'memory 2' })]);
+      expect(await index.count(scopeC)).toBe(40);
+      // Refused before anything is sent: a wrong dimension, bad options; an empty call does nothing.
+      await expect(index.upsertMany(scopeC, [{ id: 'c2', vector: [1], payload: '""' }])).rejects.toBeInstanceOf(DimensionMismatchError);
+      await expect(index.upsertMany(scopeC, items, { chunkSize: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await index.upsertMany(scopeC, []);
+      expect(await index.get(scopeC, ['c2'])).toEqual([JSON.stringify({ text: 'memory 2' })]);
+      expect(await index.dropScope(scopeC)).toBe(40);
+    });
+
+    it('upsertMany: a staged item (hash written, writer gone before it became a member) is no reader’s, and expires by itself', async () => {
+      const scopeD: Scope = { tag: '{t:dave}', token: Buffer.from('{t:dave}').toString('hex') };
+      await index.upsertMany(scopeD, [{ id: 'd0', vector: vectorOf(1), payload: '"kept"' }]);
+      // What a writer that died after staging leaves: the item's hash with a staging expiry, in no membership.
+      const keys = keyspace.vector('conf').scope(scopeD.tag);
+      await connection.send(['HSET', keys.item('d1'), 'p', '"staged"', '_scope', scopeD.token, 'v', Buffer.alloc(32)], { key: keys.ids });
+      await connection.send(['PEXPIRE', keys.item('d1'), '60000'], { key: keys.ids });
+      expect(await index.count(scopeD)).toBe(1);
+      expect(await index.ids(scopeD)).toEqual(['d0']);
+      expect(await index.get(scopeD, ['d1'])).toEqual([null]);
+      expect((await index.query(scopeD, vectorOf(1), { k: 5, ...exact })).map((h) => h.id)).toEqual(['d0']);
+      // Readers leave it to its expiry (a scan never deletes a hash no membership names).
+      expect(await connection.send<number>(['PTTL', keys.item('d1')], { key: keys.ids })).toBeGreaterThan(0);
+      await index.dropScope(scopeD);
+    });
+
     it('refuses a vector of the wrong dimension, and a reopened index with another definition', async () => {
       await expect(index.query(scopeA, [1, 2, 3], { k: 1 })).rejects.toBeInstanceOf(DimensionMismatchError);
       await expect(index.upsert(scopeA, [{ id: 'bad', vector: [1], payload: '""' }])).rejects.toBeInstanceOf(DimensionMismatchError);

@@ -2,7 +2,7 @@
 // stats), and Redis evicts key by key. Whichever one key is lost, query, get, count, ids and
 // delete agree on one membership rule per engine (see scope-store.ts), and access tracking never
 // writes to an item hash (on RediSearch that would re-index the document, vector included).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RedisConnection } from '../../src/connection/connect.js';
 import { Keyspace, vectorScope, type VectorKeys } from '../../src/keys.js';
 import { FlatIndex } from '../../src/vector/engines/flat.js';
@@ -114,13 +114,32 @@ for (const target of targetsWithCluster()) {
         },
       );
 
-      it.skipIf(engine !== 'vectorset')('a query alone (recall) purges a scope whose vector set is gone', async () => {
+      it.skipIf(engine !== 'vectorset')('a query alone (recall) purges a scope whose vector set is gone, in the background', async () => {
         const { scope, keys, ids } = await populated();
         await del(keys.vectorSet);
         expect(await index.query(scope, vectorOf(0), { k: 10 })).toEqual([]);
+        await vi.waitFor(async () => expect(await exists(keys.ids)).toBe(0));
         for (const id of ids) expect(await exists(keys.item(id))).toBe(0);
-        expect(await exists(keys.ids)).toBe(0);
       });
+
+      it.skipIf(engine !== 'vectorset')(
+        'a query skips hits whose item expired, still returns k live ones, and purges the dead in the background',
+        async () => {
+          const { scope, keys } = await populated(30);
+          // The eight items nearest the query expire; they stay members until something purges them.
+          const near = (await index.query(scope, vectorOf(0), { k: 8, exact: true })).map((h) => h.id);
+          await index.expire(scope, near, Date.now() + 50);
+          await new Promise((r) => setTimeout(r, 120));
+          expect(await connection.send<number>(['VCARD', keys.vectorSet], { key: keys.vectorSet })).toBe(30);
+          for (const exactly of [true, false]) {
+            const hits = await index.query(scope, vectorOf(0), { k: 10, exact: exactly });
+            expect(hits).toHaveLength(10);
+            expect(hits.filter((h) => near.includes(h.id))).toEqual([]);
+          }
+          await vi.waitFor(async () => expect(await connection.send<number>(['VCARD', keys.vectorSet], { key: keys.vectorSet })).toBe(22));
+          for (const id of near) expect(await connection.send<number>(['SISMEMBER', keys.ids, id], { key: keys.ids })).toBe(0);
+        },
+      );
 
       it.skipIf(engine !== 'flat')(
         'keepLive (for engines querying an index that does not know the id set) drops hits the id set lost, a partial answer stays marked',

@@ -1,20 +1,28 @@
 // The vectorset engine: Redis 8 vector sets, one set per scope (so a scope lives on one cluster
 // shard and a query cannot reach another scope's set). Filterable values are JSON attributes
-// (SETATTR) compiled from the filter language; payloads stay in the item hashes, fetched by the
-// same script that runs VSIM. Vector sets measure cosine similarity only. The vector set is the
-// membership: an item it does not hold is not live, whatever else remains (see scope-store.ts).
+// (SETATTR) compiled from the filter language; payloads stay in the item hashes. A query sends
+// VSIM as a plain command (never inside a script: Redis runs it on its thread pool), then reads
+// the hits' payloads (and vectors) pipelined. Vector sets measure cosine similarity only. The
+// vector set is the membership: an item it does not hold is not live, whatever else remains (see
+// scope-store.ts).
 import type { RedisArgument } from '@redis/client';
 import type { RedisConnection } from '../../connection/connect.js';
-import { UnsupportedServerError } from '../../errors.js';
+import { AgentMemoryError, UnsupportedServerError } from '../../errors.js';
 import type { Keyspace, VectorKeys } from '../../keys.js';
-import { vectorVsim } from '../../scripts/vector.js';
+import { vectorPurge } from '../../scripts/vector.js';
 import { ensureDefinition } from '../definition.js';
-import { compileToVectorSet } from '../filter.js';
 import { toFloat32, vectorBytes, vectorSetAttributes } from '../items.js';
 import { ScopeStoreIndex } from '../scope-store.js';
 import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorItem } from '../types.js';
+import { buildVsimArgs, parseVsimReply } from './vectorset/query.js';
 
 const QUANT = { noquant: 'NOQUANT', q8: 'Q8', bin: 'BIN' } as const;
+
+/**
+ * How many times a query asks VSIM again, for twice as many members, when hits whose item expired
+ * (still members until their purge lands) left fewer than k live ones while more may exist.
+ */
+const REQUERIES = 2;
 
 export class VectorSetIndex extends ScopeStoreIndex {
   readonly engine = 'vectorset';
@@ -32,41 +40,101 @@ export class VectorSetIndex extends ScopeStoreIndex {
     await ensureDefinition(this.connection, this.definitionKey, this.definition, this.engine);
   }
 
-  protected override upsertExtra(item: VectorItem, keys: VectorKeys): RedisArgument[][] {
+  /** VADD of an item; `cas` searches its neighbours off the main thread (never inside MULTI, where Redis ignores it). */
+  #vadd(item: VectorItem, keys: VectorKeys, cas: boolean): RedisArgument[] {
     const d = this.definition;
     return [
-      ['VREM', keys.vectorSet, item.id],
-      [
-        'VADD',
-        keys.vectorSet,
-        'FP32',
-        vectorBytes(toFloat32(item.vector, d.dim)),
-        item.id,
-        QUANT[d.quantization],
-        'EF',
-        String(d.efConstruction),
-        'SETATTR',
-        vectorSetAttributes(d, item),
-        'M',
-        String(d.m),
-      ],
+      'VADD',
+      keys.vectorSet,
+      'FP32',
+      vectorBytes(toFloat32(item.vector, d.dim)),
+      item.id,
+      ...(cas ? ['CAS'] : []),
+      QUANT[d.quantization],
+      'EF',
+      String(d.efConstruction),
+      'SETATTR',
+      vectorSetAttributes(d, item),
+      'M',
+      String(d.m),
     ];
   }
 
+  protected override upsertExtra(item: VectorItem, keys: VectorKeys): RedisArgument[][] {
+    return [['VREM', keys.vectorSet, item.id], this.#vadd(item, keys, false)];
+  }
+
+  protected override bulkUnstage(id: string, keys: VectorKeys): RedisArgument[][] {
+    return [['VREM', keys.vectorSet, id]];
+  }
+
+  protected override bulkIndex(item: VectorItem, keys: VectorKeys): RedisArgument[] {
+    return this.#vadd(item, keys, true);
+  }
+
+  /**
+   * VSIM, then one pipelined HGET of each hit's payload (and VEMB of its vector when asked): two
+   * round trips. A hit whose hash is gone (expired) is not live: it is left out, and purged in the
+   * background (vector-purge-4.lua, not awaited). When that leaves fewer than k hits while VSIM
+   * returned all it was asked for, VSIM is asked again for twice as many (at most REQUERIES times).
+   */
   async query(scope: Scope, vector: ArrayLike<number>, options: QueryOptions): Promise<Hit[]> {
     const keys = this.store.keys(scope);
-    const args: RedisArgument[] = [
-      'FP32',
-      vectorBytes(toFloat32(vector, this.definition.dim, 'query vector')),
-      'WITHSCORES',
-      'COUNT',
-      String(options.k),
-      'EF',
-      String(options.ef ?? this.definition.efRuntime),
-    ];
-    if (options.filter) args.push('FILTER', compileToVectorSet(options.filter), 'FILTER-EF', String(Math.max(options.k * 100, 1000)));
-    if (options.exact) args.push('TRUTH');
+    const blob = vectorBytes(toFloat32(vector, this.definition.dim, 'query vector'));
+    const k = Math.floor(options.k);
+    if (k < 1) return [];
     const withVectors = options.withVectors === true;
-    return vectorVsim(this.connection, keys, { withVectors, query: args as (string | Buffer)[] });
+    const route = { key: keys.vectorSet };
+    const ef = options.ef ?? this.definition.efRuntime;
+    const fetched = new Map<string, Promise<{ payload: string | null; vector: number[] | null }>>();
+    let count = k;
+    for (let attempt = 0; ; attempt++) {
+      const reply = await this.connection.send(
+        buildVsimArgs(keys.vectorSet, blob, { count, ef, filter: options.filter, exact: options.exact }),
+        route,
+      );
+      const ranked = parseVsimReply(reply);
+      // Empty: the scope is empty, or its vector set is gone while its id set remains (lost vectors, purged whole).
+      if (ranked.length === 0 && attempt === 0) this.#purgeInBackground(keys, []);
+      for (const { id } of ranked) if (!fetched.has(id)) fetched.set(id, this.#fetch(keys, id, withVectors));
+      const rows = await Promise.all(ranked.map(async (member) => ({ member, ...(await fetched.get(member.id)!) })));
+      const hits: Hit[] = [];
+      const dead: string[] = [];
+      for (const { member, payload, vector: stored } of rows) {
+        if (payload === null) dead.push(member.id);
+        // No vector: the member left the set since VSIM (deleted, or being replaced): not live now.
+        else if (!withVectors || stored !== null)
+          hits.push(
+            withVectors
+              ? { id: member.id, score: member.score, payload, vector: stored! }
+              : { id: member.id, score: member.score, payload },
+          );
+      }
+      if (dead.length > 0 && attempt === 0) this.#purgeInBackground(keys, dead);
+      if (hits.length >= k || ranked.length < count || attempt === REQUERIES) return hits.slice(0, k);
+      count *= 2;
+    }
+  }
+
+  /** One hit's payload (null: its hash is gone) and, when asked, its vector (null: no longer a member). */
+  async #fetch(keys: VectorKeys, id: string, withVectors: boolean): Promise<{ payload: string | null; vector: number[] | null }> {
+    const route = { key: keys.vectorSet };
+    const [payload, stored] = await Promise.all([
+      this.connection.send<string | null>(['HGET', keys.item(id), 'p'], route),
+      withVectors ? this.connection.send<(string | number)[] | null>(['VEMB', keys.vectorSet, id], route) : null,
+    ]);
+    return { payload: payload ?? null, vector: stored ? stored.map(Number) : null };
+  }
+
+  /**
+   * Purges dead hits (and a scope whose vector set is gone) without holding up the query. A
+   * failure that may pass by itself (connection, timeout, OOM, server busy) is dropped: the next
+   * query or scan purges again. Any other is a warning, never an unhandled rejection.
+   */
+  #purgeInBackground(keys: VectorKeys, ids: readonly string[]): void {
+    vectorPurge(this.connection, keys, { ids }).catch((error: unknown) => {
+      if (error instanceof AgentMemoryError && error.transient) return;
+      process.emitWarning(`redis-agent-memory: could not purge expired vector-set items (${(error as Error).message})`);
+    });
   }
 }

@@ -4,6 +4,10 @@
 //   postgres  @langchain/langgraph-checkpoint-postgres on the machine's PostgreSQL (127.0.0.1:5432),
 //   memory    LangGraph's in-memory MemorySaver (the floor: no network, no storage).
 // Every saver gets the same checkpoints, the same threads and the same concurrency.
+// Durability differs, so it is stated and matched: the bench's Redis keeps nothing on disk, while
+// PostgreSQL (fsync on, synchronous_commit on) has fsynced every commit before it answers. The
+// `put_get_durable` rows give ours on a Redis with AOF `appendfsync always` (fsync before every
+// reply: PostgreSQL's promise) and `everysec` (at most a second lost) beside PostgreSQL.
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { emptyCheckpoint, MemorySaver, uuid6, type BaseCheckpointSaver, type Checkpoint } from '@langchain/langgraph-checkpoint';
 import { AgentMemoryCheckpointer } from '../../adapters/langgraph/checkpointer.js';
@@ -14,6 +18,7 @@ import { serverCostFigures } from '../lib/commandstats.js';
 import { compare, type RunOptions } from '../lib/measure.js';
 import { sampleFigures, type Figure, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
+import { findRedisServer, startRedis, type LocalRedis, type Persistence } from '../../scripts/local-redis.js';
 
 const POSTGRES_URL = process.env.POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MESSAGES = 20;
@@ -79,6 +84,42 @@ export async function checkpointSuite(ctx: SuiteContext): Promise<SuiteResult> {
     const result = await compare(cases, options);
     const baselines = Object.fromEntries(Object.entries(result).filter(([name]) => name !== 'ours'));
     figures.push(...sampleFigures(`checkpoint.put_get.c${concurrency}`, result.ours!, baselines));
+  }
+
+  // Matched durability: ours on Redis servers that fsync (their own, started here), beside PostgreSQL.
+  const binary = findRedisServer(8);
+  if (!binary) skipped.push('put_get_durable: no Redis 8 binary to start with AOF');
+  else {
+    const durable: { server: LocalRedis; connection: Awaited<ReturnType<typeof connect>> }[] = [];
+    try {
+      const durableSavers: Record<string, BaseCheckpointSaver> = {};
+      for (const persistence of ['aof-always', 'aof-everysec'] satisfies Persistence[]) {
+        const server = await startRedis(binary, [], { persistence });
+        const c = await connect({ url: server.url });
+        durable.push({ server, connection: c });
+        durableSavers[persistence] = new AgentMemoryCheckpointer(new CheckpointStore(c, new Keyspace(prefix)));
+      }
+      if (postgres) durableSavers.postgres = postgres;
+      for (const concurrency of [1, 32]) {
+        ctx.progress(`checkpoint: put + getTuple at concurrency ${concurrency}, matched durability`);
+        const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 100 : 500) : concurrency === 1 ? 500 : 2000, concurrency };
+        const cases = Object.fromEntries(
+          Object.entries(durableSavers).map(([name, saver]) => [
+            name,
+            (i: number) => step(saver, `${name}-d${concurrency}-t${i % concurrency}`),
+          ]),
+        );
+        const result = await compare(cases, options);
+        const { 'aof-always': always, 'aof-everysec': everysec, postgres: pg } = result;
+        figures.push(...sampleFigures(`checkpoint.put_get_durable.c${concurrency}`, always!, pg ? { postgres: pg } : {}));
+        figures.push(...sampleFigures(`checkpoint.put_get_everysec.c${concurrency}`, everysec!, pg ? { postgres: pg } : {}));
+      }
+    } finally {
+      for (const { server, connection: c } of durable) {
+        await c.close();
+        await server.stop();
+      }
+    }
   }
 
   // list: the newest 10 checkpoints of a 50-step thread.

@@ -1,7 +1,8 @@
 // Memory suite: bytes Redis holds per stored item (MEMORY USAGE, every key of the item counted),
 // against the payload itself and, for messages, @langchain/redis's stored form of the same ones.
 //   session: 1 000 messages of ~130 characters, with idempotency keys, in one session;
-//   long-term memory: 1 000 memories of ~60 characters with 384-d vectors, vectorset and flat.
+//   long-term memory: 1 000 memories of ~60 characters with 384-d vectors, on vector sets (noquant,
+//   q8, bin) and flat, each with its recall@10.
 import { HumanMessage } from '@langchain/core/messages';
 import { RedisChatMessageHistory } from '@langchain/redis';
 import { createClient } from 'redis';
@@ -15,6 +16,15 @@ import { IndexDefinitionSchema } from '../../src/vector/types.js';
 import { figure, type Figure, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
 import { clustered } from './vector.js';
+
+/** Indexes of the `k` vectors most similar to `query` (normalised vectors: the dot product). */
+function topIds(data: Float32Array[], query: Float32Array, k: number): number[] {
+  return data
+    .map((v, i) => ({ i, s: v.reduce((sum, x, j) => sum + x * query[j]!, 0) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k)
+    .map((b) => b.i);
+}
 
 const TEXT = 'Could you check where my order is? It was supposed to arrive on Tuesday and nothing has moved.';
 
@@ -52,20 +62,29 @@ export async function memorySuite(ctx: SuiteContext): Promise<SuiteResult> {
   );
   await lc.client.quit();
 
-  const vectors = clustered(1000, 384, 384, 1);
+  // Long-term memories: each layout (engine and quantization) with its bytes and its recall@10 on
+  // the same memories and questions (exact top 10 computed here), so the smallest layout that
+  // keeps recall is visible. The figure id without a quantization is vector sets' default, noquant.
+  const vectors = clustered(COUNT, 384, 384, 1);
+  const questions = clustered(100, 384, 384, 2);
+  const truth = questions.map((q) => topIds(vectors, q, 10));
   const embedder = {
     embedQuery: async () => Array.from(vectors[0]!),
     embedDocuments: async (texts: string[]) => texts.map((t) => Array.from(vectors[Number(t.split('#')[1])]!)),
   };
-  for (const [engine, make] of [
-    [
-      'vectorset',
-      () => new VectorSetIndex(connection, new Keyspace(prefix), IndexDefinitionSchema.parse({ namespace: 'mem-vs', dim: 384 })),
-    ],
-    ['flat', () => new FlatIndex(connection, new Keyspace(prefix), IndexDefinitionSchema.parse({ namespace: 'mem-flat', dim: 384 }))],
-  ] as const) {
-    ctx.progress(`memory: 1 000 long-term memories (${engine})`);
-    const index = make();
+  const layouts = [
+    ['vectorset', 'vectorset', 'noquant'],
+    ['vectorset_q8', 'vectorset', 'q8'],
+    ['vectorset_bin', 'vectorset', 'bin'],
+    ['flat', 'flat', 'noquant'],
+  ] as const;
+  for (const [name, engine, quantization] of layouts) {
+    ctx.progress(`memory: ${COUNT} long-term memories (${name})`);
+    const definition = IndexDefinitionSchema.parse({ namespace: `mem-${name.replace('_', '-')}`, dim: 384, quantization });
+    const index =
+      engine === 'vectorset'
+        ? new VectorSetIndex(connection, new Keyspace(prefix), definition)
+        : new FlatIndex(connection, new Keyspace(prefix), definition);
     await index.ensure();
     const ltm = new LongTermMemory(index, embedder, new Keyspace(prefix), { dedupeThreshold: 1 });
     for (let i = 0; i < COUNT; i += 100)
@@ -76,15 +95,22 @@ export async function memorySuite(ctx: SuiteContext): Promise<SuiteResult> {
         })),
       );
     const bytes = await usage(`${prefix}:ltm:${index.definition.namespace}:*`);
+    let found = 0;
+    for (const [q, question] of questions.entries()) {
+      const recalled = await ltm.recall({ userId: 'u' }, Array.from(question), { k: 10, trackAccess: 'off' });
+      const want = new Set(truth[q]!);
+      found += recalled.filter((r) => want.has(Number(r.text.split('#')[1]))).length;
+    }
     figures.push(
       figure(
-        `memory.long_term.${engine}.bytes_per_memory`,
+        `memory.long_term.${name}.bytes_per_memory`,
         'bytes',
         'lower',
         bytes / COUNT,
         { payload: 60 + 384 * 4 },
         'item hashes + id set (+ vector set) / memories; payload = text + float32 vector',
       ),
+      figure(`memory.long_term.${name}.recall_at_10`, 'ratio', 'higher', found / (questions.length * 10), {}, 'target ≥ 0.95'),
     );
   }
 

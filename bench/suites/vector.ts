@@ -1,8 +1,13 @@
 // Vector suite: N clustered synthetic vectors (seeded, so every run sees the same data), dims 100
 // and 384. For each engine that runs here: recall@10 against exact ground truth computed in the
-// client, and query latency at concurrency 1 against the raw engine command with the same
-// parameters (vectorset: VSIM; the difference is this library's client-side and script work).
-//   vectorset NOQUANT and Q8, one vector set of N items;   flat: a scope of 5 000 items.
+// client, and query latency against the raw engine command with the same parameters (vectorset:
+// VSIM as Redis runs it by default, on its thread pool, and the same VSIM with NOTHREAD, on the
+// main thread; at concurrency 1 on one connection, and at concurrency 8 spread over 8 connections,
+// one per worker as 8 processes would have: a connection waits for its threaded VSIM, so only
+// several connections can use the pool).
+//   vectorset NOQUANT and Q8, one vector set of N items, loaded with upsertMany;   flat: a scope of 5 000 items.
+// Bulk insert (dim 128, NOQUANT, clustered and uneven data): upsertMany against raw pipelined
+// VADD … CAS and VADD of the same items (one connection), and against upsert (one MULTI per 500).
 // With REDISEARCH_URL: the redisearch engine (HNSW and FLAT) on that server, interleaved with
 // @langchain/redis's RedisVectorStore and the raw FT.SEARCH on the same server and data, recall
 // beside latency, and at LangChain's EF_RUNTIME too (equal effort).
@@ -37,16 +42,34 @@ function gaussian(rand: () => number): number {
  * `n` vectors around CLUSTERS random centres (from `centreSeed`, so data and queries share them),
  * each cluster with its own spread (0.1 to 0.5 per dimension), normalised (cosine). Points come
  * from `pointSeed`: queries are new points of the same clusters, as a question lands near memories.
+ * `uneven`: cluster sizes fall off as 1/rank (the largest holds ~17% of the points, the smallest
+ * a few dozen) and spreads range from 0.05 (tight knots) to 0.8 (diffuse clouds), as real memories
+ * pile up around a few topics.
  */
-export function clustered(n: number, dim: number, centreSeed: number, pointSeed: number): Float32Array[] {
+export function clustered(n: number, dim: number, centreSeed: number, pointSeed: number, uneven = false): Float32Array[] {
   const centresRand = seededRandom(centreSeed);
   const centres = Array.from({ length: CLUSTERS }, () => ({
     at: Float32Array.from({ length: dim }, () => gaussian(centresRand)),
-    spread: 0.1 + 0.4 * centresRand(),
+    spread: uneven ? 0.05 + 0.75 * centresRand() : 0.1 + 0.4 * centresRand(),
   }));
+  const weights = centres.map((_, c) => (uneven ? 1 / (c + 1) : 1));
+  const cumulative: number[] = [];
+  weights.reduce((sum, w, c) => (cumulative[c] = sum + w), 0);
+  const total = cumulative[cumulative.length - 1]!;
   const rand = seededRandom(pointSeed);
+  const pick = (): number => {
+    const x = rand() * total;
+    let lo = 0;
+    let hi = cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   return Array.from({ length: n }, () => {
-    const c = centres[Math.floor(rand() * CLUSTERS)]!;
+    const c = centres[pick()]!;
     const v = Float32Array.from(c.at, (x) => x + c.spread * gaussian(rand));
     const norm = Math.hypot(...v);
     return v.map((x) => x / norm);
@@ -71,7 +94,20 @@ function groundTruth(data: Float32Array[], query: Float32Array, k: number): numb
 
 const SCOPE: Scope = { tag: '{bench:vectors}', token: Buffer.from('{bench:vectors}').toString('hex') };
 
+/** Loads with the bulk path (upsertMany, chunks of 500); items per second. */
 async function load(index: VectorIndex, data: Float32Array[], progress: (line: string) => void, label: string): Promise<number> {
+  const started = performance.now();
+  const items = data.map((v, i) => ({ id: `v${i}`, vector: v, payload: String(i) }));
+  await index.upsertMany(SCOPE, items, {
+    onProgress: ({ written, total }) => {
+      if (written % 20_000 === 0 || written === total) progress(`${label}: loaded ${written} of ${total}`);
+    },
+  });
+  return (data.length / (performance.now() - started)) * 1000;
+}
+
+/** Loads with the small-write path (upsert, one MULTI per 500); items per second. */
+async function loadByUpsert(index: VectorIndex, data: Float32Array[]): Promise<number> {
   const started = performance.now();
   const batch = 500;
   for (let i = 0; i < data.length; i += batch) {
@@ -79,7 +115,6 @@ async function load(index: VectorIndex, data: Float32Array[], progress: (line: s
       SCOPE,
       data.slice(i, i + batch).map((v, j) => ({ id: `v${i + j}`, vector: v, payload: String(i + j) })),
     );
-    if ((i / batch) % 40 === 0) progress(`${label}: loaded ${i + batch} of ${data.length}`);
   }
   return (data.length / (performance.now() - started)) * 1000;
 }
@@ -132,7 +167,7 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
       const vset = keyspace.vector(index.definition.namespace).scope(SCOPE.tag).vectorSet;
       const bytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', vset, 'SAMPLES', '0']));
       ctx.progress(`${label}: recall@10 ${recall.toFixed(3)}, querying`);
-      const rawArgs = (q: Float32Array) => [
+      const rawArgs = (q: Float32Array, nothread = false) => [
         'VSIM',
         vset,
         'FP32',
@@ -142,15 +177,36 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
         String(K),
         'EF',
         String(index.definition.efRuntime),
+        ...(nothread ? ['NOTHREAD'] : []),
       ];
       const ops = ctx.quick ? 300 : 2000;
       const latency = await compare(
         {
           ours: (i) => index.query(SCOPE, queries[i % QUERIES]!, { k: K }),
           raw: (i) => raw.sendCommand(rawArgs(queries[i % QUERIES]!)),
+          nothread: (i) => raw.sendCommand(rawArgs(queries[i % QUERIES]!, true)),
         },
         { ops, concurrency: 1 },
       );
+      ctx.progress(`${label}: querying at concurrency 8 over 8 connections`);
+      const many = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const c = await connect({ url: ctx.redis8Url, commandTimeoutMs: 60_000 });
+          const r = createClient({ url: ctx.redis8Url });
+          await r.connect();
+          return { connection: c, raw: r, index: new VectorSetIndex(c, keyspace, index.definition) };
+        }),
+      );
+      const at = (i: number) => many[i % many.length]!;
+      const latency8 = await compare(
+        {
+          ours: (i) => at(i).index.query(SCOPE, queries[i % QUERIES]!, { k: K }),
+          raw: (i) => at(i).raw.sendCommand(rawArgs(queries[i % QUERIES]!)),
+          nothread: (i) => at(i).raw.sendCommand(rawArgs(queries[i % QUERIES]!, true)),
+        },
+        { ops: ops * 4, concurrency: 8 },
+      );
+      await Promise.all(many.flatMap((m) => [m.connection.close(), m.raw.close()]));
       const id = `vector.vectorset_${quantization}.d${dim}`;
       figures.push(
         figure(
@@ -172,11 +228,12 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
           `${QUERIES} queries from other clusters, EF ${index.definition.efRuntime}`,
         ),
       );
-      figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-vsim': latency.raw }));
+      figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-vsim': latency.raw, 'raw-vsim-nothread': latency.nothread }));
+      figures.push(...sampleFigures(`${id}.query_c8`, latency8.ours, { 'raw-vsim': latency8.raw, 'raw-vsim-nothread': latency8.nothread }));
       figures.push(
         figure(`${id}.bytes_per_vector`, 'bytes', 'lower', bytes / n, { 'float32-payload': dim * 4 }, 'MEMORY USAGE of the vector set'),
       );
-      figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', insertsPerSecond, {}, 'batches of 500, one MULTI each'));
+      figures.push(figure(`${id}.inserts_per_s`, 'items/s', 'higher', insertsPerSecond, {}, 'upsertMany, chunks of 500'));
       await index.dropScope(SCOPE);
     }
 
@@ -207,9 +264,163 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
     }
   }
 
+  figures.push(...(await bulkFigures(ctx, connection, raw, keyspace, prefix)));
+
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
   await Promise.all([connection.close(), raw.close()]);
   return { suite: 'vector', figures, skipped };
+}
+
+const BULK_DIM = 128;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Bulk insert at dim 128 (NOQUANT, the definition's defaults: M 16, EF 200), each side into an
+ * empty set, in rotating order: upsertMany (hash staged, VADD, id set + expiry committed), the
+ * raw pipelined VADD of the same items (the cheapest form of the same indexing: no hash, no id
+ * set), the raw pipelined VADD … CAS (candidate search on the thread pool; one connection waits
+ * for each, so they run one after another), and
+ * upsert (one MULTI per 500: VADD inside MULTI runs on the main thread). Chunks of 500 everywhere.
+ * On tight clusters and on uneven ones (recall@10 and query latency of the loaded set beside).
+ */
+async function bulkFigures(
+  ctx: SuiteContext,
+  connection: Awaited<ReturnType<typeof connect>>,
+  raw: { sendCommand(args: (string | Buffer)[]): Promise<unknown>; del(key: string): Promise<unknown> },
+  keyspace: Keyspace,
+  prefix: string,
+): Promise<Figure[]> {
+  const n = ctx.quick ? 5_000 : 100_000;
+  const rounds = ctx.quick ? 3 : 1;
+  const figures: Figure[] = [];
+  const rawKey = `${prefix}:rawbulk`;
+  const rawLoad = async (data: Float32Array[], cas: boolean): Promise<number> => {
+    await raw.del(rawKey);
+    const started = performance.now();
+    for (let i = 0; i < data.length; i += 500) {
+      await Promise.all(
+        data
+          .slice(i, i + 500)
+          .map((v, j) =>
+            raw.sendCommand([
+              'VADD',
+              rawKey,
+              'FP32',
+              vectorBytes(v),
+              `v${i + j}`,
+              ...(cas ? ['CAS'] : []),
+              'NOQUANT',
+              'EF',
+              '200',
+              'M',
+              '16',
+            ]),
+          ),
+      );
+    }
+    const rate = (data.length / (performance.now() - started)) * 1000;
+    await raw.del(rawKey);
+    return rate;
+  };
+  for (const uneven of [false, true]) {
+    const shape = uneven ? 'uneven' : 'tight';
+    const data = clustered(n, BULK_DIM, BULK_DIM, 1, uneven);
+    const rates = { ours: [] as number[], cas: [] as number[], plain: [] as number[], multi: [] as number[] };
+    let kept: VectorSetIndex | null = null;
+    for (let r = 0; r < rounds; r++) {
+      const sides: [keyof typeof rates, () => Promise<number>][] = [
+        [
+          'ours',
+          async () => {
+            const index = new VectorSetIndex(
+              connection,
+              keyspace,
+              IndexDefinitionSchema.parse({ namespace: `bulk-${shape}-${r}`, dim: BULK_DIM }),
+            );
+            await index.ensure();
+            const rate = await load(index, data, ctx.progress, `bulk ${shape} round ${r + 1}`);
+            if (kept) await kept.dropScope(SCOPE);
+            kept = index;
+            return rate;
+          },
+        ],
+        ['cas', () => rawLoad(data, true)],
+        ['plain', () => rawLoad(data, false)],
+        [
+          'multi',
+          async () => {
+            const index = new VectorSetIndex(
+              connection,
+              keyspace,
+              IndexDefinitionSchema.parse({ namespace: `bulkm-${shape}`, dim: BULK_DIM }),
+            );
+            await index.ensure();
+            const rate = await loadByUpsert(index, data);
+            await index.dropScope(SCOPE);
+            return rate;
+          },
+        ],
+      ];
+      for (let s = 0; s < sides.length; s++) {
+        const [name, run] = sides[(s + r) % sides.length]!;
+        rates[name].push(await run());
+      }
+      ctx.progress(
+        `bulk ${shape} round ${r + 1}: ours ${Math.round(rates.ours.at(-1)!)}/s, raw VADD CAS ${Math.round(rates.cas.at(-1)!)}/s`,
+      );
+    }
+    const id = `vector.vectorset_noquant.d${BULK_DIM}${uneven ? '_uneven' : ''}`;
+    figures.push(
+      figure(
+        `${id}.bulk_inserts_per_s`,
+        'items/s',
+        'higher',
+        median(rates.ours),
+        { 'raw-vadd-cas': median(rates.cas), 'raw-vadd': median(rates.plain), 'upsert-multi': median(rates.multi) },
+        `${n} ${shape}-cluster vectors into an empty set, chunks of 500, median of ${rounds} rotating round(s)`,
+      ),
+    );
+    const index = kept as VectorSetIndex | null;
+    if (!index) continue;
+    const queries = clustered(QUERIES, BULK_DIM, BULK_DIM, 2, uneven);
+    const truth = queries.map((q) => groundTruth(data, q, K));
+    const recall = await recallAt10(index, queries, truth);
+    figures.push(
+      figure(
+        `${id}.recall_at_10`,
+        'recall',
+        'higher',
+        recall,
+        {},
+        `${n} ${shape}-cluster vectors loaded by upsertMany, EF ${index.definition.efRuntime}`,
+      ),
+    );
+    const vset = keyspace.vector(index.definition.namespace).scope(SCOPE.tag).vectorSet;
+    const vsim = (q: Float32Array, nothread: boolean) =>
+      raw.sendCommand([
+        'VSIM',
+        vset,
+        'FP32',
+        vectorBytes(q),
+        'WITHSCORES',
+        'COUNT',
+        String(K),
+        'EF',
+        String(index.definition.efRuntime),
+        ...(nothread ? ['NOTHREAD'] : []),
+      ]);
+    const latency = await compare(
+      {
+        ours: (i) => index.query(SCOPE, queries[i % QUERIES]!, { k: K }),
+        raw: (i) => vsim(queries[i % QUERIES]!, false),
+        nothread: (i) => vsim(queries[i % QUERIES]!, true),
+      },
+      { ops: ctx.quick ? 300 : 2000, concurrency: 1 },
+    );
+    figures.push(...sampleFigures(`${id}.query_c1`, latency.ours, { 'raw-vsim': latency.raw, 'raw-vsim-nothread': latency.nothread }));
+    await index.dropScope(SCOPE);
+  }
+  return figures;
 }
 
 /**

@@ -84,13 +84,13 @@ export class ScopeStore {
 
   /**
    * The bulk write (see {@link VectorIndex.upsertMany}), chunk by chunk, each chunk in three
-   * pipelined steps, so no step holds the server for a whole chunk and an engine's indexing
-   * command runs outside MULTI (vector sets: `VADD … CAS` searches neighbours off the main thread):
+   * pipelined steps, so no step holds the server for a whole chunk (the one MULTI of `upsert`
+   * holds it for every VADD of its batch) and an engine's indexing command runs outside MULTI:
    *   1. stage: the item leaves every membership (SREM, and `unstage` of the engine: VREM), then its
    *      hash is written with a staging expiry (at most STAGING_TTL_MS). A staged item is no
    *      reader's: not listed, not in the vector set, so no scan counts it, tidies it or returns it;
    *      if the writer dies here, the hash expires by itself.
-   *   2. index: the engine's command per staged item (`index`, vectorset: VADD … CAS). From here a
+   *   2. index: the engine's command per staged item (`index`, vectorset: VADD). From here a
    *      vector-set item is live (member + hash), with its staging expiry.
    *   3. commit (one MULTI per chunk, cheap commands only): the id enters the id set (flat,
    *      redisearch: from here it is live) and the hash gets its own expiry (or none).
@@ -295,8 +295,8 @@ export abstract class ScopeStoreIndex implements VectorIndex {
 
   /**
    * Bulk writes: the engine's commands that take an item out of its own membership before it is
-   * staged (vectorset: VREM), and the one command that indexes a staged item (vectorset: VADD …
-   * CAS), sent pipelined, never in a MULTI. See ScopeStore.upsertMany.
+   * staged (vectorset: VREM), and the one command that indexes a staged item (vectorset: VADD),
+   * sent pipelined, never in a MULTI. See ScopeStore.upsertMany.
    */
   protected bulkUnstage(_id: string, _keys: VectorKeys): RedisArgument[][] {
     return [];

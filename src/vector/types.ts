@@ -156,9 +156,9 @@ export interface VectorIndex {
   /** Writes items (replacing same ids) in one MULTI: all of them or none. For a few items at a time; many go through {@link upsertMany}. */
   upsert(scope: Scope, items: readonly VectorItem[]): Promise<void>;
   /**
-   * Writes many items fast (imports, migrations, rememberMany): pipelined in chunks, the engine's
-   * indexing outside MULTI (vector sets: `VADD … CAS`, which searches neighbours off the server's
-   * main thread). Each item is whole or absent: no reader ever sees it half-written (a replaced
+   * Writes many items (imports, migrations, rememberMany): pipelined in chunks with progress, the
+   * engine's indexing (vector sets: VADD; RediSearch: the HSET) outside MULTI, so the server
+   * serves other clients between items instead of holding them for a whole batch. Each item is whole or absent: no reader ever sees it half-written (a replaced
    * item is absent for a moment, between its old and new version). The call as a whole is not
    * atomic: if it fails, items of earlier chunks (and the others of the failing chunk) are
    * written, later ones are not; writing the same items again is safe. Returns once every item is live.

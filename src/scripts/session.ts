@@ -128,9 +128,9 @@ export function sessionOpenCall(t: SessionTarget): ScriptCall {
 const wholeHash = (key: string): string[] => ['HRANDFIELD', key, '2147483647', 'WITHVALUES'];
 
 /**
- * The plain commands that read `parts`, run in the same MULTI right after session-open-7: the
- * messages (if asked), the length, then meta and its PTTL, state, tool results, pending messages
- * (each if asked), in that order.
+ * The plain commands that read `parts`, run in the same MULTI right after session-open-7 (or the
+ * check commands): the messages (if asked), the length, then meta and its PTTL, state, tool
+ * results, pending messages (each if asked), in that order.
  */
 export function sessionReadCommands(t: SessionTarget, parts: ReadParts): string[][] {
   const k = t.keys;
@@ -145,20 +145,89 @@ export function sessionReadCommands(t: SessionTarget, parts: ReadParts): string[
   return commands;
 }
 
-/** HRANDFIELD … WITHVALUES as a Map: pairs of [field, value] (RESP3) or a flat array (RESP2). */
-function hashReply(reply: unknown): Map<string, string> {
-  if (!Array.isArray(reply)) return new Map();
-  if (reply.length > 0 && Array.isArray(reply[0])) return new Map((reply as [string, string][]).map(([f, v]) => [String(f), String(v)]));
-  return pairs(reply as string[]);
+/**
+ * The whole-or-gone check of includes/session.lua's load_session as plain commands, for a read
+ * that has no deadline to move: meta's policy and counters, its PTTL, and whether each other key
+ * exists. decodeSessionCheck reads their replies exactly as load_session reads the same values.
+ */
+export function sessionCheckCommands(t: SessionTarget): string[][] {
+  const k = t.keys;
+  return [
+    ['HMGET', k.meta, 'ttl_mode', 'ttl_ms', 'n_msgs', 'n_pending', 'n_tools', 'state_bytes', 'idem'],
+    ['PTTL', k.meta],
+    ['EXISTS', k.messages],
+    ['EXISTS', k.state],
+    ['EXISTS', k.tools],
+    ['EXISTS', k.idempotency],
+    ['EXISTS', k.pending],
+  ];
 }
 
+/** What a read learned of a whole session: its policy and remaining TTL (ms, -1: none). */
+export interface SessionPulse {
+  mode: string;
+  ttlMs: number;
+  remainingMs: number;
+}
+
+/** The replies of sessionCheckCommands: null when the session is gone (meta missing, or a key it expects missing). */
+export function decodeSessionCheck(replies: readonly unknown[]): SessionPulse | null {
+  const [fields, pttl, msgs, state, tools, idem, pending] = replies as [(string | null)[], number, ...number[]];
+  const [mode, ttl, nMsgs, nPending, nTools, stateBytes, nIdem] = fields;
+  if (mode === null || mode === undefined) return null;
+  const expects = (count: string | null | undefined, exists: number | undefined) => Number(count ?? 0) > 0 && Number(exists) !== 1;
+  if (expects(nMsgs, msgs) || expects(stateBytes, state) || expects(nTools, tools) || expects(nIdem, idem) || expects(nPending, pending))
+    return null;
+  return { mode, ttlMs: Number(ttl ?? 0), remainingMs: Number(pttl) };
+}
+
+/** The step a sliding deadline moves by, at least (includes/session.lua step_of): min(1% of the TTL, 1 s). */
+const stepOf = (ttlMs: number): number => (ttlMs > 0 ? Math.min(ttlMs / 100, 1000) : 1000);
+
 /**
- * Decodes the transaction's replies (session-open-7's, then those of sessionReadCommands(parts));
- * null when the session is gone, whatever the reads returned (leftovers are never data).
+ * Per store: until when (performance.now()) each session read recently has no deadline to move,
+ * with the policy it had, so its reads can skip the script. Bounded; forgetting costs one script.
  */
-export function decodeSessionRead(parts: ReadParts, replies: readonly unknown[]): SessionReadReply | null {
-  if (Number(replies[0]) !== 1) return null;
-  let i = 1;
+export class ReadSkips {
+  readonly #until = new Map<string, { at: number; mode: string; ttlMs: number }>();
+  constructor(readonly capacity = 10_000) {}
+
+  /** The policy a read may assume of `metaKey` now, or undefined when it must run the script. */
+  get(metaKey: string): { mode: string; ttlMs: number } | undefined {
+    const known = this.#until.get(metaKey);
+    if (known && performance.now() < known.at) return known;
+    if (known) this.#until.delete(metaKey);
+    return undefined;
+  }
+
+  /** After a script read that began at `sentAt`: a sliding session's deadline is due again `step` after it was last moved. */
+  remember(metaKey: string, pulse: SessionPulse, sentAt: number): void {
+    const at =
+      pulse.mode !== 'sliding'
+        ? Number.POSITIVE_INFINITY
+        : pulse.remainingMs < 0
+          ? sentAt
+          : sentAt + pulse.remainingMs - pulse.ttlMs + stepOf(pulse.ttlMs);
+    if (at <= sentAt) return;
+    if (this.#until.size >= this.capacity) this.#until.clear();
+    this.#until.set(metaKey, { at, mode: pulse.mode, ttlMs: pulse.ttlMs });
+  }
+
+  forget(metaKey: string): void {
+    this.#until.delete(metaKey);
+  }
+}
+
+/** A sliding session whose deadline would move by at least the step: a read must move it. */
+const slidingDue = (p: SessionPulse): boolean => p.mode === 'sliding' && (p.remainingMs < 0 || p.ttlMs - p.remainingMs >= stepOf(p.ttlMs));
+
+/**
+ * Decodes a read's replies after its opening (session-open-7's or the check's): null when
+ * `whole` is false, whatever the reads returned (leftovers are never data).
+ */
+export function decodeSessionRead(parts: ReadParts, whole: boolean, replies: readonly unknown[]): SessionReadReply | null {
+  if (!whole) return null;
+  let i = 0;
   const next = () => replies[i++];
   const messages = parts.from !== undefined ? (next() as string[]) : [];
   const length = Number(next());
@@ -173,6 +242,20 @@ export function decodeSessionRead(parts: ReadParts, replies: readonly unknown[])
   }
   const pending = parts.pending ? (next() as string[]) : [];
   return { messages, length, meta, pttl, state, tools, pending };
+}
+
+/** HRANDFIELD … WITHVALUES as a Map: pairs of [field, value] (RESP3) or a flat array (RESP2). */
+function hashReply(reply: unknown): Map<string, string> {
+  if (!Array.isArray(reply)) return new Map();
+  if (reply.length > 0 && Array.isArray(reply[0])) return new Map((reply as [string, string][]).map(([f, v]) => [String(f), String(v)]));
+  return pairs(reply as string[]);
+}
+
+/** session-open-7's reply as a pulse; null when the session is gone. */
+function decodeOpen(reply: unknown): SessionPulse | null {
+  const [whole, mode, ttl, remaining] = reply as [number, string?, number?, number?];
+  if (Number(whole) !== 1) return null;
+  return { mode: String(mode), ttlMs: Number(ttl ?? 0), remainingMs: Number(remaining ?? -1) };
 }
 
 /** session-read-7: the same read, every part returned by the script (the read at maxmemory where a MULTI is refused). */
@@ -204,16 +287,48 @@ export function decodeSessionReadScript(reply: readonly unknown[]): SessionReadR
 }
 
 /**
- * Reads parts of a session in one round trip, null when it is gone: a MULTI of session-open-7 and
- * plain reads, so no data passes through Lua. At maxmemory, a server that refuses to queue any
- * command in a MULTI (Redis 7.0 does; 8 queues reads) is asked again with session-read-7, which
- * reads there.
+ * Reads parts of a session in one round trip, null when it is gone; no data passes through Lua.
+ * A read that may have a sliding deadline to move is a MULTI of session-open-7 (whole-or-gone,
+ * deadline moved when due) and plain reads. A read that `skips` says has none (this store read the
+ * session within the step, with the same policy) is a MULTI of plain commands only: the check of
+ * sessionCheckCommands, then the reads; if the check finds the policy changed and the deadline
+ * due after all, session-open-7 runs after it (a second round trip, rare). At maxmemory, a server
+ * that refuses to queue commands in a MULTI (Redis 7.0 does; 8 queues reads) is asked again with
+ * session-read-7, which reads there.
  */
-export async function sessionRead(connection: RedisConnection, t: SessionTarget, parts: ReadParts): Promise<SessionReadReply | null> {
+export async function sessionRead(
+  connection: RedisConnection,
+  t: SessionTarget,
+  parts: ReadParts,
+  skips?: ReadSkips,
+): Promise<SessionReadReply | null> {
+  const metaKey = t.keys.meta;
+  const reads = sessionReadCommands(t, parts);
   try {
-    return decodeSessionRead(parts, await runCallInTransaction(connection, sessionOpenCall(t), sessionReadCommands(t, parts)));
+    const known = skips?.get(metaKey);
+    if (known) {
+      const check = sessionCheckCommands(t);
+      const replies = await connection.transaction([...check, ...reads], t.keys.messages);
+      const pulse = decodeSessionCheck(replies.slice(0, check.length));
+      if (!pulse) {
+        skips!.forget(metaKey);
+        return null;
+      }
+      if (pulse.mode !== known.mode || pulse.ttlMs !== known.ttlMs || slidingDue(pulse)) {
+        skips!.forget(metaKey);
+        if (slidingDue(pulse)) await runCall(connection, sessionOpenCall(t));
+      }
+      return decodeSessionRead(parts, true, replies.slice(check.length));
+    }
+    const sentAt = performance.now();
+    const [open, ...replies] = await runCallInTransaction(connection, sessionOpenCall(t), reads);
+    const pulse = decodeOpen(open);
+    if (pulse) skips?.remember(metaKey, pulse, sentAt);
+    else skips?.forget(metaKey);
+    return decodeSessionRead(parts, pulse !== null, replies);
   } catch (error) {
     if (!(error instanceof OutOfMemoryError)) throw error;
+    skips?.forget(metaKey);
     return decodeSessionReadScript(await runCall<unknown[]>(connection, sessionReadCall(t, parts)));
   }
 }

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import type { SessionKeys } from '../keys.js';
-import { sessionRead, type ReadParts, type SessionReadReply, type SessionTarget } from '../scripts/session.js';
+import { type ReadParts, type ReadSkips, sessionRead, type SessionReadReply, type SessionTarget } from '../scripts/session.js';
 import type { ResolvedSessionStoreOptions, TtlPolicy } from './options.js';
 
 type Json = z.core.util.JSONType;
@@ -39,6 +39,8 @@ export class SessionContext {
     readonly options: ResolvedSessionStoreOptions,
     private readonly ttl: TtlPolicy,
     private readonly ttlExplicit: boolean,
+    /** The store's memory of which sessions' reads have no deadline to move (skip the script). */
+    private readonly skips?: ReadSkips,
   ) {}
 
   /** The session as its scripts take it; `ttl` sets the policy explicitly. */
@@ -54,7 +56,7 @@ export class SessionContext {
 
   /** Reads parts of the session; null when it does not exist. */
   read(parts: ReadParts): Promise<SessionReadReply | null> {
-    return sessionRead(this.connection, this.target(), parts);
+    return sessionRead(this.connection, this.target(), parts, this.skips);
   }
 }
 

@@ -6,7 +6,7 @@ import type { RedisConnection } from '../connection/connect.js';
 import { OutOfMemoryError } from '../errors.js';
 import { unlinkUserKeys } from '../forget.js';
 import { escapeGlob, type Keyspace, type UserScope } from '../keys.js';
-import { sessionIndexRebuild, sessionList } from '../scripts/session.js';
+import { ReadSkips, sessionIndexRebuild, sessionList } from '../scripts/session.js';
 import { parseInput } from '../validate.js';
 import {
   SessionStoreOptionsSchema,
@@ -29,6 +29,8 @@ export class SessionStore {
   readonly options: ResolvedSessionStoreOptions;
   readonly #connection: RedisConnection;
   readonly #keys: Keyspace;
+  /** Which sessions this store read within their TTL step: their next reads skip the script. */
+  readonly #readSkips = new ReadSkips();
 
   constructor(connection: RedisConnection, keys: Keyspace, options: SessionStoreOptions = {}) {
     this.#connection = connection;
@@ -48,7 +50,16 @@ export class SessionStore {
     const ttl = options.ttl === undefined ? undefined : parseInput(TtlPolicySchema, options.ttl, 'TTL policy');
     const frozen = Object.freeze({ tenant: ref.tenant, userId: ref.userId, sessionId: ref.sessionId });
     return new Session(
-      new SessionContext(this.#connection, frozen, keys, user.sessions, this.options, ttl ?? this.options.ttl, ttl !== undefined),
+      new SessionContext(
+        this.#connection,
+        frozen,
+        keys,
+        user.sessions,
+        this.options,
+        ttl ?? this.options.ttl,
+        ttl !== undefined,
+        this.#readSkips,
+      ),
     );
   }
 

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { Keyspace } from '../../src/keys.js';
 import {
   decodeSessionList,
+  decodeSessionCheck,
   decodeSessionRead,
   decodeSessionReadScript,
+  ReadSkips,
   type SessionTarget,
+  sessionCheckCommands,
   sessionReadCommands,
 } from '../../src/scripts/session.js';
 import { decodeStoreRead, decodeStoreWrite } from '../../src/scripts/store.js';
@@ -50,8 +53,8 @@ describe('script gateways: reply decoding', () => {
 
   it('session read: null for a gone session whatever the reads returned, maps for the hashes', () => {
     const all = { from: -10, to: -1, meta: true, state: true, tool: '*', pending: true };
-    expect(decodeSessionRead(all, [0, ['leftover'], 1, [], -2, [], [], []])).toBeNull();
-    const r = decodeSessionRead(all, [1, ['m'], 3, [['summary', 'S']], 500, ['a', '1'], [], ['p']]);
+    expect(decodeSessionRead(all, false, [['leftover'], 1, [], -2, [], [], []])).toBeNull();
+    const r = decodeSessionRead(all, true, [['m'], 3, [['summary', 'S']], 500, ['a', '1'], [], ['p']]);
     expect(r).toEqual({
       messages: ['m'],
       length: 3,
@@ -61,8 +64,43 @@ describe('script gateways: reply decoding', () => {
       tools: new Map(),
       pending: ['p'],
     });
-    expect(decodeSessionRead({ tool: 'c' }, [1, 0, null])).toMatchObject({ messages: [], length: 0, tools: new Map(), pttl: -1 });
-    expect(decodeSessionRead({ tool: 'c' }, [1, 0, '"ok"'])!.tools).toEqual(new Map([['c', '"ok"']]));
+    expect(decodeSessionRead({ tool: 'c' }, true, [0, null])).toMatchObject({ messages: [], length: 0, tools: new Map(), pttl: -1 });
+    expect(decodeSessionRead({ tool: 'c' }, true, [0, '"ok"'])!.tools).toEqual(new Map([['c', '"ok"']]));
+  });
+
+  it('session check (a read that skips the script): the commands, and whole-or-gone read as load_session reads it', () => {
+    const t = sessionTarget();
+    const k = t.keys;
+    expect(sessionCheckCommands(t)).toEqual([
+      ['HMGET', k.meta, 'ttl_mode', 'ttl_ms', 'n_msgs', 'n_pending', 'n_tools', 'state_bytes', 'idem'],
+      ['PTTL', k.meta],
+      ['EXISTS', k.messages],
+      ['EXISTS', k.state],
+      ['EXISTS', k.tools],
+      ['EXISTS', k.idempotency],
+      ['EXISTS', k.pending],
+    ]);
+    // fields: mode, ttl, n_msgs, n_pending, n_tools, state_bytes, idem; then PTTL; then EXISTS of msgs, state, tools, idem, pending
+    const meta = (over: Partial<Record<number, string | null>> = {}) =>
+      Object.assign(['sliding', '1000', '2', '0', '0', '0', '5'], over) as (string | null)[];
+    expect(decodeSessionCheck([meta(), 900, 1, 0, 0, 1, 0])).toEqual({ mode: 'sliding', ttlMs: 1000, remainingMs: 900 });
+    expect(decodeSessionCheck([meta({ 0: null }), -2, 1, 0, 0, 1, 0])).toBeNull(); // meta gone
+    expect(decodeSessionCheck([meta(), 900, 0, 0, 0, 1, 0])).toBeNull(); // messages expected, gone
+    expect(decodeSessionCheck([meta(), 900, 1, 0, 0, 0, 0])).toBeNull(); // idempotency set expected, gone
+    expect(decodeSessionCheck([meta({ 4: '1' }), 900, 1, 0, 0, 1, 0])).toBeNull(); // tool results expected, gone
+    expect(decodeSessionCheck([meta({ 2: '0', 6: null }), -1, 0, 1, 1, 1, 1])).toEqual({ mode: 'sliding', ttlMs: 1000, remainingMs: -1 }); // leftovers nobody expects
+  });
+
+  it('read skips: none for a session never read; until the sliding deadline is due again; forever for fixed', () => {
+    const skips = new ReadSkips(2);
+    expect(skips.get('m1')).toBeUndefined();
+    const now = performance.now();
+    skips.remember('m1', { mode: 'sliding', ttlMs: 100_000, remainingMs: 100_000 }, now); // just moved: due in 1 s
+    expect(skips.get('m1')).toEqual(expect.objectContaining({ mode: 'sliding', ttlMs: 100_000 }));
+    skips.remember('m2', { mode: 'sliding', ttlMs: 100_000, remainingMs: 99_000 - 1 }, now); // due already
+    expect(skips.get('m2')).toBeUndefined();
+    skips.remember('m3', { mode: 'fixed', ttlMs: 5000, remainingMs: -1 }, now - 1e9);
+    expect(skips.get('m3')).toEqual(expect.objectContaining({ mode: 'fixed' }));
   });
 
   it('session-read-7 (the one-script read): null for a missing session, maps for the hashes', () => {

@@ -60,6 +60,35 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('session ed
     expect(left.map((k) => k.slice(k.lastIndexOf(':'))).sort()).toEqual([':idem', ':meta', ':msgs']);
   });
 
+  it.each(['messages', 'idempotency', 'meta'] as const)(
+    'a session read a moment ago (its next read skips the script) whose %s key vanished reads as gone',
+    async (kind) => {
+      const store = f.store({ ttl: { mode: 'sliding', seconds: 1000 } });
+      const s = store.session({ userId: 'evict', sessionId: `skip-${kind}` });
+      await s.append({ role: 'user', content: 'm1' }, { idempotencyKey: 'k' });
+      expect((await s.messages()).map((m) => m.content)).toEqual(['m1']); // the script read: no deadline due for 1 s
+      expect((await s.messages()).map((m) => m.content)).toEqual(['m1']); // a plain read
+      await del(f.keyspace.user({ userId: 'evict' }).session(`skip-${kind}`)[kind]);
+      expect(await s.messages()).toEqual([]);
+      expect(await s.info()).toBeNull();
+      expect(await s.count()).toBe(0);
+    },
+  );
+
+  it('a policy another store changed is seen by a read that skips the script, which moves a due deadline', async () => {
+    const ref = { userId: 'evict', sessionId: 'skip-policy' };
+    const reader = f.store({ ttl: { mode: 'sliding', seconds: 1000 } }).session(ref);
+    await reader.append({ role: 'user', content: 'm1' });
+    await reader.messages(); // remembered: nothing due for 1 s
+    const other = f.store().session(ref);
+    await other.setTtl({ mode: 'sliding', seconds: 2 });
+    await sleep(300);
+    const meta = f.keyspace.user({ userId: 'evict' }).session('skip-policy').meta;
+    expect(await f.pttl(meta)).toBeLessThan(1800);
+    expect((await reader.messages()).map((m) => m.content)).toEqual(['m1']);
+    expect(await f.pttl(meta)).toBeGreaterThan(1800); // the stored 2 s policy, moved by the read
+  });
+
   it('a session whose state alone vanished does not take a compare-and-set over a lost version', async () => {
     const store = f.store();
     const s = await full(store, 'evict', 'cas');

@@ -150,18 +150,21 @@ end
 
 -- For reads: meta as from load_session, or nil when the session is gone (its leftovers, if any,
 -- are deleted; nothing is created). A sliding session's deadline moves, on every key, when it is
--- due: PEXPIREAT needs no memory, so a read works at maxmemory too.
+-- due: PEXPIREAT needs no memory, so a read works at maxmemory too. `s.remaining`: a sliding
+-- session's remaining TTL in ms after this (-1 for the other policies).
 local function open_for_read()
   local s = load_session()
   if not s then
     if redis.call('EXISTS', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) > 0 then drop_session_keys() end
     return nil
   end
+  s.remaining = -1
   if s.mode == 'sliding' then
-    local remaining = redis.call('PTTL', KEYS[2])
-    if remaining < 0 or s.ttl - remaining >= step_of(s.ttl) then
+    s.remaining = redis.call('PTTL', KEYS[2])
+    if s.remaining < 0 or s.ttl - s.remaining >= step_of(s.ttl) then
       local now = now_ms()
       expire_session(now + s.ttl, now, false)
+      s.remaining = s.ttl
     end
   end
   return s

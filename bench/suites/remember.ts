@@ -55,14 +55,13 @@ export async function rememberSuite(ctx: SuiteContext): Promise<SuiteResult> {
 
   for (const size of sizes) {
     ctx.progress(`remember: loading to ${size} memories of dim ${DIM}`);
-    for (; loaded < size; loaded += 1000) {
-      const batch = data.slice(loaded, Math.min(size, loaded + 1000));
-      await memory.rememberMany(
-        scope,
-        batch.map((_, j) => ({ text: `memory ${loaded + j}` })),
-        { vectors: batch, dedupe: false },
-      );
-    }
+    const batch = data.slice(loaded, size);
+    await memory.rememberMany(
+      scope,
+      batch.map((_, j) => ({ text: `memory ${loaded + j}` })),
+      { vectors: batch, dedupe: false, bulk: true },
+    );
+    loaded = size;
     const label = `${size / 1000}k`;
     ctx.progress(`remember: ${label}, remember vs recall`);
     const ops = ctx.quick ? 150 : 500;

@@ -79,9 +79,23 @@ export const RememberOptionsSchema = z
     dedupe: z.boolean().default(true),
     /** Vectors already computed for the inputs, one each, in order: nothing is embedded. */
     vectors: z.array(VectorSchema).optional(),
+    /**
+     * Write as a bulk load (imports, backfills): up to 100 000 inputs, pipelined in chunks, the
+     * engine's indexing off the transaction (vector sets: `VADD … CAS`, neighbours searched off
+     * the server's main thread), with `onProgress` after each chunk. Each memory is whole or
+     * absent, but the batch is not all-or-nothing: a failure leaves the chunks before it written
+     * (remember them again: deduplication or your ids make that safe). Default false: at most
+     * 1 000 inputs, written in one transaction.
+     */
+    bulk: z.boolean().default(false),
+    /** With `bulk`: called after each chunk with how many of the batch's writes are done. */
+    onProgress: z.custom<(progress: { written: number; total: number }) => void>((v) => typeof v === 'function').optional(),
   })
   .strict();
 export type RememberOptions = z.input<typeof RememberOptionsSchema>;
+
+const MAX_BATCH = 1000;
+const MAX_BULK = 100_000;
 
 export const LongTermMemoryOptionsSchema = z
   .object({
@@ -131,12 +145,23 @@ export class LongTermMemory {
 
   /**
    * Remembers many: one embedding call (none with `vectors`), deduplication against what is stored
-   * and within the batch (unless `dedupe: false`), one transaction for the writes.
+   * and within the batch (unless `dedupe: false`), one transaction for the writes (with `bulk`:
+   * pipelined chunks, see {@link RememberOptionsSchema}).
+   *
+   * @example await memory.rememberMany(user, facts, { bulk: true, onProgress: (p) => log(`${p.written}/${p.total}`) });
    */
   async rememberMany(scope: MemoryScopeRef, inputs: readonly MemoryInput[], options: RememberOptions = {}): Promise<RememberResult[]> {
     const s = this.#scope(scope);
-    const parsed = parseInput(z.array(MemoryInputSchema).min(1).max(1000), inputs, 'memories');
     const o = parseInput(RememberOptionsSchema, options, 'remember options');
+    const parsed = parseInput(
+      z
+        .array(MemoryInputSchema)
+        .min(1)
+        .max(o.bulk ? MAX_BULK : MAX_BATCH, o.bulk ? undefined : `at most ${MAX_BATCH} a call; more with { bulk: true }`),
+      inputs,
+      'memories',
+    );
+    if (o.onProgress && !o.bulk) throw new InvalidArgumentError('remember options', [{ path: 'onProgress', message: 'needs bulk: true' }]);
     if (o.vectors !== undefined && o.vectors.length !== parsed.length) {
       throw new InvalidArgumentError('remember options', [
         { path: 'vectors', message: `has ${o.vectors.length} vectors for ${parsed.length} memories` },
@@ -152,10 +177,9 @@ export class LongTermMemory {
     const threshold = o.dedupe ? this.options.dedupeThreshold : 1;
     const nearest = threshold < 1 ? await Promise.all(vectors.map((v) => this.#mergeCandidate(s, v))) : vectors.map(() => undefined);
     const { written, results } = mergeBatch(parsed, vectors, nearest, threshold, this.index.definition.metric, now);
-    await this.index.upsert(
-      s,
-      written.map((w) => this.#item(w.memory, w.vector)),
-    );
+    const items = written.map((w) => this.#item(w.memory, w.vector));
+    if (o.bulk) await this.index.upsertMany(s, items, o.onProgress ? { onProgress: o.onProgress } : {});
+    else await this.index.upsert(s, items);
     return results;
   }
 
@@ -329,7 +353,7 @@ export class LongTermMemory {
       live.map((m) => m.text),
       'document',
     );
-    await this.index.upsert(
+    await this.index.upsertMany(
       scope,
       live.map((m, i) => this.#item(m, vectors[i]!)),
     );

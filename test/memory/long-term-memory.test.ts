@@ -77,6 +77,26 @@ for (const target of targetsWithCluster()) {
         });
       });
 
+      it('writes a bulk load of more than one transaction holds, with progress, and refuses it without bulk', async () => {
+        const scope = { userId: 'bulk' };
+        const inputs = Array.from({ length: 1_200 }, (_, i) => ({ text: `bulk fact ${i}`, id: `f${i}` }));
+        await expect(memory.rememberMany(scope, inputs)).rejects.toThrow(InvalidArgumentError);
+        await expect(memory.rememberMany(scope, inputs.slice(0, 2), { onProgress: () => {} })).rejects.toThrow(/needs bulk/);
+        expect(await memory.count(scope)).toBe(0);
+        const seen: { written: number; total: number }[] = [];
+        const results = await memory.rememberMany(scope, inputs, { bulk: true, onProgress: (p) => seen.push(p) });
+        expect(results.map((r) => r.id)).toEqual(inputs.map((i) => i.id));
+        expect(await memory.count(scope)).toBe(1_200);
+        expect(seen.length).toBeGreaterThan(1);
+        expect(seen.at(-1)).toEqual({ written: 1_200, total: 1_200 });
+        expect(seen.map((p) => p.written)).toEqual([...seen.map((p) => p.written)].sort((a, b) => a - b));
+        expect(await memory.get(scope, 'f777')).toMatchObject({ text: 'bulk fact 777' });
+        // Deduplication still applies to a bulk load: a near-copy of a stored memory merges into it.
+        const [again] = await memory.rememberMany(scope, [{ text: 'bulk fact 777' }], { bulk: true });
+        expect(again).toEqual({ id: 'f777', status: 'merged' });
+        expect(await memory.count(scope)).toBe(1_200);
+      });
+
       it('filters on declared fields and tags, and refuses undeclared ones', async () => {
         const fr = await memory.recall(alice, 'Alice', { k: 10, filter: { field: 'lang', eq: 'fr' } });
         expect(fr.map((m) => m.text)).toEqual(['Alice a un chat qui s’appelle Minou']);

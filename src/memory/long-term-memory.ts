@@ -80,9 +80,8 @@ export const RememberOptionsSchema = z
     /** Vectors already computed for the inputs, one each, in order: nothing is embedded. */
     vectors: z.array(VectorSchema).optional(),
     /**
-     * Write as a bulk load (imports, backfills): up to 100 000 inputs, pipelined in chunks, the
-     * engine's indexing off the transaction (vector sets: `VADD … CAS`, neighbours searched off
-     * the server's main thread), with `onProgress` after each chunk. Each memory is whole or
+     * Write as a bulk load (imports, backfills): up to 100 000 inputs, pipelined in chunks outside
+     * any transaction (VectorIndex.upsertMany), with `onProgress` after each chunk. Each memory is whole or
      * absent, but the batch is not all-or-nothing: a failure leaves the chunks before it written
      * (remember them again: deduplication or your ids make that safe). Default false: at most
      * 1 000 inputs, written in one transaction.

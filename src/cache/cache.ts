@@ -13,7 +13,7 @@ import { AgentMemoryError, InvalidArgumentError, OutOfMemoryError } from '../err
 import type { CacheKeys, Keyspace } from '../keys.js';
 import { cacheDelete, cacheFill, cacheRead } from '../scripts/cache.js';
 import { parseInput } from '../validate.js';
-import { decodeEntry, encodeEntry, entryKeyOf, joinEntry, type EncodedEntry, type Entry } from './envelope.js';
+import { decodeEntry, encodeEntry, entryKeyOf, joinEntry, recordsTags, type EncodedEntry, type Entry } from './envelope.js';
 import { NearCacheLink } from './near-cache-link.js';
 import {
   CacheEntriesSchema,
@@ -38,6 +38,12 @@ const KEY_HEAD_BYTES = 1024;
 
 export { ComputeFailedError } from './stampede.js';
 export type { CacheStats } from './stats.js';
+
+/** Reads through the script after finding a tagged entry, before a plain GET is tried again. */
+const SCRIPT_READS = 64;
+
+/** No tags, or no generations: shared, never changed. */
+const NO_TAGS: readonly never[] = Object.freeze([]);
 
 /** The default options object: already valid, so it skips validation on the hot path. */
 const NO_OPTIONS: ResolvedWrite = Object.freeze({});
@@ -69,12 +75,22 @@ export class Cache {
   /** The near cache and the subscriber that keeps it (and lock waiters) informed. */
   readonly #link: NearCacheLink;
   readonly #stampede: Stampede;
+  /** A sliding TTL in ms, as the GETEX of a hit sends it; '' for a fixed TTL or none. */
+  readonly #slidingPx: string;
+  /**
+   * How many more reads go through the read script before a plain GET is tried again: a tagged
+   * entry found sets it to SCRIPT_READS, an untagged one counts it down. So a cache of untagged
+   * entries reads with GET, one of tagged entries with the script, and a mixed one rarely pays a
+   * second round trip (a tagged entry found by a GET).
+   */
+  #scriptReads = 0;
 
   constructor(connection: RedisConnection, keyspace: Keyspace, options: CacheOptions) {
     this.options = parseInput(CacheOptionsSchema, options, 'cache options');
     this.name = this.options.name;
     this.#connection = connection;
     this.#keys = keyspace.cache(this.name, this.options.shards);
+    this.#slidingPx = this.options.ttl.mode === 'sliding' ? String(ttlMilliseconds(this.options.ttl.seconds)) : '';
     this.#link = new NearCacheLink(connection, this.#keys.channel, randomUUID(), this.options);
     this.#stampede = new Stampede({
       connection,
@@ -173,7 +189,7 @@ export class Cache {
    */
   async getOrCompute<T>(key: string, compute: () => T | Promise<T>, options: WriteOptions = NO_OPTIONS): Promise<T> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
-    parseInput(ComputeSchema, compute, 'compute');
+    if (typeof compute !== 'function') parseInput(ComputeSchema, compute, 'compute'); // throws
     const write = this.#withKey(options === NO_OPTIONS ? NO_OPTIONS : parseInput(WriteOptionsSchema, options, 'cache write options'), key);
     // A hit needs no bookkeeping; only a miss joins or starts this process's one computation of the key.
     const running = this.#flights.get(id);
@@ -199,7 +215,7 @@ export class Cache {
   }
 
   /** A hit: fresh, stale (served while one caller refreshes), or due for an XFetch early recompute. */
-  async #served<T>(id: string, found: Entry, compute: () => T | Promise<T>, write: ResolvedWrite, seen: Seen): Promise<T> {
+  #served<T>(id: string, found: Entry, compute: () => T | Promise<T>, write: ResolvedWrite, seen: Seen): T | Promise<T> {
     this.#stats.hits++;
     const now = Date.now();
     const { stampede, staleWhileRevalidateSeconds } = this.options;
@@ -335,30 +351,61 @@ export class Cache {
   }
 
   /**
-   * Reads an entry (near cache first) in one script call: a miss when absent, undecodable, or
+   * Reads an entry (near cache first), in one round trip: a miss when absent, undecodable, or
    * invalidated by one of its tags. With `write` (getOrCompute), also the current generations of
    * the tags a new value would carry.
    */
-  async #read(id: string, write?: ResolvedWrite): Promise<Found> {
-    await this.#link.subscribed();
+  #read(id: string, write?: ResolvedWrite): Promise<Found> {
+    const subscribing = this.#link.subscribed();
+    return subscribing ? subscribing.then(() => this.#readNow(id, write)) : this.#readNow(id, write);
+  }
+
+  /**
+   * An entry that records no tags needs no check: it is read with a plain GET (GETEX … PX for a
+   * sliding TTL). One that does, or a read that wants generations, goes through the read script,
+   * which checks the tags, moves a sliding TTL with their keys', and makes the generations. Which
+   * one a read needs is known only once it is read: the cache guesses from what it found lately
+   * (`#scriptReads`), and a tagged entry found by a plain read is read again by the script.
+   */
+  async #readNow(id: string, write?: ResolvedWrite): Promise<Found> {
     const near = this.#link.get(id);
     if (near) {
       this.#stats.nearHits++;
       return { entry: decodeEntry(near) ?? undefined, seen: undefined };
     }
-    const { ttl } = this.options;
+    const tagIds = write?.tags?.length ? tagIdsOf(write.tags) : NO_TAGS;
+    const seen: Seen = write ? NO_TAGS : undefined;
+    if (tagIds.length === 0 && this.#scriptReads === 0) {
+      const key = this.#keys.entry(id);
+      const readAt = this.#link.epoch();
+      const raw = await this.#connection.send<Buffer | null>(this.#slidingPx ? ['GETEX', key, 'PX', this.#slidingPx] : ['GET', key], {
+        key,
+        buffers: true,
+        harmlessIfLate: true,
+      });
+      if (!raw) return { entry: undefined, seen };
+      if (!recordsTags(raw)) return this.#found(id, raw, readAt, seen);
+      this.#scriptReads = SCRIPT_READS;
+    }
     const readAt = this.#link.epoch();
     const { entry: raw, generations } = await cacheRead(this.#connection, this.#keys, {
       id,
-      tagIds: write ? tagIdsOf(write.tags) : [],
-      slidingTtlMs: ttl.mode === 'sliding' ? ttlMilliseconds(ttl.seconds) : 0,
-      newGeneration: newGeneration(),
+      tagIds,
+      slidingTtlMs: this.#slidingPx ? Number(this.#slidingPx) : 0,
+      newGeneration: tagIds.length > 0 ? newGeneration() : '',
       generationTtlMs: write ? this.#ttlMs(write) : 0,
     });
-    const seen = write ? generations : undefined;
-    const decoded = raw ? decodeEntry(raw) : null;
+    if (!raw) return { entry: undefined, seen: write ? generations : undefined };
+    if (recordsTags(raw)) this.#scriptReads = SCRIPT_READS;
+    else if (this.#scriptReads > 0) this.#scriptReads--;
+    return this.#found(id, raw, readAt, write ? generations : undefined);
+  }
+
+  /** A stored entry read from Redis, decoded (a miss if it is not one) and kept in the near cache. */
+  #found(id: string, raw: Buffer, readAt: number | undefined, seen: Seen): Found {
+    const decoded = decodeEntry(raw);
     if (!decoded) return { entry: undefined, seen };
-    this.#link.remember(id, raw!, decoded, readAt);
+    this.#link.remember(id, raw, decoded, readAt);
     return { entry: decoded, seen };
   }
 

@@ -112,12 +112,11 @@ export function decodeEntry(buffer: Buffer): Entry | null {
   } else if (version !== VERSION) {
     return null;
   }
-  const payload = buffer.subarray(start);
   let value: unknown;
-  if (encoding === 'bytes') value = Buffer.from(payload);
+  if (encoding === 'bytes') value = Buffer.from(buffer.subarray(start));
   else {
     try {
-      value = JSON.parse(payload.toString('utf8'));
+      value = JSON.parse(buffer.toString('utf8', start));
     } catch {
       return null;
     }
@@ -126,6 +125,14 @@ export function decodeEntry(buffer: Buffer): Entry | null {
   if (key !== undefined) entry.key = key;
   if (tags && tags.length > 0) entry.tags = tags;
   return entry;
+}
+
+/**
+ * Whether a stored entry records tags (a version-3 entry with at least one): only such an entry
+ * needs its tags checked before it is served. False for anything else, entries or not.
+ */
+export function recordsTags(buffer: Buffer): boolean {
+  return buffer.length > HEADER && buffer[0]! >> 1 === VERSION_WITH_TAGS && buffer[HEADER]! > 0;
 }
 
 /** Where a version-3 entry's key block starts (after its tags); null when `head` is too short to tell. */

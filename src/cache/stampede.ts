@@ -22,7 +22,7 @@ export class ComputeFailedError extends AgentMemoryError {
 }
 
 /** Per tag of the write, its generation before computing (null: unknown); undefined: not read. */
-export type Seen = (string | null)[] | undefined;
+export type Seen = readonly (string | null)[] | undefined;
 
 /** What the stampede protection needs of its cache. */
 export interface StampedeHost {

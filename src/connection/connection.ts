@@ -17,6 +17,13 @@ export interface CommandRoute {
   readonly?: boolean | undefined;
   /** Return bulk strings as Buffers (binary values) instead of UTF-8 strings. */
   buffers?: boolean | undefined;
+  /**
+   * Sending the command after its caller gave up changes nothing the caller relies on: a read,
+   * or a read that moves a TTL (`GETEX`). Such a command skips node-redis's per-command queue
+   * timeout while the client is connected (see send); its deadline holds all the same. `readonly`
+   * commands are harmless if late too.
+   */
+  harmlessIfLate?: boolean | undefined;
 }
 
 /**
@@ -44,21 +51,33 @@ export interface ConnectionOrigin {
 }
 
 /** One command (all its attempts) waiting for its reply, due by `at`. */
-interface Deadline {
-  at: number;
-  command: string;
-  reject: (error: Error) => void;
+class Deadline {
   /** An attempt is on its way to the server (false while waiting to retry). */
-  inFlight: boolean;
+  inFlight = false;
   /** The last unavailable reply (LOADING, BUSY…) an attempt got, if any. */
-  unavailable: ErrorReply | undefined;
-  attempts: number;
+  unavailable: ErrorReply | undefined = undefined;
+  attempts = 0;
+
+  constructor(
+    readonly at: number,
+    /** The command's arguments, or its name: named only when it fails. */
+    private readonly command: readonly RedisArgument[] | string,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  name(): string {
+    return typeof this.command === 'string' ? this.command : commandName(this.command);
+  }
 }
 
 // Every command names its typeMapping: a client's own (an adopted client's maps as Map, strings as
 // Buffers…) would otherwise reach the library's reply parsers, which expect node-redis's defaults.
 const AS_STRINGS = { typeMapping: {} } as const;
 const AS_BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } as const;
+// The same with node-redis's queue timeout off (an owned client's default sets one): for commands
+// harmless if late, sent on a connected client (see send).
+const UNTIMED_STRINGS = { ...AS_STRINGS, timeout: 0 } as const;
+const UNTIMED_BUFFERS = { ...AS_BUFFERS, timeout: 0 } as const;
 
 /** One live connection (or cluster client) to Redis. Create with `connect` (or `adopt` for a client of yours). */
 export class RedisConnection {
@@ -102,13 +121,26 @@ export class RedisConnection {
   send<T = unknown>(args: readonly RedisArgument[], route: CommandRoute = {}): Promise<T> {
     const failure = this.#origin.credentialsFailure();
     if (failure && this.mode === 'single' && !(this.#client as SingleClient).isReady) return Promise.reject(failure);
-    const typeMapping = route.buffers ? AS_BUFFERS : AS_STRINGS;
-    return this.#run(commandName(args), (remainingMs) => {
-      // node-redis drops a command still queued at `timeout`: an attempt is never sent after its deadline.
-      const options = { ...typeMapping, timeout: remainingMs };
-      return this.mode === 'cluster'
-        ? (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[], options)
-        : (this.#client as SingleClient).sendCommand<T>(args as RedisArgument[], options);
+    const buffers = route.buffers === true;
+    const harmlessIfLate = route.harmlessIfLate === true || route.readonly === true;
+    return this.#run(args, (remainingMs) => {
+      if (this.mode === 'cluster') {
+        const options = { ...(buffers ? AS_BUFFERS : AS_STRINGS), timeout: remainingMs };
+        return (this.#client as ClusterClient).sendCommand<T>(route.key, route.readonly ?? false, args as RedisArgument[], options);
+      }
+      const client = this.#client as SingleClient;
+      // node-redis drops a command still queued at `timeout`, so an attempt is never sent after
+      // its deadline; but that is an AbortSignal and a timer a command, dearer than a GET. A
+      // command harmless if late goes without it on a connected client, which writes it at once
+      // (only a socket lost within the same tick could keep it queued, and sending it late changes
+      // nothing). Queued on a client that is not connected, it keeps the timeout: queues stay bounded.
+      const options =
+        harmlessIfLate && client.isReady
+          ? buffers
+            ? UNTIMED_BUFFERS
+            : UNTIMED_STRINGS
+          : { ...(buffers ? AS_BUFFERS : AS_STRINGS), timeout: remainingMs };
+      return client.sendCommand<T>(args as RedisArgument[], options);
     });
   }
 
@@ -117,51 +149,41 @@ export class RedisConnection {
    * An unavailable reply (LOADING, BUSY…) means the command was not executed, so sending it again
    * cannot apply it twice: it is retried after a short backoff, as a reconnect would be. Every
    * failure leaves translated; `names` are a transaction's commands, for its error message.
+   * `command`: the command's arguments (named only if it fails) or its name.
    */
-  #run<T>(command: string, attempt: (remainingMs: number) => Promise<T>, names?: readonly string[]): Promise<T> {
+  #run<T>(command: readonly RedisArgument[] | string, attempt: (remainingMs: number) => Promise<T>, names?: readonly string[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline: Deadline = {
-        at: Date.now() + this.config.commandTimeoutMs,
-        command,
-        reject,
-        inFlight: false,
-        unavailable: undefined,
-        attempts: 0,
-      };
-      // Once the sweeper has answered for a deadline, later outcomes of its attempt are dropped.
-      const pending = (): boolean => this.#deadlines.has(deadline);
+      const deadline = new Deadline(Date.now() + this.config.commandTimeoutMs, command, reject);
       const fail = (error: Error): void => {
         this.#deadlines.delete(deadline);
         reject(error);
       };
+      // Once the sweeper has answered for a deadline (it is no longer held), later outcomes of its attempt are dropped.
+      const replied = (reply: T): void => {
+        if (this.#deadlines.delete(deadline)) resolve(reply);
+      };
+      const failed = (raw: unknown) => {
+        const error = asOwnMajorError(raw);
+        deadline.inFlight = false;
+        if (!this.#deadlines.has(deadline)) return;
+        if (!isUnavailableReply(error)) return fail(translateError(error, deadline.name(), names ? { commands: names } : {}));
+        deadline.unavailable = error as ErrorReply;
+        if (isReplicaReply(error)) this.#leaveReplica();
+        const left = deadline.at - Date.now();
+        if (left <= 0 || this.#closed) return fail(this.#unavailable(deadline));
+        setTimeout(
+          () => {
+            if (!this.#deadlines.has(deadline)) return;
+            if (Date.now() >= deadline.at) return fail(this.#unavailable(deadline));
+            once();
+          },
+          Math.min(left, this.#retryDelay(deadline.attempts - 1)),
+        );
+      };
       const once = (): void => {
         deadline.attempts++;
         deadline.inFlight = true;
-        attempt(Math.max(1, deadline.at - Date.now())).then(
-          (reply) => {
-            if (!pending()) return;
-            this.#deadlines.delete(deadline);
-            resolve(reply);
-          },
-          (raw: unknown) => {
-            const error = asOwnMajorError(raw);
-            deadline.inFlight = false;
-            if (!pending()) return;
-            if (!isUnavailableReply(error)) return fail(translateError(error, command, names ? { commands: names } : {}));
-            deadline.unavailable = error as ErrorReply;
-            if (isReplicaReply(error)) this.#leaveReplica();
-            const left = deadline.at - Date.now();
-            if (left <= 0 || this.#closed) return fail(this.#unavailable(deadline));
-            setTimeout(
-              () => {
-                if (!pending()) return;
-                if (Date.now() >= deadline.at) return fail(this.#unavailable(deadline));
-                once();
-              },
-              Math.min(left, this.#retryDelay(deadline.attempts - 1)),
-            );
-          },
-        );
+        attempt(Math.max(1, deadline.at - Date.now())).then(replied, failed);
       };
       this.#deadlines.add(deadline);
       this.#sweep();
@@ -199,7 +221,7 @@ export class RedisConnection {
 
   /** The failure of a command whose deadline ran out on unavailable replies. */
   #unavailable(deadline: Deadline): Error {
-    return unavailableError(deadline.unavailable!, deadline.command, {
+    return unavailableError(deadline.unavailable!, deadline.name(), {
       waitedMs: this.config.commandTimeoutMs,
       attempts: deadline.attempts,
     });
@@ -233,7 +255,7 @@ export class RedisConnection {
         d.reject(
           this.#origin.credentialsFailure() ??
             new TimeoutError(
-              `${d.command} got no reply within ${this.config.commandTimeoutMs} ms` +
+              `${d.name()} got no reply within ${this.config.commandTimeoutMs} ms` +
                 (d.unavailable ? ` (earlier attempts got ${d.unavailable.message.split(' ')[0]})` : ''),
             ),
         );

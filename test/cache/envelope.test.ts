@@ -1,6 +1,6 @@
 // The stored form of an entry and the XFetch rule: pure functions, exact expectations.
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry, ENTRY_HEAD_BYTES, entryKeyOf, joinEntry } from '../../src/cache/envelope.js';
+import { decodeEntry, encodeEntry, ENTRY_HEAD_BYTES, entryKeyOf, joinEntry, recordsTags } from '../../src/cache/envelope.js';
 import { shouldRecomputeEarly } from '../../src/cache/xfetch.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
@@ -99,6 +99,16 @@ describe('entry envelope', () => {
     expect(entryKeyOf(long.subarray(0, keyAt + 4 + 2000))).toEqual({ key: 'k'.repeat(2000) });
     expect(entryKeyOf(stored({ value: 'v', computeMs: 0, freshUntil: 0 }))).toBeNull(); // keeps no key
     expect(entryKeyOf(Buffer.from('plain value'))).toBeNull();
+  });
+
+  it('tells from the first bytes whether an entry records tags (only such an entry needs its tags checked)', () => {
+    expect(recordsTags(stored({ value: 'v', computeMs: 0, freshUntil: 0 }, [tag(1)]))).toBe(true);
+    expect(recordsTags(stored({ value: 'v', computeMs: 0, freshUntil: 0, key: 'k' }, [tag(1), tag(2)]))).toBe(true);
+    expect(recordsTags(stored({ value: 'v', computeMs: 0, freshUntil: 0 }))).toBe(false);
+    const v1 = Buffer.concat([Buffer.from([1 << 1]), Buffer.alloc(12), Buffer.from('[1]')]); // version 1: no tags recorded
+    expect(recordsTags(v1)).toBe(false);
+    expect(recordsTags(Buffer.from('plain string someone else wrote'))).toBe(false);
+    expect(recordsTags(Buffer.alloc(13, 3 << 1))).toBe(false); // a header alone
   });
 
   it('reads anything else as no entry', () => {

@@ -71,6 +71,29 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     await cache.close();
   });
 
+  it('a hit of an untagged entry is one plain GET (GETEX for a sliding TTL); of a tagged one, the read script', async () => {
+    const keyspace = new Keyspace('plain');
+    const sliding = new Cache(connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } });
+    const fixed = new Cache(connection, keyspace, { name: 'fixed', ttl: { mode: 'fixed', seconds: 60 } });
+    for (const cache of [sliding, fixed]) {
+      await cache.listen(); // the subscriber's own commands are not the operations'
+      await cache.set('plain', 'p');
+      await cache.set('tagged', 't', { tags: ['a'] });
+    }
+    await new Cache(connection, keyspace, { name: 'sliding' }).get('tagged'); // loads the read script, so no NOSCRIPT retry is counted
+    expect(await commandsOf(() => fixed.getOrCompute('plain', () => 'x'))).toEqual(['get']);
+    expect(await commandsOf(() => sliding.get('plain'))).toEqual(['getex']);
+    // A tagged entry found by a plain read is read again by the script, which checks its tags...
+    expect(await commandsOf(() => sliding.get('tagged'))).toEqual(['getex', 'evalsha']);
+    // ...and the reads after it go through the script first, until untagged entries have been found for a while.
+    expect(await commandsOf(() => sliding.get('tagged'))).toEqual(['evalsha']);
+    expect(await commandsOf(() => sliding.get('plain'))).toEqual(['evalsha']);
+    // A getOrCompute that would store its value with tags reads through the script (it needs their generations).
+    expect(await commandsOf(() => fixed.getOrCompute('plain', () => 'x', { tags: ['a'] }))).toEqual(['evalsha']);
+    expect(await commandsOf(() => fixed.getOrCompute('miss', () => 'x'))).toEqual(['get', 'evalsha', 'evalsha']); // read, lock, fill
+    await Promise.all([sliding.close(), fixed.close()]);
+  });
+
   it('at maxmemory every write fails with OutOfMemoryError and leaves nothing behind; reads, deletes and invalidations work', async () => {
     const keyspace = new Keyspace('oom');
     const fixed = new Cache(connection, keyspace, { name: 'fixed' });

@@ -2,7 +2,7 @@
 // that carried t when it was written is served, whichever single key of the cache was lost (evicted
 // or deleted) before or after; re-tagged entries leave their old tags; sliding entries stay tagged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cache } from '../../src/cache/cache.js';
+import { Cache } from '../../src/cache/cache.js';
 import { targetsWithCluster } from '../harness/index.js';
 import { sleep } from '../session/fixture.js';
 import { cacheFixture, type CacheFixture } from './fixture.js';
@@ -71,6 +71,27 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache tags
         expect({ suffix, when, a, b, d }).toEqual({ suffix, when, a: undefined, b: undefined, d: undefined });
         expect([undefined, 'c1']).toContain(c); // c never carried t: a loss may cost it, nothing else
       }
+    }
+  });
+
+  it('a cache that reads its untagged entries with plain GETs still checks every tagged entry it finds', async () => {
+    for (const ttl of [
+      { mode: 'fixed', seconds: 60 },
+      { mode: 'sliding', seconds: 60 },
+    ] as const) {
+      const name = `tag-plain-${ttl.mode}`;
+      const cache = f.cache({ name, ttl });
+      const keys = f.keyspace.cache(name, cache.options.shards);
+      const tagged = Cache.id('tagged');
+      await cache.set('plain', 'p');
+      await cache.set('tagged', 'v', { tags: ['t'] });
+      // Its tag set lost: the invalidation cannot delete the entry, so only the read's check keeps it out.
+      expect(await del(keys.tag(Cache.id('t'), keys.shardOf(tagged)))).toBe(1);
+      for (let i = 0; i < 100; i++) expect(await cache.get('plain')).toBe('p'); // long past any run of script reads
+      expect(await cache.invalidateTag('t')).toBe(0);
+      expect(await cache.get('tagged')).toBeUndefined();
+      expect(await cache.getOrCompute('tagged', () => 'recomputed')).toBe('recomputed');
+      expect(await cache.get('plain')).toBe('p');
     }
   });
 

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../src/connection/connect.js';
 import { ConnectionError, InvalidArgumentError, TimeoutError } from '../../src/errors.js';
+import { FaultProxy } from '../faults/proxy.js';
 import { connectTo, targets } from '../harness/index.js';
 
 interface Outcome {
@@ -98,6 +99,63 @@ describe.each(targets().map((t) => [t.name, t] as const))('connect (%s)', (_, ta
       await Promise.all([conn.close(), blocker.close()]);
     }
   });
+
+  it('a read sent without node-redis’s queue timeout (harmless if late) still fails with a TimeoutError at its deadline', async () => {
+    const conn = await connectTo(target, { commandTimeoutMs: 150 });
+    const key = `late:${randomBytes(4).toString('hex')}`;
+    try {
+      // A one-second blocking read ahead of it on the same connection (the same node): no reply comes in time.
+      const blocked = conn.send(['BLPOP', key, '1'], { key }).catch((e: unknown) => e);
+      const started = Date.now();
+      const error = await conn.send(['GET', key], { key, harmlessIfLate: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as Error).message).toBe('GET got no reply within 150 ms');
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(await blocked).toBeInstanceOf(TimeoutError);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await conn.send(['GET', key], { key, harmlessIfLate: true })).toBeNull();
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it.skipIf(target.nodes)(
+    'a command queued while the server is out of reach fails at its deadline and is never sent after it',
+    async () => {
+      const upstream = new URL(target.url);
+      const proxy = await FaultProxy.start({ host: upstream.hostname, port: Number(upstream.port) });
+      const through = new URL(target.url);
+      through.port = String(proxy.port);
+      const conn = await connectTo({ ...target, url: through.toString() }, { commandTimeoutMs: 200, connectTimeoutMs: 500 });
+      const admin = await connectTo(target);
+      const held: net.Socket[] = [];
+      const silent = net.createServer((socket) => held.push(socket));
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      const key = `queued:${randomBytes(4).toString('hex')}`;
+      try {
+        // The connection drops, and every reconnection hangs (a server that never answers its
+        // handshake) until the proxy points at Redis again: commands wait in node-redis's queue.
+        proxy.retarget({ host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port });
+        await admin.send(['CLIENT', 'KILL', 'ID', String(await conn.send<number>(['CLIENT', 'ID']))]);
+        await expect.poll(() => (conn.client as { isReady: boolean }).isReady, { timeout: 5000 }).toBe(false);
+        const [write, read] = await Promise.all([
+          conn.send(['SET', key, 'late']).catch((e: unknown) => e),
+          conn.send(['GET', key], { key, harmlessIfLate: true }).catch((e: unknown) => e),
+        ]);
+        expect(write).toBeInstanceOf(TimeoutError);
+        expect(read).toBeInstanceOf(TimeoutError);
+        proxy.retarget({ host: upstream.hostname, port: Number(upstream.port) });
+        for (const socket of held) socket.destroy(); // the hanging reconnection ends; the next one reaches Redis
+        await expect.poll(() => conn.send(['PING']).catch(() => 'not yet'), { timeout: 10_000 }).toBe('PONG');
+        expect(await admin.send(['GET', key])).toBeNull(); // the SET timed out: it must never be applied
+      } finally {
+        await Promise.all([conn.close(), admin.close()]);
+        await proxy.close();
+        for (const socket of held) socket.destroy();
+        await new Promise((r) => silent.close(r));
+      }
+    },
+  );
 
   it('reconnects by itself after the server drops the connection', async () => {
     const errors: Error[] = [];

@@ -1,6 +1,8 @@
 // Cache suite, on one Redis 8 server:
 //   hit       getOrCompute of a cached ~1 KB JSON value at concurrency 1 and 64, against a raw
 //             GET + JSON.parse of the same value (the floor for any cache-aside read);
+//   hit_sliding  the same on a sliding-TTL cache (a hit moves the TTL), against a raw
+//             GETEX … PX + JSON.parse (the cheapest raw read that moves it too);
 //   stampede  8 independent clients (separate connections and Cache objects, as 8 processes would
 //             be) x 25 concurrent callers asking for one missing key whose computation takes
 //             50 ms, against naive cache-aside (GET, compute on a miss, SET): computations, and
@@ -27,9 +29,11 @@ export async function cacheSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const figures: Figure[] = [];
 
   const cache = new Cache(ours, new Keyspace(prefix), { name: 'hits', ttl: { mode: 'fixed', seconds: 3600 } });
+  const sliding = new Cache(ours, new Keyspace(prefix), { name: 'sliding', ttl: { mode: 'sliding', seconds: 3600 } });
   const keys = Array.from({ length: 1000 }, (_, i) => `prompt-${i}`);
   for (const key of keys) {
     await cache.set(key, VALUE);
+    await sliding.set(key, VALUE);
     await raw.set(`${prefix}:raw:${key}`, JSON.stringify(VALUE));
   }
   const never = () => {
@@ -46,6 +50,18 @@ export async function cacheSuite(ctx: SuiteContext): Promise<SuiteResult> {
       options,
     );
     figures.push(...sampleFigures(`cache.hit.c${concurrency}`, hit.ours, { raw: hit.raw }));
+  }
+  for (const concurrency of [1, 64]) {
+    ctx.progress(`cache: sliding-TTL hits at concurrency ${concurrency}`);
+    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 500 : 5000) : concurrency === 1 ? 2000 : 20_000, concurrency };
+    const hit = await compare(
+      {
+        ours: (i) => sliding.getOrCompute(keys[i % keys.length]!, never),
+        raw: async (i) => JSON.parse((await raw.getEx(`${prefix}:raw:${keys[i % keys.length]!}`, { type: 'PX', value: 3_600_000 }))!),
+      },
+      options,
+    );
+    figures.push(...sampleFigures(`cache.hit_sliding.c${concurrency}`, hit.ours, { raw: hit.raw }));
   }
   figures.push(
     ...(await serverCostFigures(
@@ -96,7 +112,7 @@ export async function cacheSuite(ctx: SuiteContext): Promise<SuiteResult> {
   );
 
   for await (const batch of raw.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (batch.length) await raw.unlink(batch);
-  await Promise.all([...clients.map((c) => c.close()), cache.close(), ours.close(), raw.close()]);
+  await Promise.all([...clients.map((c) => c.close()), cache.close(), sliding.close(), ours.close(), raw.close()]);
   return { suite: 'cache', figures, skipped: [] };
 }
 

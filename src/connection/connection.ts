@@ -62,7 +62,12 @@ class Deadline {
     readonly at: number,
     /** The command's arguments, or its name: named only when it fails. */
     private readonly command: readonly RedisArgument[] | string,
+    /** Sends the command once, with the ms left until `at`. */
+    readonly attempt: (remainingMs: number) => Promise<unknown>,
+    readonly resolve: (reply: unknown) => void,
     readonly reject: (error: Error) => void,
+    /** A transaction's commands, for its error message. */
+    readonly names: readonly string[] | undefined,
   ) {}
 
   name(): string {
@@ -153,42 +158,61 @@ export class RedisConnection {
    */
   #run<T>(command: readonly RedisArgument[] | string, attempt: (remainingMs: number) => Promise<T>, names?: readonly string[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline = new Deadline(Date.now() + this.config.commandTimeoutMs, command, reject);
-      const fail = (error: Error): void => {
-        this.#deadlines.delete(deadline);
-        reject(error);
-      };
-      // Once the sweeper has answered for a deadline (it is no longer held), later outcomes of its attempt are dropped.
-      const replied = (reply: T): void => {
-        if (this.#deadlines.delete(deadline)) resolve(reply);
-      };
-      const failed = (raw: unknown) => {
-        const error = asOwnMajorError(raw);
-        deadline.inFlight = false;
-        if (!this.#deadlines.has(deadline)) return;
-        if (!isUnavailableReply(error)) return fail(translateError(error, deadline.name(), names ? { commands: names } : {}));
-        deadline.unavailable = error as ErrorReply;
-        if (isReplicaReply(error)) this.#leaveReplica();
-        const left = deadline.at - Date.now();
-        if (left <= 0 || this.#closed) return fail(this.#unavailable(deadline));
-        setTimeout(
-          () => {
-            if (!this.#deadlines.has(deadline)) return;
-            if (Date.now() >= deadline.at) return fail(this.#unavailable(deadline));
-            once();
-          },
-          Math.min(left, this.#retryDelay(deadline.attempts - 1)),
-        );
-      };
-      const once = (): void => {
-        deadline.attempts++;
-        deadline.inFlight = true;
-        attempt(Math.max(1, deadline.at - Date.now())).then(replied, failed);
-      };
+      const deadline = new Deadline(
+        Date.now() + this.config.commandTimeoutMs,
+        command,
+        attempt,
+        resolve as (reply: unknown) => void,
+        reject,
+        names,
+      );
       this.#deadlines.add(deadline);
       this.#sweep();
-      once();
+      this.#attempt(deadline);
     });
+  }
+
+  // #run's steps are methods, not closures made per command: a hit's whole budget is a few microseconds.
+  #attempt(deadline: Deadline): void {
+    deadline.attempts++;
+    deadline.inFlight = true;
+    deadline.attempt(Math.max(1, deadline.at - Date.now())).then(
+      // Once the sweeper has answered for a deadline (it is no longer held), later outcomes of its attempt are dropped.
+      (reply) => {
+        if (this.#deadlines.delete(deadline)) deadline.resolve(reply);
+      },
+      (raw: unknown) => this.#attemptFailed(deadline, raw),
+    );
+  }
+
+  #attemptFailed(deadline: Deadline, raw: unknown): void {
+    const error = asOwnMajorError(raw);
+    deadline.inFlight = false;
+    if (!this.#deadlines.has(deadline)) return;
+    if (!isUnavailableReply(error)) {
+      this.#fail(deadline, translateError(error, deadline.name(), deadline.names ? { commands: deadline.names } : {}));
+      return;
+    }
+    deadline.unavailable = error as ErrorReply;
+    if (isReplicaReply(error)) this.#leaveReplica();
+    const left = deadline.at - Date.now();
+    if (left <= 0 || this.#closed) {
+      this.#fail(deadline, this.#unavailable(deadline));
+      return;
+    }
+    setTimeout(
+      () => {
+        if (!this.#deadlines.has(deadline)) return;
+        if (Date.now() >= deadline.at) this.#fail(deadline, this.#unavailable(deadline));
+        else this.#attempt(deadline);
+      },
+      Math.min(left, this.#retryDelay(deadline.attempts - 1)),
+    );
+  }
+
+  #fail(deadline: Deadline, error: Error): void {
+    this.#deadlines.delete(deadline);
+    deadline.reject(error);
   }
 
   /**

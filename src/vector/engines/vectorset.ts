@@ -94,7 +94,8 @@ export class VectorSetIndex extends ScopeStoreIndex {
     let count = k;
     for (let attempt = 0; ; attempt++) {
       const args = buildVsimArgs(keys.vectorSet, blob, { count, ef, filter: options.filter, exact: options.exact });
-      const ranked = parseVsimReply(await this.connection.send(args, { key: keys.vectorSet }));
+      // A read: sent late it changes nothing, so it skips node-redis's per-command queue timer (see CommandRoute).
+      const ranked = parseVsimReply(await this.connection.send(args, { key: keys.vectorSet, harmlessIfLate: true }));
       // Empty: the scope is empty, or its vector set is gone while its id set remains (lost vectors, purged whole).
       if (ranked.length === 0 && attempt === 0) this.#purgeInBackground(keys, []);
       await this.#read(

@@ -1,7 +1,8 @@
 // A cache of expensive results (LLM calls, embeddings, searches): get/set/delete, tags, fixed or
 // sliding TTL, and getOrCompute with stampede protection (lock and recompute, XFetch, stale while
-// revalidate). Every operation is one script call a shard, one round trip (a hit too: the read
-// script checks the entry's tags and moves a sliding TTL). Every write publishes, so near caches
+// revalidate). Every operation is one round trip: a hit of an untagged entry a plain GET (GETEX
+// for a sliding TTL), of a tagged one the read script, which checks its tags; the rest one script
+// call a shard. Every write publishes, so near caches
 // in any process drop their copies. It must never cache a failed computation, leave a lock behind,
 // hang a waiter without bound, or serve an entry after one of its tags was invalidated.
 // Here: get/set and getOrCompute's core; locks in stampede.ts, tags in tags.ts, the near cache's

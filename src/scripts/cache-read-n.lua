@@ -1,6 +1,8 @@
 --[[
   Reads an entry: the value if it is current (no tag of it invalidated since it was written),
-  moving a sliding TTL in the same call. One round trip for every hit, tagged or not.
+  moving a sliding TTL in the same call (and its tag keys'). The cache reads an entry that records
+  no tags with a plain GET or GETEX instead (cache.ts): this script is for tagged entries, and for
+  a getOrCompute that needs the generations of the tags it would store a value with.
 
   KEYS[1]   the entry
   KEYS[2..] generation keys of the tags a getOrCompute would store a new value with (same shard):

@@ -102,6 +102,7 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     await fixed.set('hit', 'v', { tags: ['t'] });
     await fixed.set('other', 'o', { tags: ['t'] });
     await sliding.set('hit', 'v', { tags: ['t'] });
+    await sliding.set('plain', 'p'); // read with GETEX … PX, not the script
     await near.set('hit', 'v');
     // Up to the limit, then past what a small write would need (a command's own buffer counts too).
     let junk = 0;
@@ -187,6 +188,10 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     expect(await connection.send<number>(['PTTL', entry])).toBeLessThan(59_950);
     expect(await sliding.get('hit')).toBe('v'); // a sliding hit moves the deadline even at the limit
     expect(await connection.send<number>(['PTTL', entry])).toBeGreaterThan(59_950);
+    const plain = keyspace.cache('sliding', 16).entry(Cache.id('plain'));
+    expect(await connection.send<number>(['PTTL', plain])).toBeLessThan(59_950);
+    expect(await new Cache(connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } }).get('plain')).toBe('p');
+    expect(await connection.send<number>(['PTTL', plain])).toBeGreaterThan(59_950); // GETEX … PX works at the limit too
 
     // Deleting frees memory: it works at the limit, and so does invalidating a tag.
     expect(await fixed.invalidateTag('t')).toBe(2);

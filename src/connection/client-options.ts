@@ -67,7 +67,9 @@ export function createSingleClient(
     // not re-authenticate; under RESP3 it can, and rotated credentials reach pub/sub too.
     RESP: 3,
     // node-redis drops a command still waiting in its queue at this deadline, so a timed-out
-    // command is never sent after a reconnect; send() keeps the deadline once it is written.
+    // command is never sent after a reconnect; send() keeps the deadline once it is written. For
+    // reads (harmlessIfLate, readonly) on a connected client send() turns it off: the deadline
+    // sweeper alone answers for them, without a timer and an AbortSignal a command.
     commandOptions: { timeout: config.commandTimeoutMs },
     socket: { host: seed.host, port: seed.port, ...socketOptions(config, endpoint, state) },
   }) as unknown as SingleClient;

@@ -79,48 +79,28 @@ export function ratioSpread(
   return [roundRatio(at(0.25)), roundRatio(at(0.75))];
 }
 
+const SAMPLE_METRICS = [
+  ['ops_per_s', 'ops/s', 'higher', (s: Sample) => s.opsPerSec],
+  ['p50_ms', 'ms', 'lower', (s: Sample) => s.p50Ms],
+  ['p99_ms', 'ms', 'lower', (s: Sample) => s.p99Ms],
+] as const;
+
 /** Throughput, p50 and p99 of one operation, ours against each named baseline's sample, with the per-round spread. */
 export function sampleFigures(prefix: string, ours: Sample, baselines: Record<string, Sample>): Figure[] {
-  const pick = (f: (s: Sample) => number) => Object.fromEntries(Object.entries(baselines).map(([k, s]) => [k, f(s)]));
-  const withSpread = (f: Figure, metric: (s: Sample) => number): Figure => {
-    for (const [name, base] of Object.entries(f.baselines)) {
-      const spread = ratioSpread(ours, baselines[name]!, metric, f.better);
+  return SAMPLE_METRICS.map(([name, unit, better, metric]) => {
+    const f = figure(
+      `${prefix}.${name}`,
+      unit,
+      better,
+      metric(ours),
+      Object.fromEntries(Object.entries(baselines).map(([k, s]) => [k, metric(s)])),
+    );
+    for (const [k, base] of Object.entries(f.baselines)) {
+      const spread = ratioSpread(ours, baselines[k]!, metric, better);
       if (spread) base.spread = spread;
     }
     return f;
-  };
-  return [
-    withSpread(
-      figure(
-        `${prefix}.ops_per_s`,
-        'ops/s',
-        'higher',
-        ours.opsPerSec,
-        pick((s) => s.opsPerSec),
-      ),
-      (s) => s.opsPerSec,
-    ),
-    withSpread(
-      figure(
-        `${prefix}.p50_ms`,
-        'ms',
-        'lower',
-        ours.p50Ms,
-        pick((s) => s.p50Ms),
-      ),
-      (s) => s.p50Ms,
-    ),
-    withSpread(
-      figure(
-        `${prefix}.p99_ms`,
-        'ms',
-        'lower',
-        ours.p99Ms,
-        pick((s) => s.p99Ms),
-      ),
-      (s) => s.p99Ms,
-    ),
-  ];
+  });
 }
 
 export function machine(redis: Record<string, string>): Report['machine'] {

@@ -86,7 +86,8 @@ export class ScopeStore {
    * The bulk write (see {@link VectorIndex.upsertMany}), chunk by chunk, each chunk in three
    * pipelined steps, so no step holds the server for a whole chunk (the one MULTI of `upsert`
    * holds it for every VADD of its batch) and an engine's indexing command runs outside MULTI:
-   *   1. stage: the item leaves every membership (SREM, and `unstage` of the engine: VREM), then its
+   *   1. stage (vectorset: one MULTI per chunk; flat, RediSearch: plain commands, so RediSearch
+   *      never indexes inside MULTI): the item leaves every membership (SREM, and `unstage` of the engine: VREM), then its
    *      hash is written with a staging expiry (at most STAGING_TTL_MS). A staged item is no
    *      reader's: not listed, not in the vector set, so no scan counts it, tidies it or returns it;
    *      if the writer dies here, the hash expires by itself.
@@ -129,15 +130,24 @@ export class ScopeStore {
         ];
       });
       const indexing = slice.some((b) => b.index !== null) ? slice.map((b) => b.index) : null;
-      const staged = await Promise.allSettled(staging.map((commands) => Promise.all(commands.map((c) => this.connection.send(c, route)))));
-      let ok = chunk.map((_, i) => staged[i]!.status === 'fulfilled');
-      let failure = staged.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
+      // With an indexing step to follow (vectorset), the chunk's staging is one MULTI of cheap
+      // commands: one send for the chunk, not five an item. Without one (flat, RediSearch: the HSET
+      // is what RediSearch indexes), each command goes on its own, so the index never runs in MULTI.
+      let ok: boolean[];
+      let failure: unknown;
       if (indexing) {
-        const indexed = await Promise.allSettled(
-          indexing.map((command, i) => (ok[i] && command ? this.connection.send(command, route) : null)),
+        // One MULTI of the chunk's staging (cheap commands: one send for the chunk, not five an
+        // item), then the VADDs. A failure stages nothing of the chunk: the chunk, and the call, fail here.
+        await this.connection.transaction(staging.flat(), keys.ids);
+        const indexed = await Promise.allSettled(indexing.map((command) => (command ? this.connection.send(command, route) : null)));
+        ok = indexed.map((r) => r.status === 'fulfilled');
+        failure = indexed.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
+      } else {
+        const staged = await Promise.allSettled(
+          staging.map((commands) => Promise.all(commands.map((c) => this.connection.send(c, route)))),
         );
-        failure ??= indexed.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
-        ok = ok.map((was, i) => was && indexed[i]!.status === 'fulfilled');
+        ok = chunk.map((_, i) => staged[i]!.status === 'fulfilled');
+        failure = staged.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason as unknown;
       }
       const committing = chunk.filter((_, i) => ok[i]);
       if (committing.length > 0) {

@@ -92,6 +92,22 @@ function groundTruth(data: Float32Array[], query: Float32Array, k: number): numb
   return best.map((b) => b.i);
 }
 
+/** The bare VSIM our query sends (threaded), or the same search on the main thread (NOTHREAD): the raw baselines. */
+function rawVsimArgs(vectorSet: string, query: Float32Array, ef: number, nothread: boolean): (string | Buffer)[] {
+  return [
+    'VSIM',
+    vectorSet,
+    'FP32',
+    vectorBytes(query),
+    'WITHSCORES',
+    'COUNT',
+    String(K),
+    'EF',
+    String(ef),
+    ...(nothread ? ['NOTHREAD'] : []),
+  ];
+}
+
 const SCOPE: Scope = { tag: '{bench:vectors}', token: Buffer.from('{bench:vectors}').toString('hex') };
 
 /** Loads with the bulk path (upsertMany, chunks of 500); items per second. */
@@ -167,18 +183,7 @@ export async function vectorSuite(ctx: SuiteContext): Promise<SuiteResult> {
       const vset = keyspace.vector(index.definition.namespace).scope(SCOPE.tag).vectorSet;
       const bytes = Number(await raw.sendCommand(['MEMORY', 'USAGE', vset, 'SAMPLES', '0']));
       ctx.progress(`${label}: recall@10 ${recall.toFixed(3)}, querying`);
-      const rawArgs = (q: Float32Array, nothread = false) => [
-        'VSIM',
-        vset,
-        'FP32',
-        vectorBytes(q),
-        'WITHSCORES',
-        'COUNT',
-        String(K),
-        'EF',
-        String(index.definition.efRuntime),
-        ...(nothread ? ['NOTHREAD'] : []),
-      ];
+      const rawArgs = (q: Float32Array, nothread = false) => rawVsimArgs(vset, q, index.definition.efRuntime, nothread);
       const ops = ctx.quick ? 300 : 2000;
       const latency = await compare(
         {
@@ -396,19 +401,7 @@ async function bulkFigures(
       ),
     );
     const vset = keyspace.vector(index.definition.namespace).scope(SCOPE.tag).vectorSet;
-    const vsim = (q: Float32Array, nothread: boolean) =>
-      raw.sendCommand([
-        'VSIM',
-        vset,
-        'FP32',
-        vectorBytes(q),
-        'WITHSCORES',
-        'COUNT',
-        String(K),
-        'EF',
-        String(index.definition.efRuntime),
-        ...(nothread ? ['NOTHREAD'] : []),
-      ]);
+    const vsim = (q: Float32Array, nothread: boolean) => raw.sendCommand(rawVsimArgs(vset, q, index.definition.efRuntime, nothread));
     const latency = await compare(
       {
         ours: (i) => index.query(SCOPE, queries[i % QUERIES]!, { k: K }),

@@ -9,6 +9,7 @@ import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
 import { Cache } from './cache/cache.js';
 import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint/checkpoint-store.js';
 import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js';
+import { EventLog, EventsConfigSchema } from './events/event-log.js';
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
 import { unlinkUserKeys } from './forget.js';
@@ -39,6 +40,8 @@ export const AgentMemoryConfigSchema = z
     prefix: KeyPrefixSchema.default('am'),
     /** Session store (working memory) options. */
     sessions: SessionStoreOptionsSchema.prefault({}),
+    /** The event backbone (`memory.events`): how long its streams are. Stores publish with their own `events: true`. */
+    events: EventsConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -69,6 +72,8 @@ export interface AgentMemory {
   readonly keys: Keyspace;
   /** Working memory: conversations, tool results, reasoning state. */
   readonly sessions: SessionStore;
+  /** The event backbone: what the stores publish (with `events: true`), read by consumer groups. */
+  readonly events: EventLog;
   /**
    * A cache (created once per name; later calls return the same one). Tag entries that belong to
    * a user with `userTag(user)`: `forgetUser` invalidates that tag in every cache made here.
@@ -99,7 +104,8 @@ export interface AgentMemory {
   userTag(user: UserScope): string;
   /**
    * Deletes everything the library keeps about a user: sessions, long-term memories (of every
-   * agent) in the namespaces opened here, and cache entries tagged `userTag(user)`. Returns how
+   * agent) in the namespaces opened here, cache entries tagged `userTag(user)`, and their events
+   * (pending ones included, and dead letters). Returns how
    * many sessions were deleted.
    */
   forgetUser(user: UserScope): Promise<number>;
@@ -151,7 +157,8 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
   const connection = parsed.client ? await adopt(parsed.client, parsed.clientOptions) : await connect(parsed.redis!);
   const keys = new Keyspace(parsed.prefix);
-  const sessions = new SessionStore(connection, keys, parsed.sessions);
+  const events = new EventLog(connection, keys, parsed.events);
+  const sessions = new SessionStore(connection, keys, parsed.sessions, events);
   const caches = new Map<string, Cache>();
   const cache = (options: CacheOptions): Cache => {
     const created = new Cache(connection, keys, options);
@@ -238,6 +245,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     connection,
     keys,
     sessions,
+    events,
     cache,
     embeddingCache: (embedder, { model, cache: options }) =>
       new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),
@@ -249,7 +257,11 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     userTag,
     forgetUser: async (user) => {
       const tag = userTag(user);
-      await Promise.all([...[...caches.values()].map((c) => c.invalidateTag(tag)), ...longTerms.map((m) => m.forgetUser(user))]);
+      await Promise.all([
+        ...[...caches.values()].map((c) => c.invalidateTag(tag)),
+        ...longTerms.map((m) => m.forgetUser(user)),
+        events.forgetUser(user),
+      ]);
       // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
       const deleted = await unlinkUserKeys(
         connection,

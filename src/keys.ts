@@ -1,6 +1,7 @@
 // The only place that names Redis keys. Every key of one user carries the hash tag {tenant:user},
 // so each multi-key operation on a user lands in one Redis Cluster slot. Never build a key elsewhere.
 import { createHash } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
 import { z } from 'zod';
 import { parseInput } from './validate.js';
 
@@ -194,6 +195,50 @@ export interface DocumentStoreKeys {
   namespace(encodedPath: string): DocumentNamespaceKeys;
 }
 
+/**
+ * The keys of the event backbone. Events sit in one stream per Redis Cluster hash slot (a
+ * partition): an append and its event are one script, so the stream must share the slot of the
+ * user's keys. Each partition's key carries a short hash tag that lands in that slot.
+ */
+export interface EventKeys {
+  /** The partition of a user's (or memory scope's) hash tag: its hash slot. */
+  partitionOf(tag: string): number;
+  /** The stream of partition `slot`. */
+  stream(slot: number): string;
+  /** Set of the partitions that ever held events (slot numbers, and `*` once a SCAN rebuilt it). */
+  registry: string;
+  /** Stream: the events a group's handler gave up on, with the error. */
+  deadLetters(group: string): string;
+  /** Pub/sub channel of live notifications (who changed, not what). */
+  channel: string;
+  /** A SCAN pattern for every partition stream. */
+  streamPattern: string;
+}
+
+/** A consumer group's name: 1–64 of `A–Z a–z 0–9 . _ -`. */
+export const EventGroupSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'may contain only letters, digits and . _ - (1 to 64)');
+
+const SLOTS = 16_384;
+let slotTags: string[] | undefined;
+
+/** For each hash slot, a short tag (base 36, no `:`, so never a user's `{tenant:user}`) that hashes to it. */
+function slotTag(slot: number): string {
+  if (!slotTags) {
+    const tags: string[] = new Array(SLOTS);
+    let found = 0;
+    for (let i = 0; found < SLOTS; i++) {
+      const tag = i.toString(36);
+      const s = calculateSlot(tag);
+      if (tags[s] === undefined) {
+        tags[s] = tag;
+        found++;
+      }
+    }
+    slotTags = tags;
+  }
+  return slotTags[slot]!;
+}
+
 /** A document store's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */
 export const DocumentStoreNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'may contain only letters, digits, _ and - (1 to 48)');
 
@@ -253,6 +298,19 @@ export class Keyspace {
         accessTimes: `${namespacePrefix}${tag}:acc-at`,
         namespacePrefix,
       }),
+    };
+  }
+
+  /** The keys of the event backbone (see {@link EventKeys}). */
+  events(): EventKeys {
+    const base = `${this.prefix}:ev:`;
+    return {
+      partitionOf: (tag) => calculateSlot(tag),
+      stream: (slot) => `${base}{${slotTag(slot)}}`,
+      registry: `${base}partitions`,
+      deadLetters: (group) => `${base}dead:${parseInput(EventGroupSchema, group, 'consumer group')}`,
+      channel: `${base}live`,
+      streamPattern: `${base}{*}`,
     };
   }
 

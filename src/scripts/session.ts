@@ -8,13 +8,13 @@ import type { TtlPolicy } from '../ttl.js';
 import { pairs, runCall, runCallInTransaction, type ScriptCall } from './call.js';
 import { script } from './index.js';
 
-const APPEND = script('session-append-7');
+const APPEND = script('session-append-8');
 const OPEN = script('session-open-7');
 const READ = script('session-read-7');
 const WRITE = script('session-write-7');
-const WRITE_STATE = script('session-write-state-7');
+const WRITE_STATE = script('session-write-state-8');
 const COMMIT_SUMMARY = script('session-commit-summary-7');
-const CLEAR = script('session-clear-7');
+const CLEAR = script('session-clear-8');
 const LIST = script('session-list-1');
 const INDEX_REBUILD = script('session-index-rebuild-1');
 
@@ -27,6 +27,17 @@ export interface SessionTarget {
   ttl: TtlPolicy;
   /** The caller sets the TTL policy explicitly; else the stored one wins. */
   ttlExplicit: boolean;
+  /** Where the scripts that publish (append, clear, write-state) write their events (KEYS[8], ARGV[5..7] of includes/session-events.lua). */
+  events: SessionEvents;
+}
+
+/** The event stream of the session's partition, and whether (and how capped) the store publishes to it. */
+export interface SessionEvents {
+  stream: string;
+  /** The stream's cap (XADD MAXLEN ~), or undefined when the store publishes no events. */
+  maxLen: number | undefined;
+  tenant: string;
+  userId: string;
 }
 
 /** `[mode, milliseconds]` as the session scripts take them. */
@@ -44,6 +55,17 @@ function sessionCall(lua: ScriptCall['script'], t: SessionTarget, args: readonly
   };
 }
 
+/** A call of a script that publishes: sessionCall's KEYS and ARGV[1..4], then the event stream and ARGV[5..7]. */
+function publishingCall(lua: ScriptCall['script'], t: SessionTarget, args: readonly string[]): ScriptCall {
+  const base = sessionCall(lua, t, []);
+  const e = t.events;
+  return {
+    script: lua,
+    keys: [...base.keys, e.stream],
+    args: [...base.args, e.maxLen === undefined ? '' : String(e.maxLen), e.tenant, e.userId, ...args],
+  };
+}
+
 /** Field writes of a hash: `set` as [field, JSON value] pairs, then the fields to delete. */
 export interface FieldChanges {
   set: readonly (readonly [string, string])[];
@@ -52,7 +74,7 @@ export interface FieldChanges {
 
 const fieldArgs = (c: FieldChanges): string[] => [String(c.set.length), ...c.set.flat(), ...c.remove];
 
-// ——— session-append-7 ———
+// ——— session-append-8 ———
 
 export interface AppendInput {
   /** Messages kept in the window (0: no limit). */
@@ -61,8 +83,8 @@ export interface AppendInput {
   trimmed: 'drop' | 'summarize';
   idempotencyWindow: number;
   idempotencyKey?: string | undefined;
-  /** Per message: its dedupe id ('' none) and its JSON. */
-  messages: readonly { dedupeId: string; json: string }[];
+  /** Per message: its dedupe id ('' none), its id (for the event) and its JSON. */
+  messages: readonly { dedupeId: string; id: string; json: string }[];
 }
 
 export interface AppendReply {
@@ -76,13 +98,13 @@ export interface AppendReply {
 }
 
 export function sessionAppendCall(t: SessionTarget, input: AppendInput): ScriptCall {
-  return sessionCall(APPEND, t, [
+  return publishingCall(APPEND, t, [
     String(input.maxMessages),
     input.trimmed,
     String(input.idempotencyWindow),
     input.idempotencyKey ?? '',
     String(input.messages.length),
-    ...input.messages.flatMap((m) => [m.dedupeId, m.json]),
+    ...input.messages.flatMap((m) => [m.dedupeId, m.id, m.json]),
   ]);
 }
 
@@ -353,7 +375,7 @@ export async function sessionWrite(connection: RedisConnection, t: SessionTarget
   await runCall(connection, sessionWriteCall(t, input));
 }
 
-// ——— session-write-state-7 ———
+// ——— session-write-state-8 ———
 
 export interface WriteStateInput extends FieldChanges {
   mode: 'replace' | 'patch';
@@ -364,7 +386,7 @@ export interface WriteStateInput extends FieldChanges {
 }
 
 export function sessionWriteStateCall(t: SessionTarget, input: WriteStateInput): ScriptCall {
-  return sessionCall(WRITE_STATE, t, [
+  return publishingCall(WRITE_STATE, t, [
     input.mode,
     input.expectedVersion === undefined ? '' : String(input.expectedVersion),
     String(input.maxBytes),
@@ -396,13 +418,13 @@ export function sessionCommitSummary(connection: RedisConnection, t: SessionTarg
   return runCall<number>(connection, sessionCommitSummaryCall(t, input));
 }
 
-// ——— session-clear-7 ———
+// ——— session-clear-8 ———
 
 /** 'messages': the messages, pending ones and summary; 'session': every key of the session. */
 export type ClearWhat = 'messages' | 'session';
 
 export function sessionClearCall(t: SessionTarget, what: ClearWhat): ScriptCall {
-  return sessionCall(CLEAR, t, [what]);
+  return publishingCall(CLEAR, t, [what]);
 }
 
 /** Returns how many messages were removed. */

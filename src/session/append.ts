@@ -45,8 +45,10 @@ export async function appendMessages(
     const json = encodeJson(message, 'messages', String(i));
     checkSize(json, maxMessageBytes, 'messages', String(i));
     ids.push(message.id);
-    return { dedupeId: input.id ?? '', json };
+    return { dedupeId: input.id ?? '', id: message.id, json };
   });
+  const registering = ctx.beforePublish();
+  if (registering) await registering;
   const { appended, length, pending } = await sessionAppend(ctx.connection, ctx.target(), {
     maxMessages,
     trimmed: summarizer ? 'summarize' : 'drop',

@@ -4,7 +4,14 @@
 import type { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import type { SessionKeys } from '../keys.js';
-import { type ReadParts, type ReadSkips, sessionRead, type SessionReadReply, type SessionTarget } from '../scripts/session.js';
+import {
+  type ReadParts,
+  type ReadSkips,
+  type SessionEvents,
+  sessionRead,
+  type SessionReadReply,
+  type SessionTarget,
+} from '../scripts/session.js';
 import type { ResolvedSessionStoreOptions, TtlPolicy } from './options.js';
 
 type Json = z.core.util.JSONType;
@@ -39,6 +46,10 @@ export class SessionContext {
     readonly options: ResolvedSessionStoreOptions,
     private readonly ttl: TtlPolicy,
     private readonly ttlExplicit: boolean,
+    /** Where the session's events go (and whether it publishes any). */
+    readonly events: SessionEvents,
+    /** Before a publishing write: registers the partition once per process (undefined: nothing to wait for). */
+    readonly beforePublish: () => Promise<void> | undefined,
     /** The store's memory of which sessions' reads have no deadline to move (skip the script). */
     private readonly skips?: ReadSkips,
   ) {}
@@ -51,6 +62,7 @@ export class SessionContext {
       sessionId: this.ref.sessionId,
       ttl: ttl ?? this.ttl,
       ttlExplicit: ttl !== undefined || this.ttlExplicit,
+      events: this.events,
     };
   }
 

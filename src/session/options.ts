@@ -40,6 +40,12 @@ export const SessionStoreOptionsSchema = z
       .default(1024 * 1024),
     /** How many idempotency keys and message ids a session remembers for retried appends. Default 1000. */
     idempotencyWindow: z.number().int().min(1).max(100_000).default(1_000),
+    /**
+     * Publish what happens to sessions (created, appended, cleared, ended, state written) to the
+     * event backbone (`memory.events`): each event is written by the same script as its change.
+     * Default false.
+     */
+    events: z.boolean().default(false),
     /** Token counter for `maxTokens` reads. Default: {@link approximateTokens}. */
     tokenCounter: z.custom<TokenCounter>(isFunction, 'must be a function').default(() => approximateTokens),
   })

@@ -89,6 +89,8 @@ export class ReasoningState {
     }
     const limit = this.#ctx.options.maxStateBytes;
     if (mode === 'replace') checkSize(set.flat().join(''), limit, 'state');
+    const registering = this.#ctx.beforePublish();
+    if (registering) await registering;
     return sessionWriteState(this.#ctx.connection, this.#ctx.target(), { mode, expectedVersion, maxBytes: limit, set, remove });
   }
 }

@@ -131,11 +131,14 @@ export class Session {
 
   /** Removes the messages and the summary; keeps state, tool results and metadata. Returns how many. */
   async clear(): Promise<number> {
+    // Freeing memory works at maxmemory: a registry that cannot be written then is rebuilt by consumers.
+    await this.#ctx.beforePublish()?.catch(() => undefined);
     return sessionClear(this.#ctx.connection, this.#ctx.target(), 'messages');
   }
 
   /** Deletes every key of the session (explicit invalidation). */
   async delete(): Promise<void> {
+    await this.#ctx.beforePublish()?.catch(() => undefined);
     await sessionClear(this.#ctx.connection, this.#ctx.target(), 'session');
   }
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { OutOfMemoryError } from '../errors.js';
+import { EventLog } from '../events/event-log.js';
 import { unlinkUserKeys } from '../forget.js';
 import { escapeGlob, type Keyspace, type UserScope } from '../keys.js';
 import { ReadSkips, sessionIndexRebuild, sessionList } from '../scripts/session.js';
@@ -31,10 +32,13 @@ export class SessionStore {
   readonly #keys: Keyspace;
   /** Which sessions this store read within their TTL step: their next reads skip the script. */
   readonly #readSkips = new ReadSkips();
+  readonly #events: EventLog;
 
-  constructor(connection: RedisConnection, keys: Keyspace, options: SessionStoreOptions = {}) {
+  /** `events`: the log this store publishes to when `options.events` is on (default one of its own, default config). */
+  constructor(connection: RedisConnection, keys: Keyspace, options: SessionStoreOptions = {}, events = new EventLog(connection, keys)) {
     this.#connection = connection;
     this.#keys = keys;
+    this.#events = events;
     this.options = parseInput(SessionStoreOptionsSchema, options, 'session store options');
   }
 
@@ -49,6 +53,9 @@ export class SessionStore {
     const keys = user.session(ref.sessionId);
     const ttl = options.ttl === undefined ? undefined : parseInput(TtlPolicySchema, options.ttl, 'TTL policy');
     const frozen = Object.freeze({ tenant: ref.tenant, userId: ref.userId, sessionId: ref.sessionId });
+    const publishes = this.options.events;
+    const events = this.#events.sessionEvents({ tenant: ref.tenant ?? '_', userId: ref.userId, tag: user.tag }, publishes);
+    const beforePublish = publishes ? () => this.#events.register(user.tag) : () => undefined;
     return new Session(
       new SessionContext(
         this.#connection,
@@ -58,6 +65,8 @@ export class SessionStore {
         this.options,
         ttl ?? this.options.ttl,
         ttl !== undefined,
+        events,
+        beforePublish,
         this.#readSkips,
       ),
     );

@@ -23,12 +23,12 @@ describe('inlined Lua sources', () => {
       expect(source, name).not.toMatch(/^--- @include/m);
     }
     const include = readFileSync('src/scripts/includes/session.lua', 'utf8');
-    expect(LUA_SOURCES['session-append-7']).toContain(include.split('--- @include "oom"')[0]);
-    expect(LUA_SOURCES['session-append-7']).toContain(readFileSync('src/scripts/includes/oom.lua', 'utf8')); // nested include
+    expect(LUA_SOURCES['session-append-8']).toContain(include.split('--- @include "oom"')[0]);
+    expect(LUA_SOURCES['session-append-8']).toContain(readFileSync('src/scripts/includes/oom.lua', 'utf8')); // nested include
   });
 
   it('the gateway serves the inlined source and refuses an unknown script', () => {
-    expect(script('session-append-7').source).toBe(LUA_SOURCES['session-append-7']);
+    expect(script('session-append-8').source).toBe(LUA_SOURCES['session-append-8']);
     expect(() => script('no-such-script-1')).toThrow(/no script no-such-script-1\.lua/);
   });
 });

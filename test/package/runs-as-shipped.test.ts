@@ -51,7 +51,7 @@ describe('bundled into one file', () => {
       const inputs = Object.keys(result.metafile.inputs);
       expect(inputs.some((f) => f.includes('node_modules/@redis/client/'))).toBe(true); // the driver is inside the one file
       expect(inputs.filter((f) => f.endsWith('.lua'))).toEqual([]);
-      expect(readFileSync(outfile, 'utf8')).toContain('session-append-7');
+      expect(readFileSync(outfile, 'utf8')).toContain('session-append-8');
       const { stdout } = await run(process.execPath, [outfile, redis(), uniquePrefix('bundle')], { cwd: scratch, timeout: 20_000 });
       expect(JSON.parse(stdout)).toEqual({ messages: ['I live in Lyon', 'Noted.'], recalled: 'Alice lives in Lyon', doctor: true });
     });

@@ -5,6 +5,7 @@ import { Keyspace } from '../../src/keys.js';
 import type { ScriptCall } from '../../src/scripts/call.js';
 import * as cache from '../../src/scripts/cache.js';
 import * as checkpoint from '../../src/scripts/checkpoint.js';
+import * as events from '../../src/scripts/events.js';
 import * as session from '../../src/scripts/session.js';
 import * as store from '../../src/scripts/store.js';
 import * as vector from '../../src/scripts/vector.js';
@@ -37,8 +38,12 @@ const target: session.SessionTarget = {
   sessionId: 's1',
   ttl: { mode: 'sliding', seconds: 1.0001 },
   ttlExplicit: false,
+  events: { stream: 'am:ev:{x}', maxLen: undefined, tenant: 't', userId: 'u' },
 };
 const COMMON = ['s1', 'sliding', '1001', '0'];
+/** The scripts that publish: the event stream after the session's keys, and ARGV[5..7] (here: events off). */
+const PUBLISHING_KEYS = [...SESSION_KEYS, 'am:ev:{x}'];
+const QUIET = ['', 't', 'u'];
 
 // Cache id 'AAAA…' lands in shard 0 of 4.
 const c = ks.cache('c1', 4);
@@ -70,13 +75,13 @@ export const CASES: GatewayCase[] = [
       idempotencyWindow: 1000,
       idempotencyKey: 'req-1',
       messages: [
-        { dedupeId: 'm1', json: '{"a":1}' },
-        { dedupeId: '', json: '{"b":2}' },
+        { dedupeId: 'm1', id: 'm1', json: '{"a":1}' },
+        { dedupeId: '', id: 'gen-2', json: '{"b":2}' },
       ],
     }),
-    script: 'session-append-7',
-    keys: SESSION_KEYS,
-    args: [...COMMON, '50', 'summarize', '1000', 'req-1', '2', 'm1', '{"a":1}', '', '{"b":2}'],
+    script: 'session-append-8',
+    keys: PUBLISHING_KEYS,
+    args: [...COMMON, ...QUIET, '50', 'summarize', '1000', 'req-1', '2', 'm1', 'm1', '{"a":1}', '', 'gen-2', '{"b":2}'],
   },
   {
     title: 'append without idempotency key',
@@ -84,11 +89,21 @@ export const CASES: GatewayCase[] = [
       maxMessages: 0,
       trimmed: 'drop',
       idempotencyWindow: 1,
-      messages: [{ dedupeId: '', json: '{}' }],
+      messages: [{ dedupeId: '', id: 'gen-1', json: '{}' }],
     }),
-    script: 'session-append-7',
-    keys: SESSION_KEYS,
-    args: [...COMMON, '0', 'drop', '1', '', '1', '', '{}'],
+    script: 'session-append-8',
+    keys: PUBLISHING_KEYS,
+    args: [...COMMON, ...QUIET, '0', 'drop', '1', '', '1', '', 'gen-1', '{}'],
+  },
+  {
+    title: 'append with events on: the cap, tenant and user in ARGV[5..7]',
+    call: session.sessionAppendCall(
+      { ...target, events: { stream: 'am:ev:{x}', maxLen: 5000, tenant: 't', userId: 'u' } },
+      { maxMessages: 0, trimmed: 'drop', idempotencyWindow: 1, messages: [{ dedupeId: '', id: 'gen-1', json: '{}' }] },
+    ),
+    script: 'session-append-8',
+    keys: PUBLISHING_KEYS,
+    args: [...COMMON, '5000', 't', 'u', '0', 'drop', '1', '', '1', '', 'gen-1', '{}'],
   },
   {
     title: 'open (a read): the session and its TTL policy, nothing else (the reads are plain commands)',
@@ -146,16 +161,16 @@ export const CASES: GatewayCase[] = [
       { ...target, ttl: { mode: 'none' } },
       { mode: 'patch', expectedVersion: 3, maxBytes: 1024, set: [['step', '2']], remove: ['old'] },
     ),
-    script: 'session-write-state-7',
-    keys: SESSION_KEYS,
-    args: ['s1', 'none', '0', '0', 'patch', '3', '1024', '1', 'step', '2', 'old'],
+    script: 'session-write-state-8',
+    keys: PUBLISHING_KEYS,
+    args: ['s1', 'none', '0', '0', ...QUIET, 'patch', '3', '1024', '1', 'step', '2', 'old'],
   },
   {
     title: 'write-state: replace at any version',
     call: session.sessionWriteStateCall(target, { mode: 'replace', maxBytes: 10, set: [], remove: [] }),
-    script: 'session-write-state-7',
-    keys: SESSION_KEYS,
-    args: [...COMMON, 'replace', '', '10', '0'],
+    script: 'session-write-state-8',
+    keys: PUBLISHING_KEYS,
+    args: [...COMMON, ...QUIET, 'replace', '', '10', '0'],
   },
   {
     title: 'commit-summary: expected version, covered count, text',
@@ -167,16 +182,16 @@ export const CASES: GatewayCase[] = [
   {
     title: 'clear: messages',
     call: session.sessionClearCall(target, 'messages'),
-    script: 'session-clear-7',
-    keys: SESSION_KEYS,
-    args: [...COMMON, 'messages'],
+    script: 'session-clear-8',
+    keys: PUBLISHING_KEYS,
+    args: [...COMMON, ...QUIET, 'messages'],
   },
   {
     title: 'clear: the whole session',
     call: session.sessionClearCall(target, 'session'),
-    script: 'session-clear-7',
-    keys: SESSION_KEYS,
-    args: [...COMMON, 'session'],
+    script: 'session-clear-8',
+    keys: PUBLISHING_KEYS,
+    args: [...COMMON, ...QUIET, 'session'],
   },
   {
     title: 'list: a page of the index',
@@ -198,6 +213,14 @@ export const CASES: GatewayCase[] = [
     script: 'session-index-rebuild-1',
     keys: ['am:{t:u}:sessions'],
     args: ['am:{t:u}:s:', '86400000', 'a'],
+  },
+  // ——— events ———
+  {
+    title: 'events forget: the stream, then tenant and user',
+    call: events.eventsForgetCall('am:ev:{x}', { tenant: 't', userId: 'u' }),
+    script: 'events-forget-1',
+    keys: ['am:ev:{x}'],
+    args: ['t', 'u'],
   },
   // ——— cache ———
   {

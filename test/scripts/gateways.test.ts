@@ -28,7 +28,14 @@ describe('script gateways: exact KEYS and ARGV', () => {
 
 function sessionTarget(): SessionTarget {
   const user = new Keyspace('am').user({ tenant: 't', userId: 'u' });
-  return { keys: user.session('s1'), index: user.sessions, sessionId: 's1', ttl: { mode: 'sliding', seconds: 1 }, ttlExplicit: false };
+  return {
+    keys: user.session('s1'),
+    index: user.sessions,
+    sessionId: 's1',
+    ttl: { mode: 'sliding', seconds: 1 },
+    ttlExplicit: false,
+    events: { stream: 'am:ev:{x}', maxLen: undefined, tenant: 't', userId: 'u' },
+  };
 }
 
 describe('script gateways: reply decoding', () => {

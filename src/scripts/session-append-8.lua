@@ -3,12 +3,17 @@
   the window (moving what falls off to the pending-summary list when a summarizer is set), updates
   the metadata and the user's session index, and gives every key of the session its deadline.
 
-  KEYS and ARGV[1..4]: see includes/session.lua
-  ARGV[5]  max messages kept in the window (0: no limit)
-  ARGV[6]  what happens to trimmed messages: 'drop' | 'summarize'
-  ARGV[7]  how many idempotency keys to remember
-  ARGV[8]  idempotency key of the whole call, or ''
-  ARGV[9]  n, the number of messages; then n pairs: message dedupe id (or ''), message JSON
+  KEYS[1..7]  and ARGV[1..4]: see includes/session.lua
+  KEYS[8]     the event stream of the user's partition: see includes/session-events.lua
+  ARGV[5..7]  event cap (or ''), tenant, user id: see includes/session-events.lua
+  ARGV[8]  max messages kept in the window (0: no limit)
+  ARGV[9]  what happens to trimmed messages: 'drop' | 'summarize'
+  ARGV[10] how many idempotency keys to remember
+  ARGV[11] idempotency key of the whole call, or ''
+  ARGV[12] n, the number of messages; then n triples: message dedupe id (or ''), message id, message JSON
+
+  Events (when on): 'session.created' when this call created the session, then 'session.appended'
+  with the ids of the messages written; nothing when every message was a duplicate.
 
   Returns { appended, length after trim, pending-summary length, flags }
     flags: one character per message, '1' appended, '0' skipped as a duplicate;
@@ -22,19 +27,21 @@
   is one HSET, and the index score and the deadlines move only by the step (includes/session.lua).
 ]]
 --- @include "session"
+--- @include "session-events"
 
 local s = open_for_write(true)
 local now = now_ms()
-local batch = ARGV[8]
-local n = tonumber(ARGV[9])
-local window = tonumber(ARGV[7])
-local flags, fresh = {}, {}
+local batch = ARGV[11]
+local n = tonumber(ARGV[12])
+local window = tonumber(ARGV[10])
+local flags, fresh, fresh_ids = {}, {}, {}
+local function arg_of(i, field) return ARGV[9 + 3 * i + field] end -- field 1 dedupe id, 2 id, 3 JSON
 
 -- The idempotency members this call asks about: the call's key first, then each message's id.
 local asked = {}
 if batch ~= '' then asked[1] = 'b:' .. batch end
 for i = 1, n do
-  local dedupe = ARGV[8 + 2 * i]
+  local dedupe = arg_of(i, 1)
   if dedupe ~= '' then asked[#asked + 1] = 'm:' .. dedupe end
 end
 local known = {}
@@ -54,13 +61,14 @@ if batch ~= '' and known['b:' .. batch] then
 else
   local remember = {}
   for i = 1, n do
-    local dedupe = ARGV[8 + 2 * i]
+    local dedupe = arg_of(i, 1)
     local member = dedupe ~= '' and ('m:' .. dedupe) or nil
     if member and known[member] then
       flags[i] = '0'
     else
       flags[i] = '1'
-      fresh[#fresh + 1] = ARGV[9 + 2 * i]
+      fresh[#fresh + 1] = arg_of(i, 3)
+      fresh_ids[#fresh_ids + 1] = arg_of(i, 2)
       if member then
         known[member] = true -- the same id twice in one call: the second is a duplicate
         remember[#remember + 1] = now
@@ -92,10 +100,10 @@ if #fresh > 0 and length == #fresh then created[#created + 1] = 1 end
 if n_idem > 0 and not s.idem then created[#created + 1] = 5 end
 
 local pending = s.n_pending
-local max = tonumber(ARGV[5])
+local max = tonumber(ARGV[8])
 if max > 0 and length > max then
   local excess = length - max
-  if ARGV[6] == 'summarize' then
+  if ARGV[9] == 'summarize' then
     for i = 0, excess - 1, 1000 do
       local moved = redis.call('LRANGE', KEYS[1], i, math.min(i + 999, excess - 1))
       pending = redis.call('RPUSH', KEYS[6], unpack(moved))
@@ -109,4 +117,8 @@ end
 local fields = { 'n_msgs', length, 'n_pending', pending }
 if n_idem ~= s.n_idem then table.insert(fields, 'idem'); table.insert(fields, n_idem) end
 touch_for_write(now, s, fields, created, #fresh)
+if #fresh > 0 then
+  if s.fresh then publish('session.created', '[]') end
+  publish('session.appended', cjson.encode(fresh_ids))
+end
 return { #fresh, length, pending, table.concat(flags) }

@@ -1,0 +1,327 @@
+// A consumer of the event backbone: reads every partition in a consumer group, hands each event to
+// the handler (events of one user in order, at most `concurrency` at once), acknowledges what was
+// handled, takes over what dead consumers left pending, and dead-letters what keeps failing.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { z } from 'zod';
+import type { RedisConnection } from '../connection/connect.js';
+import { RedisCommandError } from '../errors.js';
+import { decodeEvent, type EventLog, type RawEntry } from './event-log.js';
+import type { AgentEvent, Consumer, ConsumeOptionsSchema, EventHandler } from './types.js';
+
+type Options = z.output<typeof ConsumeOptionsSchema>;
+
+/** How often the partition list is read again (new users bring new partitions). */
+const DISCOVER_MS = 2_000;
+/** Partitions one blocking read covers, at most (more: non-blocking reads, one per partition). */
+const BLOCKING_KEYS = 1_000;
+const MAX_ERROR_CHARS = 1_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One event read and not yet acknowledged: where it sits, and whether its handler has started. */
+interface Held {
+  stream: string;
+  event: AgentEvent | null;
+  fields: string[];
+  started: boolean;
+}
+
+export class EventConsumer implements Consumer {
+  readonly counts = { handled: 0, deadLettered: 0, failures: 0 };
+  readonly #connection: RedisConnection;
+  readonly #log: EventLog;
+  readonly #handler: EventHandler;
+  readonly #o: Options;
+  readonly #types: Set<string> | undefined;
+  #stopping = false;
+  #loop: Promise<void> = Promise.resolve();
+  #reader: RedisConnection | undefined;
+  #partitions: number[] = [];
+  readonly #grouped = new Set<number>();
+  #discoveredAt = 0;
+  #claimedAt = 0;
+  /** Read and not acknowledged, by `<stream> <id>`. */
+  readonly #held = new Map<string, Held>();
+  /** Per user, the tail of the chain their events run on (one at a time, in order). */
+  readonly #chains = new Map<string, Promise<void>>();
+  #wake: (() => void) | undefined;
+
+  private constructor(
+    connection: RedisConnection,
+    log: EventLog,
+    readonly group: string,
+    handler: EventHandler,
+    options: Options,
+  ) {
+    this.#connection = connection;
+    this.#log = log;
+    this.#handler = handler;
+    this.#o = options;
+    this.#types = options.types ? new Set(options.types) : undefined;
+    this.name = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  }
+
+  readonly name: string;
+
+  static start(connection: RedisConnection, log: EventLog, group: string, handler: EventHandler, options: Options): EventConsumer {
+    const consumer = new EventConsumer(connection, log, group, handler, options);
+    consumer.#loop = consumer.#run();
+    return consumer;
+  }
+
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#stopping) return this.#loop;
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    while ([...this.#held.values()].some((h) => h.started) && Date.now() < deadline) await sleep(10);
+    await this.#handBack();
+    await this.#reader?.close();
+  }
+
+  async #run(): Promise<void> {
+    let idle = 10;
+    while (!this.#stopping) {
+      try {
+        if (this.#partitions.length === 0 || Date.now() - this.#discoveredAt >= DISCOVER_MS) await this.#discover();
+        if (this.#partitions.length === 0) {
+          await this.#pause(Math.min(this.#o.blockMs, DISCOVER_MS));
+          continue;
+        }
+        if (Date.now() - this.#claimedAt >= this.#o.claimIdleMs / 2) await this.#claim();
+        const room = this.#o.concurrency * 2 - this.#held.size;
+        if (room <= 0) {
+          await this.#pause(this.#o.blockMs);
+          continue;
+        }
+        const got = await this.#read(Math.min(this.#o.batch, room));
+        if (got > 0 || this.#blocking()) idle = 10;
+        else {
+          await this.#pause(idle);
+          idle = Math.min(idle * 2, this.#o.blockMs);
+        }
+      } catch (error) {
+        if (this.#stopping) break;
+        this.#report(error as Error);
+        await this.#pause(Math.min(1_000, this.#o.blockMs));
+      }
+    }
+  }
+
+  /** Waits `ms`, or until a handler frees room or stop() is called. */
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  #report(error: Error): void {
+    if (this.#o.onError) this.#o.onError(error);
+    else process.emitWarning(`redis-agent-memory: event consumer ${this.group}/${this.name}: ${error.message}`);
+  }
+
+  /** Reads the partition list, and creates the group on partitions it has not been created on yet. */
+  async #discover(): Promise<void> {
+    this.#partitions = await this.#log.partitions();
+    this.#discoveredAt = Date.now();
+    const fresh = this.#partitions.filter((p) => !this.#grouped.has(p));
+    await Promise.all(
+      fresh.map(async (slot) => {
+        const stream = this.#log.keys.stream(slot);
+        const start = this.#o.from === 'latest' ? '$' : '0';
+        try {
+          await this.#connection.send(['XGROUP', 'CREATE', stream, this.group, start, 'MKSTREAM'], { key: stream });
+        } catch (error) {
+          if (!(error instanceof RedisCommandError && error.message.includes('BUSYGROUP'))) throw error;
+        }
+        this.#grouped.add(slot);
+      }),
+    );
+  }
+
+  /** Standalone servers take one blocking read over every partition; a cluster (or very many partitions) is polled. */
+  #blocking(): boolean {
+    return this.#connection.mode === 'single' && this.#partitions.length <= BLOCKING_KEYS;
+  }
+
+  /** Reads new events (up to `count` per partition) and dispatches them; how many came. */
+  async #read(count: number): Promise<number> {
+    const streams = this.#partitions.map((p) => this.#log.keys.stream(p));
+    const head = ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', String(count)];
+    let replies: unknown[];
+    if (this.#blocking()) {
+      this.#reader ??= await this.#connection.duplicate();
+      // The read must end before the command deadline, or it would count as a timeout.
+      const block = Math.max(1, Math.min(this.#o.blockMs, this.#connection.config.commandTimeoutMs - 250));
+      const args = [...head, 'BLOCK', String(block), 'STREAMS', ...streams, ...streams.map(() => '>')];
+      replies = [await this.#reader.send(args, { key: streams[0] })];
+    } else {
+      replies = await Promise.all(streams.map((s) => this.#connection.send([...head, 'STREAMS', s, '>'], { key: s })));
+    }
+    let got = 0;
+    for (const reply of replies) {
+      for (const [stream, entries] of streamsOf(reply)) {
+        for (const entry of entries) {
+          got++;
+          this.#dispatch(stream, entry);
+        }
+      }
+    }
+    return got;
+  }
+
+  /**
+   * Takes over events pending with any consumer for longer than claimIdleMs (XAUTOCLAIM); those
+   * delivered more than maxDeliveries times (their consumers died on them) go to the dead letters.
+   */
+  async #claim(): Promise<void> {
+    this.#claimedAt = Date.now();
+    await Promise.all(
+      this.#partitions.map(async (slot) => {
+        const stream = this.#log.keys.stream(slot);
+        let cursor = '0-0';
+        for (let page = 0; page < 10; page++) {
+          const [next, entries] = await this.#connection.send<[string, RawEntry[], string[]?]>(
+            ['XAUTOCLAIM', stream, this.group, this.name, String(this.#o.claimIdleMs), cursor, 'COUNT', String(this.#o.batch)],
+            { key: stream },
+          );
+          const taken = entries.filter((e) => !this.#held.has(`${stream} ${e[0]}`));
+          if (taken.length > 0) {
+            const deliveries = await this.#deliveries(stream, taken);
+            for (const entry of taken) {
+              const n = deliveries.get(entry[0]) ?? 1;
+              if (n > this.#o.maxDeliveries) {
+                const held = this.#hold(stream, entry);
+                await this.#deadLetter(
+                  stream,
+                  entry[0],
+                  held,
+                  `delivered ${n} times without being acknowledged (its consumers died or stalled)`,
+                  0,
+                );
+              } else this.#dispatch(stream, entry);
+            }
+          }
+          if (next === '0-0') break;
+          cursor = next;
+        }
+      }),
+    );
+  }
+
+  /** How often each of `entries` (now pending with this consumer) was delivered. */
+  async #deliveries(stream: string, entries: readonly RawEntry[]): Promise<Map<string, number>> {
+    const first = entries[0]![0];
+    const last = entries.at(-1)![0];
+    const rows = await this.#connection.send<[string, string, number, number][]>(
+      ['XPENDING', stream, this.group, first, last, String(entries.length + this.#held.size), this.name],
+      { key: stream, readonly: true },
+    );
+    return new Map(rows.map((r) => [r[0], Number(r[3])]));
+  }
+
+  #hold(stream: string, entry: RawEntry): Held {
+    const slot = this.#log.keys.partitionOf(stream);
+    const fields = entry[1] ?? [];
+    const held: Held = { stream, event: entry[1] ? decodeEvent(slot, entry[0], entry[1]) : null, fields, started: false };
+    this.#held.set(`${stream} ${entry[0]}`, held);
+    return held;
+  }
+
+  /** Queues an entry on its user's chain (or acknowledges it unseen: not an event, or a type not asked for). */
+  #dispatch(stream: string, entry: RawEntry): void {
+    const held = this.#hold(stream, entry);
+    const event = held.event;
+    if (event === null || (this.#types && !this.#types.has(event.type))) {
+      void this.#ack(stream, entry[0]).catch((error: Error) => this.#report(error));
+      return;
+    }
+    const user = `${event.tenant}\u0000${event.userId}`;
+    const chain = (this.#chains.get(user) ?? Promise.resolve()).then(() => this.#handle(stream, event, held));
+    this.#chains.set(user, chain);
+    void chain.finally(() => {
+      if (this.#chains.get(user) === chain) this.#chains.delete(user);
+    });
+  }
+
+  /** Runs the handler with retries; acknowledges on success, dead-letters after maxAttempts. Never rejects. */
+  async #handle(stream: string, event: AgentEvent, held: Held): Promise<void> {
+    if (this.#stopping) return; // not started: handed back by stop()
+    held.started = true;
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= this.#o.maxAttempts; attempt++) {
+      try {
+        await this.#handler(event);
+        lastError = undefined;
+        break;
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        this.counts.failures++;
+        if (attempt < this.#o.maxAttempts) await sleep(Math.min(50 * 2 ** (attempt - 1), 2_000));
+      }
+    }
+    try {
+      if (lastError) await this.#deadLetter(stream, event.id, held, lastError.message, this.#o.maxAttempts);
+      else {
+        await this.#ack(stream, event.id);
+        this.counts.handled++;
+      }
+    } catch (error) {
+      // Not acknowledged: it stays pending and is claimed again after claimIdleMs.
+      this.#held.delete(`${stream} ${event.id}`);
+      this.#report(error as Error);
+    }
+    this.#wake?.();
+  }
+
+  async #ack(stream: string, id: string): Promise<void> {
+    await this.#connection.send(['XACK', stream, this.group, id], { key: stream });
+    this.#held.delete(`${stream} ${id}`);
+  }
+
+  /** Copies the event, with why, to the group's dead-letter stream, then acknowledges it (so a crash in between leaves a copy twice, never none). */
+  async #deadLetter(stream: string, id: string, held: Held, error: string, attempts: number): Promise<void> {
+    const dead = this.#log.keys.deadLetters(this.group);
+    const why = error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error;
+    const slot = String(this.#log.keys.partitionOf(stream));
+    const fields = [...held.fields, 'partition', slot, 'entry', id, 'error', why, 'attempts', String(attempts)];
+    await this.#connection.send(['XADD', dead, 'MAXLEN', '~', String(this.#log.config.maxLen), '*', ...fields], { key: dead });
+    await this.#ack(stream, id);
+    this.counts.deadLettered++;
+  }
+
+  /** Events read but not started go back to the group at once: marked idle for claimIdleMs, any consumer's XAUTOCLAIM takes them. */
+  async #handBack(): Promise<void> {
+    const byStream = new Map<string, string[]>();
+    for (const [key, held] of this.#held) {
+      if (held.started) continue;
+      const id = key.slice(held.stream.length + 1);
+      byStream.set(held.stream, [...(byStream.get(held.stream) ?? []), id]);
+    }
+    await Promise.all(
+      [...byStream].map(([stream, ids]) =>
+        this.#connection
+          .send(['XCLAIM', stream, this.group, this.name, '0', ...ids, 'IDLE', String(this.#o.claimIdleMs), 'JUSTID'], { key: stream })
+          .catch((error: Error) => this.#report(error)),
+      ),
+    );
+  }
+}
+
+/** An XREADGROUP reply (RESP3: a map of stream → entries, as an object or a Map; RESP2: [[stream, entries], …]; null: nothing) as pairs. */
+function streamsOf(reply: unknown): [string, RawEntry[]][] {
+  if (reply === null || reply === undefined) return [];
+  if (reply instanceof Map) return [...(reply as Map<string, RawEntry[]>)];
+  if (Array.isArray(reply)) return reply as [string, RawEntry[]][];
+  return Object.entries(reply as Record<string, RawEntry[]>);
+}

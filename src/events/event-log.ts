@@ -1,0 +1,260 @@
+// The event backbone on Redis Streams: where events live (one stream per hash slot in use, see
+// keys.ts EventKeys), how a store's writes reach them, and what a reader asks of them (a user's
+// events, a group's backlog, its dead letters). Consumers are in consumer.ts.
+import { z } from 'zod';
+import type { RedisConnection } from '../connection/connect.js';
+import type { EventKeys, Keyspace, UserScope } from '../keys.js';
+import { eventsForget } from '../scripts/events.js';
+import type { SessionEvents } from '../scripts/session.js';
+import { parseInput } from '../validate.js';
+import { EventConsumer } from './consumer.js';
+import {
+  type AgentEvent,
+  type AgentEventType,
+  ConsumeOptionsSchema,
+  type ConsumeOptions,
+  type Consumer,
+  type DeadLetter,
+  EVENT_TYPES,
+  type EventHandler,
+  type GroupStats,
+} from './types.js';
+
+export const EventsConfigSchema = z
+  .object({
+    /**
+     * Entries kept per partition stream, about (XADD `MAXLEN ~`: Redis trims whole nodes, so a
+     * stream holds this many or a little more). Older entries go whether or not every group has
+     * read them: keep it above what your consumers can fall behind by. Default 10 000.
+     */
+    maxLen: z.number().int().min(100).max(100_000_000).default(10_000),
+  })
+  .strict();
+
+export type EventsConfig = z.input<typeof EventsConfigSchema>;
+
+/** An event as a store hands it over to be written by the client (memory events). */
+export interface EventDraft {
+  type: AgentEventType;
+  tenant: string;
+  userId: string;
+  sessionId?: string | undefined;
+  ids: readonly string[];
+  namespace?: string | undefined;
+}
+
+const TYPES = new Set<string>(EVENT_TYPES);
+const SENTINEL = '*';
+
+/** A stream entry's fields (a flat [field, value, …] array) as an event of `partition`; null when it is not one. */
+export function decodeEvent(partition: number, id: string, flat: readonly string[]): AgentEvent | null {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i]!, flat[i + 1]!);
+  const type = f.get('type');
+  const tenant = f.get('tenant');
+  const userId = f.get('user');
+  if (type === undefined || !TYPES.has(type) || tenant === undefined || userId === undefined) return null;
+  let ids: string[] = [];
+  try {
+    const parsed = JSON.parse(f.get('ids') ?? '[]') as unknown;
+    if (Array.isArray(parsed)) ids = parsed.map(String);
+  } catch {
+    // an entry someone else wrote: no ids
+  }
+  const event: AgentEvent = { id, partition, type: type as AgentEventType, at: Number(id.split('-')[0]), tenant, userId, ids };
+  const sessionId = f.get('session');
+  if (sessionId !== undefined && sessionId !== '') event.sessionId = sessionId;
+  const namespace = f.get('ns');
+  if (namespace !== undefined && namespace !== '') event.namespace = namespace;
+  return event;
+}
+
+/** A stream entry as Redis replies it: [id, [field, value, …]] (the fields are null for an entry deleted since). */
+export type RawEntry = [string, string[] | null];
+
+/**
+ * The events of this agent memory. Stores publish to it when created with `events: true`; any
+ * process reads it with consumer groups ({@link consume}).
+ *
+ * @example memory.events.consume('audit', async (e) => console.log(e.type, e.userId, e.ids));
+ */
+export class EventLog {
+  readonly config: z.output<typeof EventsConfigSchema>;
+  readonly keys: EventKeys;
+  readonly #connection: RedisConnection;
+  readonly #keyspace: Keyspace;
+  /** Partitions this process has registered (so its first event in each waits for one SADD). */
+  readonly #registered = new Set<number>();
+  readonly #registering = new Map<number, Promise<void>>();
+
+  constructor(connection: RedisConnection, keyspace: Keyspace, config: EventsConfig = {}) {
+    this.#connection = connection;
+    this.#keyspace = keyspace;
+    this.keys = keyspace.events();
+    this.config = parseInput(EventsConfigSchema, config, 'events config');
+  }
+
+  /** The event target of a user's sessions: their partition's stream; `enabled` false writes none. */
+  sessionEvents(user: { tenant: string; userId: string; tag: string }, enabled: boolean): SessionEvents {
+    const stream = this.keys.stream(this.keys.partitionOf(user.tag));
+    return { stream, maxLen: enabled ? this.config.maxLen : undefined, tenant: user.tenant, userId: user.userId };
+  }
+
+  /**
+   * Makes sure the partition of `tag` is in the registry consumers read, before its first event
+   * from this process: undefined when it is (no round trip), else the SADD to wait for.
+   */
+  register(tag: string): Promise<void> | undefined {
+    const slot = this.keys.partitionOf(tag);
+    if (this.#registered.has(slot)) return undefined;
+    let pending = this.#registering.get(slot);
+    if (!pending) {
+      pending = this.#connection
+        .send(['SADD', this.keys.registry, String(slot)], { key: this.keys.registry })
+        .then(() => {
+          this.#registered.add(slot);
+        })
+        .finally(() => this.#registering.delete(slot));
+      this.#registering.set(slot, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Writes an event from the client (for stores whose write is not one script: long-term
+   * memory). It follows the write it reports, so unlike a session's events it can be lost if the
+   * process dies in between.
+   */
+  async publish(tag: string, draft: EventDraft): Promise<void> {
+    await this.register(tag);
+    const stream = this.keys.stream(this.keys.partitionOf(tag));
+    const fields = ['type', draft.type, 'tenant', draft.tenant, 'user', draft.userId, 'session', draft.sessionId ?? ''];
+    fields.push('ids', JSON.stringify(draft.ids), 'ns', draft.namespace ?? '');
+    await this.#connection.send(['XADD', stream, 'MAXLEN', '~', String(this.config.maxLen), '*', ...fields], { key: stream });
+  }
+
+  /**
+   * Runs `handler` on every event, in a consumer group (each event reaches one consumer of the
+   * group, at least once: a handler must tolerate a repeat). Events a dead consumer left pending
+   * are taken over after `claimIdleMs`; a handler that keeps failing sends its event to the
+   * group's dead-letter stream after `maxAttempts`. Returns at once; `stop()` ends it.
+   *
+   * @example const worker = memory.events.consume('extract', handle, { concurrency: 16 }); … await worker.stop();
+   */
+  consume(group: string, handler: EventHandler, options: ConsumeOptions = {}): Consumer {
+    this.keys.deadLetters(group); // validates the name
+    if (typeof handler !== 'function') throw new TypeError('consume needs a handler function');
+    const o = parseInput(ConsumeOptionsSchema, options, 'consume options');
+    return EventConsumer.start(this.#connection, this, group, handler, o);
+  }
+
+  /**
+   * Every partition that holds events, from the registry. When the registry is missing or was
+   * never rebuilt (eviction can take it), it is rebuilt first from a SCAN of every master.
+   */
+  async partitions(): Promise<number[]> {
+    const members = await this.#connection.send<string[]>(['SMEMBERS', this.keys.registry], { key: this.keys.registry, readonly: true });
+    if (members.includes(SENTINEL)) return members.filter((m) => m !== SENTINEL).map(Number);
+    const found = new Set(members.map(Number));
+    // A stream key's slot is its tag's, which is its partition.
+    for await (const batch of this.#connection.scan(this.keys.streamPattern))
+      for (const key of batch) found.add(this.keys.partitionOf(key));
+    const list = [...found];
+    await this.#connection.send(['SADD', this.keys.registry, SENTINEL, ...list.map(String)], { key: this.keys.registry });
+    return list;
+  }
+
+  /** The events of one user still kept, oldest first (at most `limit`, default 1000): for tests and inspection. */
+  async of(user: UserScope, options: { limit?: number } = {}): Promise<AgentEvent[]> {
+    const limit = parseInput(z.number().int().min(1).max(1_000_000).default(1000), options.limit, 'limit');
+    const keys = this.#keyspace.user(user);
+    const tenant = user.tenant ?? '_';
+    const slot = this.keys.partitionOf(keys.tag);
+    const stream = this.keys.stream(slot);
+    const out: AgentEvent[] = [];
+    let from = '-';
+    while (out.length < limit) {
+      const entries = await this.#connection.send<RawEntry[]>(['XRANGE', stream, from, '+', 'COUNT', '1000'], {
+        key: stream,
+        readonly: true,
+      });
+      for (const [id, fields] of entries) {
+        const event = fields ? decodeEvent(slot, id, fields) : null;
+        if (event && event.tenant === tenant && event.userId === user.userId && out.length < limit) out.push(event);
+      }
+      if (entries.length < 1000) break;
+      from = `(${entries.at(-1)![0]}`;
+    }
+    return out;
+  }
+
+  /** A group's backlog over every partition: pending (read, not acknowledged), lag (not read yet), dead letters. */
+  async stats(group: string): Promise<GroupStats> {
+    const dead = this.keys.deadLetters(group);
+    const partitions = await this.partitions();
+    let pending = 0;
+    let lag: number | null = 0;
+    let read = 0;
+    await Promise.all(
+      partitions.map(async (slot) => {
+        const stream = this.keys.stream(slot);
+        const groups = await this.#connection
+          .send<Record<string, unknown>[]>(['XINFO', 'GROUPS', stream], { key: stream, readonly: true })
+          .catch(() => []);
+        const info = groups.map(infoOf).find((g) => g.get('name') === group);
+        if (!info) return;
+        read++;
+        pending += Number(info.get('pending') ?? 0);
+        const l = info.get('lag');
+        lag = lag === null || l === null || l === undefined ? null : lag + Number(l);
+      }),
+    );
+    const deadLetters = await this.#connection.send<number>(['XLEN', dead], { key: dead, readonly: true });
+    return { partitions: read, pending, lag, deadLetters };
+  }
+
+  /** The newest dead letters of a group (at most `limit`, default 100), newest first. */
+  async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = parseInput(z.number().int().min(1).max(10_000).default(100), options.limit, 'limit');
+    const dead = this.keys.deadLetters(group);
+    const entries = await this.#connection.send<RawEntry[]>(['XREVRANGE', dead, '+', '-', 'COUNT', String(limit)], {
+      key: dead,
+      readonly: true,
+    });
+    const out: DeadLetter[] = [];
+    for (const [id, fields] of entries) {
+      if (!fields) continue;
+      const f = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+      const event = decodeEvent(Number(f.get('partition') ?? -1), f.get('entry') ?? '', fields);
+      if (event) out.push({ id, event, error: f.get('error') ?? '', attempts: Number(f.get('attempts') ?? 0) });
+    }
+    return out;
+  }
+
+  /**
+   * Removes a user's events: from their partition (and every group's pending list there, so no
+   * consumer is handed them again) and from every dead-letter stream. Returns how many went.
+   */
+  async forgetUser(user: UserScope): Promise<number> {
+    const keys = this.#keyspace.user(user);
+    const who = { tenant: user.tenant ?? '_', userId: user.userId };
+    let removed = await eventsForget(this.#connection, this.keys.stream(this.keys.partitionOf(keys.tag)), who);
+    const deadPrefix = this.keys.deadLetters('x').slice(0, -1);
+    for await (const batch of this.#connection.scan(`${deadPrefix}*`)) {
+      for (const stream of batch) removed += await eventsForget(this.#connection, stream, who);
+    }
+    return removed;
+  }
+}
+
+/** One XINFO GROUPS element (a map in RESP3, decoded as an object or a Map; a flat array in RESP2) as a Map. */
+export function infoOf(raw: unknown): Map<string, unknown> {
+  if (raw instanceof Map) return raw as Map<string, unknown>;
+  if (Array.isArray(raw)) {
+    const m = new Map<string, unknown>();
+    for (let i = 0; i + 1 < raw.length; i += 2) m.set(String(raw[i]), raw[i + 1]);
+    return m;
+  }
+  return new Map(Object.entries(raw as Record<string, unknown>));
+}

@@ -1,0 +1,108 @@
+// What the event backbone carries and takes: the typed events the stores publish to Redis Streams,
+// the options of a consumer, and the figures it reports. Schemas next to the code that reads them.
+import { z } from 'zod';
+
+/** Every kind of event a store publishes. */
+export const EVENT_TYPES = [
+  /** A session's first append created it. */
+  'session.created',
+  /** Messages were appended (`ids`: the ids of those written, duplicates left out). */
+  'session.appended',
+  /** A session's messages were cleared, or the whole session deleted (`ended`). */
+  'session.cleared',
+  'session.ended',
+  /** The reasoning state was written. */
+  'session.state',
+  /** Long-term memories were written (`ids`), inserted or merged. */
+  'memory.written',
+  /** Long-term memories were forgotten (`ids`; empty when a whole scope went). */
+  'memory.forgotten',
+] as const;
+
+export type AgentEventType = (typeof EVENT_TYPES)[number];
+
+/** One event, as a consumer receives it. */
+export interface AgentEvent {
+  /** The stream entry id (`<ms>-<seq>`): unique within its partition, ordered by time. */
+  id: string;
+  /** The partition it sits in: the Redis Cluster hash slot of its user's keys (0–16383). */
+  partition: number;
+  type: AgentEventType;
+  /** When it was written, in ms since the epoch (the entry id's time). */
+  at: number;
+  tenant: string;
+  userId: string;
+  /** Session events: the session. */
+  sessionId?: string;
+  /** Message ids (session.appended) or memory ids (memory.*): ids, never content. */
+  ids: string[];
+  /** Memory events: the long-term memory's namespace. */
+  namespace?: string;
+}
+
+/** Called for each event; a throw (or a rejected promise) means "not done": it is retried. */
+export type EventHandler = (event: AgentEvent) => Promise<void> | void;
+
+const isFunction = (v: unknown) => typeof v === 'function';
+
+export const ConsumeOptionsSchema = z
+  .object({
+    /** This consumer's name in the group; default a new one per call (host, pid and a random part). */
+    consumer: z.string().min(1).max(128).optional(),
+    /** Events handled at once, at most (events of one user are handled in order, one at a time). Default 8. */
+    concurrency: z.number().int().min(1).max(1024).default(8),
+    /** Events read per partition per read. Default 64. */
+    batch: z.number().int().min(1).max(10_000).default(64),
+    /** How long a read waits for new events when there are none (ms). Default 1000. */
+    blockMs: z.number().int().min(1).max(60_000).default(1_000),
+    /** An event pending this long (ms) with another consumer is taken over: its consumer is presumed dead. Default 30 000. */
+    claimIdleMs: z.number().int().min(100).default(30_000),
+    /** Attempts of the handler per event (in this process), then it goes to the dead-letter stream. Default 5. */
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+    /** Deliveries of an event (to any consumer: ones that died count) before it is dead-lettered unhandled. Default 10. */
+    maxDeliveries: z.number().int().min(1).max(1000).default(10),
+    /** Only these types reach the handler; the others are acknowledged unseen. Default all. */
+    types: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
+    /** Where a new group starts reading in each partition: `earliest` (default: every event kept) or `latest`. */
+    from: z.enum(['earliest', 'latest']).default('earliest'),
+    /** Called when reading or acknowledging fails (the consumer keeps going, backing off). Default: a process warning. */
+    onError: z.custom<(error: Error) => void>(isFunction, 'must be a function').optional(),
+  })
+  .strict();
+
+export type ConsumeOptions = z.input<typeof ConsumeOptionsSchema>;
+
+/** An event its handler could not handle, kept in the group's dead-letter stream. */
+export interface DeadLetter {
+  /** The dead-letter entry's own id. */
+  id: string;
+  event: AgentEvent;
+  /** The handler's last error message, or why it was given up (delivered too often). */
+  error: string;
+  attempts: number;
+}
+
+/** A group's backlog. */
+export interface GroupStats {
+  /** Partitions the group reads. */
+  partitions: number;
+  /** Events read but not yet acknowledged. */
+  pending: number;
+  /** Events not yet read by the group (Redis's `lag`; null when Redis cannot tell, after trims). */
+  lag: number | null;
+  /** Entries in the group's dead-letter stream. */
+  deadLetters: number;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  readonly group: string;
+  readonly name: string;
+  /** Events handled and acknowledged, dead-lettered, and handler failures (retried) so far. */
+  readonly counts: { handled: number; deadLettered: number; failures: number };
+  /**
+   * Stops reading, lets the handlers in flight finish (until `timeoutMs`, default 10 000), and
+   * hands the events read but not started back to the group at once (any consumer may take them).
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+}

@@ -125,6 +125,8 @@ export type LongTermOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
   dedupeThreshold?: number;
   /** RediSearch: how opening waits for an index built over existing keys (default: up to 60 s). */
   ensure?: EnsureOptions;
+  /** Publish memory.written / memory.forgotten to `memory.events` (after each write, in the background). Default false. */
+  events?: boolean;
 };
 
 /** Options of `memory.semanticCache(...)`. `fields` declares filterable metadata; tenant and model are scopes, not filters. */
@@ -182,6 +184,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     namespace = 'memories',
     dim,
     ensure,
+    events: publishes = false,
     ...rest
   }: LongTermOptions): Promise<LongTermMemory> => {
     const definition = parseInput(
@@ -195,7 +198,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
       'long-term memory options',
     );
     const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
-    const created = new LongTermMemory(index, embedder, keys, options);
+    const created = new LongTermMemory(index, embedder, keys, options, publishes ? events : undefined);
     longTerms.push(created);
     return created;
   };

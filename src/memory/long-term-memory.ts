@@ -3,6 +3,7 @@
 // importance), get, update, forget. The scope is always applied by the library: a caller's filter
 // can narrow a recall, never widen it to another user. Deduplication is in dedupe.ts, ranking in
 // scoring.ts, the stored shape in memory-item.ts.
+import type { EventLog } from '../events/event-log.js';
 import { z } from 'zod';
 import { embedTexts, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { DimensionMismatchError, InvalidArgumentError } from '../errors.js';
@@ -128,6 +129,8 @@ export class LongTermMemory {
     /** The key scheme (its prefix marks the keys this library owns). */
     readonly keyspace: Keyspace,
     options: z.input<typeof LongTermMemoryOptionsSchema> = {},
+    /** Where memory events go (memory.written, memory.forgotten); none when absent. */
+    readonly events?: EventLog,
   ) {
     this.options = parseInput(LongTermMemoryOptionsSchema, options, 'long-term memory options');
     if (index.definition.fields.tags !== undefined && index.definition.fields.tags !== 'tag') {
@@ -179,6 +182,7 @@ export class LongTermMemory {
     const items = written.map((w) => this.#item(w.memory, w.vector));
     if (o.bulk) await this.index.upsertMany(s, items, o.onProgress ? { onProgress: o.onProgress } : {});
     else await this.index.upsert(s, items);
+    this.#publish(scope, s, 'memory.written', [...new Set(results.map((r) => r.id))]);
     return results;
   }
 
@@ -272,6 +276,7 @@ export class LongTermMemory {
     };
     const [vector] = await this.#embed([memory.text], 'document');
     await this.index.upsert(s, [this.#item(memory, vector!)]);
+    this.#publish(scope, s, 'memory.written', [id]);
     return memory;
   }
 
@@ -280,12 +285,30 @@ export class LongTermMemory {
     const s = this.#scope(scope);
     const target = parseInput(ForgetTargetSchema, which, 'forget target');
     const ids = 'ids' in target ? target.ids : await this.index.ids(s, this.#filter(target.filter as Filter));
-    return this.index.delete(s, ids);
+    const removed = await this.index.delete(s, ids);
+    if (removed > 0) this.#publish(scope, s, 'memory.forgotten', ids);
+    return removed;
   }
 
   /** Forgets every memory of a scope (forgetUser calls it). */
-  forgetScope(scope: MemoryScopeRef): Promise<number> {
-    return this.index.dropScope(this.#scope(scope));
+  async forgetScope(scope: MemoryScopeRef): Promise<number> {
+    const s = this.#scope(scope);
+    const removed = await this.index.dropScope(s);
+    if (removed > 0) this.#publish(scope, s, 'memory.forgotten', []);
+    return removed;
+  }
+
+  /**
+   * Publishes a memory event when this memory has events on: after the write it reports, in the
+   * background (no round trip on the caller's path; a failure is a process warning). Unlike a
+   * session's events it is not atomic with its write: a process that dies in between loses it.
+   */
+  #publish(ref: MemoryScopeRef, s: Scope, type: 'memory.written' | 'memory.forgotten', ids: string[]): void {
+    if (!this.events) return;
+    const draft = { type, tenant: ref.tenant ?? '_', userId: ref.userId, ids, namespace: this.index.definition.namespace };
+    this.events
+      .publish(s.tag, draft)
+      .catch((error: unknown) => process.emitWarning(`redis-agent-memory: could not publish ${type} (${(error as Error).message})`));
   }
 
   /**

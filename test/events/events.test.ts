@@ -3,6 +3,7 @@
 // consumers' events are taken over, failing handlers dead-letter, caps hold, forgetUser removes
 // a user's events and no one else's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
 import type { AgentEvent } from '../../src/events/types.js';
 import { deletePrefix, memoryConfig, targetsWithCluster, uniquePrefix } from '../harness/index.js';
@@ -266,6 +267,23 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
     );
     await next.stop();
     expect([...first, ...rest].sort()).toEqual([...all].sort());
+  });
+
+  it('long-term memory with events on publishes what it wrote and forgot (ids and namespace, never text)', async () => {
+    const user = { tenant: 'acme', userId: 'rememberer' };
+    const facts = await memory.longTerm({ embedder: new HashingEmbeddings(64), namespace: `facts${prefix}`, events: true });
+    const [a, b] = await facts.rememberMany(user, [{ text: 'likes green tea' }, { text: 'lives in Lisbon' }]);
+    await facts.forget(user, { ids: [a!.id] });
+    const events = await until(
+      () => memory.events.of(user),
+      (e) => e.length >= 2,
+    );
+    expect(events.map((e) => [e.type, e.ids, e.namespace])).toEqual([
+      ['memory.written', [a!.id, b!.id], `facts${prefix}`],
+      ['memory.forgotten', [a!.id], `facts${prefix}`],
+    ]);
+    expect(JSON.stringify(events)).not.toContain('Lisbon');
+    await facts.dropAll();
   });
 
   it('forgetUser removes the user’s events, pending and dead-lettered ones included, and no one else’s', async () => {

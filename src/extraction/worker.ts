@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { embedTexts } from '../embeddings/embedder.js';
 import type { AgentEvent, Consumer, ConsumeOptions, EventHandler } from '../events/types.js';
+import { InvalidArgumentError } from '../errors.js';
 import { KeyPartSchema } from '../keys.js';
 import type { LongTermMemory, MemoryInput } from '../memory/long-term-memory.js';
 import type { SessionRef } from '../session/context.js';
@@ -128,8 +129,15 @@ export class ExtractionWorker {
     return this.#consumer !== undefined;
   }
 
-  /** Starts consuming `session.appended` events in the worker's group (a no-op when running). */
+  /**
+   * Starts consuming `session.appended` events in the worker's group (a no-op when running).
+   * Throws when the session store publishes no events: nothing would ever reach the worker.
+   */
   start(): this {
+    if (this.#sessions.options?.events === false)
+      throw new InvalidArgumentError('extraction worker options', [
+        { path: 'sessions', message: 'publishes no events: create the memory with sessions: { events: true }' },
+      ]);
     this.#consumer ??= this.#events.consume(
       this.group,
       async (event) => {

@@ -2,13 +2,16 @@
 // appended with events on becomes recalled memories with provenance, per user; a re-delivered
 // event writes nothing twice; a near-copy from another session merges into what is known; an
 // episode is one memory per session; a bad extractor reply writes nothing.
+import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatModelExtractor } from '../../adapters/langchain/extractor.js';
 import type { AgentEvent } from '../../src/events/types.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { Extractor } from '../../src/extraction/extractor.js';
 import { rulesExtractor } from '../../src/extraction/rules.js';
 import { customStrategy } from '../../src/extraction/strategies.js';
 import { ExtractionWorker } from '../../src/extraction/worker.js';
+import { SessionStore } from '../../src/session/store.js';
 import { targetsWithCluster } from '../harness/index.js';
 import { type ExtractionFixture, extractionFixture, until } from './fixture.js';
 
@@ -166,7 +169,31 @@ describe.each(targets.map((t) => [t.name, t] as const))('extraction worker (%s)'
     expect(await fx.longTerm.count(alice)).toBe(before);
   });
 
-  it('refuses options that are not what it needs', () => {
+  it('runs a LangChain chat model as its extractor (FakeListChatModel): recalled, with the model named in provenance', async () => {
+    const chat = fx.memory.sessions.session({ ...alice, sessionId: 'pets' });
+    const [said] = (await chat.append({ role: 'user', content: 'My cat Minou turned five today.' })).ids;
+    const [event] = await appended(alice, 'pets');
+    const reply = {
+      memories: [{ text: 'The user has a cat named Minou', kind: 'fact', tags: ['pets'], importance: 0.6, sourceMessageIds: [] }],
+    };
+    const model = new FakeListChatModel({ responses: [JSON.stringify(reply)] });
+    const w = new ExtractionWorker({
+      events: fx.memory.events,
+      sessions: fx.memory.sessions,
+      memory: fx.longTerm,
+      extractor: chatModelExtractor(model, { name: 'fake-model' }),
+      strategies: ['facts'],
+    });
+    expect((await w.handle(event!)).inserted).toHaveLength(1);
+    const [top] = await fx.longTerm.recall(alice, 'a cat named Minou', { k: 1 });
+    expect(top).toMatchObject({
+      text: 'The user has a cat named Minou',
+      tags: ['fact', 'pets'],
+      metadata: { source: { extractor: 'fake-model', strategy: 'facts', sessionId: 'pets', messageIds: [said] } },
+    });
+  });
+
+  it('refuses options that are not what it needs, and to start on sessions that publish nothing', () => {
     expect(() => new ExtractionWorker({ extractor: rulesExtractor() } as never)).toThrow(/events: must be the event log/);
     expect(
       () =>
@@ -177,5 +204,9 @@ describe.each(targets.map((t) => [t.name, t] as const))('extraction worker (%s)'
           extractor: { extract: async () => [] } as unknown as Extractor,
         }),
     ).toThrow(/extractor: must be an Extractor/);
+    const silent = new SessionStore(fx.memory.connection, fx.memory.keys);
+    const idle = new ExtractionWorker({ events: fx.memory.events, sessions: silent, memory: fx.longTerm, extractor: rulesExtractor() });
+    expect(() => idle.start()).toThrow(/sessions: publishes no events/);
+    expect(idle.running).toBe(false);
   });
 });

@@ -104,6 +104,12 @@ export class EventConsumer implements Consumer {
         }
       } catch (error) {
         if (this.#stopping) break;
+        // A partition stream that vanished (evicted, deleted) took its group with it: create the groups again.
+        if (error instanceof RedisCommandError && error.message.includes('NOGROUP')) {
+          this.#grouped.clear();
+          this.#discoveredAt = 0;
+          continue;
+        }
         this.#report(error as Error);
         await this.#pause(Math.min(1_000, this.#o.blockMs));
       }

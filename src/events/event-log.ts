@@ -28,6 +28,12 @@ export const EventsConfigSchema = z
      * read them: keep it above what your consumers can fall behind by. Default 10 000.
      */
     maxLen: z.number().int().min(100).max(100_000_000).default(10_000),
+    /**
+     * Also announce each memory event on a pub/sub channel, for processes that want to know at
+     * once that a user's memories changed, without a consumer group ({@link EventLog.subscribe}):
+     * fire and forget, nothing is kept for a subscriber that is away. Default false.
+     */
+    live: z.boolean().default(false),
   })
   .strict();
 
@@ -130,7 +136,40 @@ export class EventLog {
     const stream = this.keys.stream(this.keys.partitionOf(tag));
     const fields = ['type', draft.type, 'tenant', draft.tenant, 'user', draft.userId, 'session', draft.sessionId ?? ''];
     fields.push('ids', JSON.stringify(draft.ids), 'ns', draft.namespace ?? '');
-    await this.#connection.send(['XADD', stream, 'MAXLEN', '~', String(this.config.maxLen), '*', ...fields], { key: stream });
+    const id = await this.#connection.send<string>(['XADD', stream, 'MAXLEN', '~', String(this.config.maxLen), '*', ...fields], {
+      key: stream,
+    });
+    if (this.config.live) {
+      const note = { ...draft, ids: [...draft.ids], id, partition: this.keys.partitionOf(tag), at: Number(id.split('-')[0]) };
+      await this.#connection.send(['PUBLISH', this.keys.channel, JSON.stringify(note)], { key: this.keys.channel });
+    }
+  }
+
+  /**
+   * Live notifications of memory events (with `events: { live: true }`): `listener` gets each
+   * event as it is written, on a connection of its own, until the returned function is called.
+   * Nothing is kept for a subscriber that is away: use a consumer group when every event counts.
+   *
+   * @example const stop = await memory.events.subscribe((e) => cache.delete(e.userId)); … await stop();
+   */
+  async subscribe(listener: (event: AgentEvent) => void): Promise<() => Promise<void>> {
+    if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
+    const subscriber = await this.#connection.duplicate();
+    try {
+      await subscriber.subscribe(this.keys.channel, (message) => {
+        let event: AgentEvent;
+        try {
+          event = JSON.parse(message) as AgentEvent;
+        } catch {
+          return; // not ours
+        }
+        listener(event);
+      });
+    } catch (error) {
+      await subscriber.close();
+      throw error;
+    }
+    return () => subscriber.close();
   }
 
   /**

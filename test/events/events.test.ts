@@ -29,7 +29,12 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
   beforeAll(async () => {
     const { config, release: r } = memoryConfig(target);
     release = r;
-    memory = await createAgentMemory({ ...config, prefix, sessions: { events: true, maxMessages: 5 }, events: { maxLen: 1000 } });
+    memory = await createAgentMemory({
+      ...config,
+      prefix,
+      sessions: { events: true, maxMessages: 5 },
+      events: { maxLen: 1000, live: true },
+    });
     quiet = await createAgentMemory({ ...memoryConfig(target).config, prefix: `${prefix}q` });
   });
 
@@ -272,6 +277,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
   it('long-term memory with events on publishes what it wrote and forgot (ids and namespace, never text)', async () => {
     const user = { tenant: 'acme', userId: 'rememberer' };
     const facts = await memory.longTerm({ embedder: new HashingEmbeddings(64), namespace: `facts${prefix}`, events: true });
+    const live: AgentEvent[] = [];
+    const unsubscribe = await memory.events.subscribe((e) => live.push(e));
     const [a, b] = await facts.rememberMany(user, [{ text: 'likes green tea' }, { text: 'lives in Lisbon' }]);
     await facts.forget(user, { ids: [a!.id] });
     const events = await until(
@@ -283,7 +290,41 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
       ['memory.forgotten', [a!.id], `facts${prefix}`],
     ]);
     expect(JSON.stringify(events)).not.toContain('Lisbon');
+    // The same events, live, to a subscriber without a group.
+    await until(
+      () => live.length,
+      (n) => n >= 2,
+    );
+    expect(live.map((e) => [e.type, e.id, e.userId])).toEqual(events.map((e) => [e.type, e.id, e.userId]));
+    await unsubscribe();
     await facts.dropAll();
+  });
+
+  it('a partition stream that vanishes (eviction takes it, group and all) is recreated: later events still arrive', async () => {
+    const user = { tenant: 'acme', userId: 'evicted' };
+    const chat = memory.sessions.session({ ...user, sessionId: 'e' });
+    await chat.append({ role: 'user', content: 'before' });
+    const seen: string[] = [];
+    const c = memory.events.consume(
+      'g-evict',
+      (e) => {
+        if (e.userId === 'evicted' && e.type === 'session.appended') seen.push(...e.ids);
+      },
+      { blockMs: 100, onError: () => undefined },
+    );
+    await until(
+      () => seen.length,
+      (n) => n >= 1,
+    );
+    const stream = memory.events.keys.stream(memory.events.keys.partitionOf(memory.keys.user(user).tag));
+    await memory.connection.send(['UNLINK', stream], { key: stream });
+    const after = await chat.append({ role: 'user', content: 'after' });
+    await until(
+      () => seen.length,
+      (n) => n >= 2,
+    );
+    await c.stop();
+    expect(seen.at(-1)).toBe(after.ids[0]);
   });
 
   it('forgetUser removes the user’s events, pending and dead-lettered ones included, and no one else’s', async () => {

@@ -22,6 +22,8 @@ export interface EventSource {
 
 /** Earlier messages of the window given to an extractor as context (not as sources). */
 const CONTEXT_MESSAGES = 10;
+/** Messages read beyond the appended ones and their context, for appends that came after them. */
+const TAIL_SLACK = 16;
 /** A merged memory remembers the ids of this many extractions that merged into it (the newest). */
 const MAX_EXTRACTION_IDS = 100;
 
@@ -165,10 +167,19 @@ export class ExtractionWorker {
     const report: ExtractionReport = { inserted: [], merged: [], unchanged: [], missingMessages: 0 };
     if (event.type !== 'session.appended' || event.sessionId === undefined || event.ids.length === 0) return report;
     const ref = { tenant: event.tenant, userId: event.userId, sessionId: event.sessionId };
-    const { summary, messages } = await this.#sessions.session(ref).window();
     const wanted = new Set(event.ids);
-    const first = messages.findIndex((m) => wanted.has(m.id));
-    const picked = messages.filter((m) => wanted.has(m.id));
+    const session = this.#sessions.session(ref);
+    // The appended messages are usually the newest: read the tail first (with room for context and
+    // later appends), the whole window only when some are older than that.
+    const tail = wanted.size + CONTEXT_MESSAGES + TAIL_SLACK;
+    let { summary, messages } = await session.window({ last: tail });
+    let first = messages.findIndex((m) => wanted.has(m.id));
+    let picked = messages.filter((m) => wanted.has(m.id));
+    if (messages.length === tail && (picked.length < wanted.size || first < CONTEXT_MESSAGES)) {
+      ({ summary, messages } = await session.window());
+      first = messages.findIndex((m) => wanted.has(m.id));
+      picked = messages.filter((m) => wanted.has(m.id));
+    }
     report.missingMessages = wanted.size - picked.length;
     this.#counts.missingMessages += report.missingMessages;
     const context = first > 0 ? messages.slice(Math.max(0, first - CONTEXT_MESSAGES), first) : [];

@@ -112,6 +112,38 @@ describe.each(targets.map((t) => [t.name, t] as const))('extraction worker (%s)'
     expect(reports.map((r) => r.inserted.length + r.unchanged.length)).toEqual([2, 2]);
   });
 
+  it('finds appended messages far back in a long session, and counts those the window trimmed away', async () => {
+    const chat = fx.memory.sessions.session({ ...alice, sessionId: 'long' });
+    const [said] = (await chat.append({ role: 'user', content: 'I live in Trondheim.' })).ids;
+    await chat.append(Array.from({ length: 40 }, (_, i) => ({ role: 'assistant' as const, content: `filler ${i}` })));
+    const [early] = await appended(alice, 'long');
+    const w = worker();
+    expect((await w.handle(early!)).inserted).toHaveLength(1);
+    const [top] = await fx.longTerm.recall(alice, 'Trondheim', { k: 1 });
+    expect(top).toMatchObject({ text: 'The user lives in Trondheim', metadata: { source: { messageIds: [said] } } });
+
+    const short = await extractionFixture(target, { maxMessages: 2 });
+    try {
+      await short.memory.sessions
+        .session({ ...alice, sessionId: 's' })
+        .append(['I live in Oslo.', 'I work at Contoso.', 'I love skiing.'].map((content) => ({ role: 'user' as const, content })));
+      const [event] = (await short.memory.events.of(alice)).filter((e) => e.type === 'session.appended');
+      const trimmed = new ExtractionWorker({
+        events: short.memory.events,
+        sessions: short.memory.sessions,
+        memory: short.longTerm,
+        extractor: rulesExtractor(),
+      });
+      expect(await trimmed.handle(event!)).toMatchObject({ inserted: [expect.any(String), expect.any(String)], missingMessages: 1 });
+      expect((await short.longTerm.recall(alice, 'user', { k: 5 })).map((m) => m.text).sort()).toEqual([
+        'The user loves skiing',
+        'The user works at Contoso',
+      ]);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('skips message ids no longer in the window, and ignores events of other types', async () => {
     const w = worker();
     const gone: AgentEvent = {

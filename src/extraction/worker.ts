@@ -7,7 +7,7 @@ import { embedTexts } from '../embeddings/embedder.js';
 import type { AgentEvent, Consumer, ConsumeOptions, EventHandler } from '../events/types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { KeyPartSchema } from '../keys.js';
-import type { LongTermMemory, MemoryInput } from '../memory/long-term-memory.js';
+import type { LongTermMemory, MemoryInput, Recalled } from '../memory/long-term-memory.js';
 import type { SessionRef } from '../session/context.js';
 import type { Message } from '../session/message.js';
 import type { SessionStore } from '../session/store.js';
@@ -260,43 +260,45 @@ export class ExtractionWorker {
       memory.index.definition.dim,
     );
     const threshold = memory.options.dedupeThreshold;
-    const inserts: { input: MemoryInput; vector: number[] }[] = [];
-    const merges = new Map<string, { target: Awaited<ReturnType<LongTermMemory['recall']>>[number]; from: Candidate[] }>();
+    const replacing = fresh.map((c) => stored[candidates.indexOf(c)] !== null);
+    const nearest = await Promise.all(
+      fresh.map(async (c, i) =>
+        c.strategy.perSession || replacing[i] || threshold >= 1
+          ? undefined
+          : (await memory.recall(scope, vectors[i]!, { k: 1, minScore: threshold, trackAccess: 'off' }))[0],
+      ),
+    );
+    const inserts: { candidate: Candidate; vector: number[]; replacing: boolean }[] = [];
+    const merges = new Map<string, { target: Recalled; from: { candidate: Candidate; vector: number[] }[] }>();
     for (const [i, c] of fresh.entries()) {
-      const vector = vectors[i]!;
-      const replacing = stored[candidates.indexOf(c)] !== null;
-      const [near] =
-        c.strategy.perSession || replacing || threshold >= 1
-          ? []
-          : await memory.recall(scope, vector, { k: 1, minScore: threshold, trackAccess: 'off' });
-      if (!near) {
-        inserts.push({ input: this.#input(c, ref.sessionId, at), vector });
-        if (replacing) report.merged.push(c.id);
-        else report.inserted.push(c.id);
-      } else if (extractionIdsOf(near.metadata).includes(c.id)) {
-        report.unchanged.push(c.id);
-      } else {
+      const near = nearest[i];
+      if (!near) inserts.push({ candidate: c, vector: vectors[i]!, replacing: replacing[i]! });
+      else if (extractionIdsOf(near.metadata).includes(c.id)) report.unchanged.push(c.id);
+      else {
         const merge = merges.get(near.id) ?? { target: near, from: [] };
-        merge.from.push(c);
+        merge.from.push({ candidate: c, vector: vectors[i]! });
         merges.set(near.id, merge);
       }
     }
-    if (inserts.length > 0)
-      await memory.rememberMany(
-        scope,
-        inserts.map((x) => x.input),
-        { vectors: inserts.map((x) => x.vector) },
-      );
     for (const { target, from } of merges.values()) {
-      const latest = from[from.length - 1]!;
-      const ids = [...new Set([...extractionIdsOf(target.metadata), ...from.map((c) => c.id)])].slice(-MAX_EXTRACTION_IDS);
-      await memory.update(scope, target.id, {
+      const latest = from[from.length - 1]!.candidate;
+      const ids = [...new Set([...extractionIdsOf(target.metadata), ...from.map((f) => f.candidate.id)])].slice(-MAX_EXTRACTION_IDS);
+      const updated = await memory.update(scope, target.id, {
         metadata: { ...target.metadata, source: { ...this.#source(latest, ref.sessionId, at) }, extractionIds: ids },
-        tags: [...new Set([...target.tags, ...from.flatMap((c) => tagsOf(c.memory))])],
-        importance: Math.max(target.importance, ...from.map((c) => c.memory.importance ?? 0.5)),
+        tags: [...new Set([...target.tags, ...from.flatMap((f) => tagsOf(f.candidate.memory))])],
+        importance: Math.max(target.importance, ...from.map((f) => f.candidate.memory.importance ?? 0.5)),
       });
-      report.merged.push(target.id);
+      // Forgotten since the recall: what would have merged into it is inserted instead.
+      if (updated) report.merged.push(target.id);
+      else inserts.push(...from.map((f) => ({ ...f, replacing: false })));
     }
+    if (inserts.length === 0) return;
+    await memory.rememberMany(
+      scope,
+      inserts.map((x) => this.#input(x.candidate, ref.sessionId, at)),
+      { vectors: inserts.map((x) => x.vector) },
+    );
+    for (const x of inserts) (x.replacing ? report.merged : report.inserted).push(x.candidate.id);
   }
 
   #source(c: Candidate, sessionId: string, at: number): ExtractionSource {

@@ -38,7 +38,8 @@ async function until(what: () => Promise<boolean>, timeoutMs: number, why: () =>
   }
 }
 
-const killTargets = targetsWithCluster().filter((t) => t.name === 'redis8' || t.name === 'cluster');
+// Redis 8 (or the external server) and the cluster: Redis 7 behaves as Redis 8 here and would only add time.
+const killTargets = targetsWithCluster().filter((t) => t.name !== 'redis7');
 
 describe.each(killTargets.map((t) => [t.name, t] as const))('faults: event consumer killed mid-batch (%s)', (_, target: RedisTarget) => {
   const prefix = uniquePrefix('fev');

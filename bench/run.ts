@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { machine, markdown, replaceReport, summaryLine, writeReport, type Report, type SuiteResult } from './lib/report.js';
 import { cacheSuite } from './suites/cache.js';
 import { checkpointSuite } from './suites/checkpoint.js';
+import { eventsSuite } from './suites/events.js';
 import { memorySuite } from './suites/memory.js';
 import { rememberSuite } from './suites/remember.js';
 import { semanticCacheSuite } from './suites/semantic-cache.js';
@@ -29,6 +30,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   'semantic-cache': semanticCacheSuite,
   memory: memorySuite,
   remember: rememberSuite,
+  events: eventsSuite,
 };
 
 const args = process.argv.slice(2);

@@ -1,0 +1,345 @@
+// Events suite (#17), on one Redis 8 server, three questions side by side in one run:
+//   append         a session append with events on against the same store with events off
+//                  (interleaved rounds, c1 and c64): what publishing costs the hot path (target:
+//                  p50 at most 10% slower, a ratio ≥ 0.91), and the server calls it adds;
+//   consume        events per second through a consumer group (concurrency 1 and 16, trivial
+//                  handler) over a pre-filled backlog spread over many partitions, against `raw`:
+//                  one client reading every stream with XREADGROUP and acknowledging each batch
+//                  with one XACK per stream (no per-user order, no bound on work in flight);
+//   e2e            from the append call to the handler seeing its event, with a consumer running
+//                  (default options, blockMs 1000) at a steady modest append rate; and for users
+//                  in partitions the running consumer has not seen yet (found by rediscovery).
+import { connect } from '../../src/connection/connect.js';
+import type { RedisConnection } from '../../src/connection/connection.js';
+import { EventLog, type RawEntry } from '../../src/events/event-log.js';
+import type { AgentEvent } from '../../src/events/types.js';
+import { Keyspace } from '../../src/keys.js';
+import { SessionStore } from '../../src/session/store.js';
+import { serverCostFigures } from '../lib/commandstats.js';
+import { compare, type RunOptions } from '../lib/measure.js';
+import { figure, sampleFigures, type Figure, type SuiteResult } from '../lib/report.js';
+import type { SuiteContext } from '../run.js';
+
+const TTL_SECONDS = 86_400;
+const MAX_MESSAGES = 100;
+const TEXT =
+  'Could you check where my order is? It was supposed to arrive on Tuesday and the tracking page has not changed since the weekend.';
+const plain = { role: 'user' as const, content: TEXT };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Waits until `done()` holds (checked every ms), or throws after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`events bench: timed out waiting for ${what}`);
+    await sleep(1);
+  }
+}
+
+export async function eventsSuite(ctx: SuiteContext): Promise<SuiteResult> {
+  const url = ctx.redis8Url;
+  const connection = await connect({ url });
+  const prefix = `benchev${Date.now().toString(36)}`;
+  const figures: Figure[] = [];
+  try {
+    figures.push(...(await appendFigures(ctx, connection, url, new Keyspace(`${prefix}a`))));
+    figures.push(...(await consumeFigures(ctx, connection, new Keyspace(`${prefix}c`), new Keyspace(`${prefix}o`))));
+    figures.push(...(await endToEndFigures(ctx, connection, new Keyspace(`${prefix}e`))));
+  } finally {
+    for await (const batch of connection.scan(`${prefix}*`)) for (const key of batch) await connection.send(['UNLINK', key], { key });
+    await connection.close();
+  }
+  return { suite: 'events', figures, skipped: [] };
+}
+
+/** Stores alike but for `events`, on one keyspace and one event log. */
+function storesOf(connection: RedisConnection, keys: Keyspace, log: EventLog) {
+  const options = { ttl: { mode: 'sliding' as const, seconds: TTL_SECONDS }, maxMessages: MAX_MESSAGES };
+  return {
+    on: new SessionStore(connection, keys, { ...options, events: true }, log),
+    off: new SessionStore(connection, keys, { ...options, events: false }, log),
+  };
+}
+
+/** 1. Append with events on vs off, c1 and c64 (one user and one session per worker), and the server calls of each. */
+async function appendFigures(ctx: SuiteContext, connection: RedisConnection, url: string, keys: Keyspace): Promise<Figure[]> {
+  const { on, off } = storesOf(connection, keys, new EventLog(connection, keys));
+  const figures: Figure[] = [];
+  let request = 0;
+  for (const concurrency of [1, 64]) {
+    const options: RunOptions = { ops: ctx.quick ? (concurrency === 1 ? 200 : 2000) : concurrency === 1 ? 1000 : 10_000, concurrency };
+    const users = Array.from({ length: concurrency }, (_, i) => `u${i}`);
+    const onSessions = users.map((userId) => on.session({ userId, sessionId: 'on' }));
+    const offSessions = users.map((userId) => off.session({ userId, sessionId: 'off' }));
+    ctx.progress(`events: append with events on vs off at concurrency ${concurrency}`);
+    const append = await compare(
+      {
+        'events-on': (i) => onSessions[i % concurrency]!.append(plain, { idempotencyKey: `r${request++}` }),
+        'events-off': (i) => offSessions[i % concurrency]!.append(plain, { idempotencyKey: `r${request++}` }),
+      },
+      options,
+    );
+    figures.push(...sampleFigures(`events.append.c${concurrency}`, append['events-on'], { 'events-off': append['events-off'] }));
+  }
+  const oneOn = on.session({ userId: 'rt', sessionId: 'on' });
+  const oneOff = off.session({ userId: 'rt', sessionId: 'off' });
+  figures.push(
+    ...(await serverCostFigures(
+      'events.append',
+      connection,
+      url,
+      {
+        ours: () => oneOn.append(plain, { idempotencyKey: `r${request++}` }),
+        'events-off': () => oneOff.append(plain, { idempotencyKey: `r${request++}` }),
+      },
+      200,
+    )),
+  );
+  return figures;
+}
+
+/** 2. Events per second through a consumer group over pre-filled backlogs; each round consumes all of one in a new group. */
+async function consumeFigures(ctx: SuiteContext, connection: RedisConnection, keys: Keyspace, oneUserKeys: Keyspace): Promise<Figure[]> {
+  const log = new EventLog(connection, keys);
+  const users = ctx.quick ? 128 : 512;
+  const appends = ctx.quick ? 4000 : 40_000;
+  ctx.progress(`events: pre-filling ${appends} appends over ${users} users`);
+  const many = await prefill(connection, keys, log, users, appends);
+  const figures = await consumeRounds(ctx, connection, log, many, 'consume', [1, 16]);
+  figures.push(await handlersInFlight(log, many.total));
+
+  // One user's backlog: one partition, every event on one chain (the user's order).
+  const oneLog = new EventLog(connection, oneUserKeys);
+  const oneAppends = ctx.quick ? 1000 : 10_000;
+  ctx.progress(`events: pre-filling ${oneAppends} appends of one user`);
+  const one = await prefill(connection, oneUserKeys, oneLog, 1, oneAppends);
+  figures.push(...(await consumeRounds(ctx, connection, oneLog, one, 'consume_one_user', [16])));
+  return figures;
+}
+
+interface Backlog {
+  streams: string[];
+  total: number;
+}
+
+/** `appends` appends (events on) spread over `users` users, 64 at once; checks every event is there. */
+async function prefill(connection: RedisConnection, keys: Keyspace, log: EventLog, users: number, appends: number): Promise<Backlog> {
+  const { on } = storesOf(connection, keys, log);
+  const sessions = Array.from({ length: users }, (_, i) => on.session({ tenant: 'bench', userId: `user-${i}`, sessionId: 's' }));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (let i = next++; i < appends; i = next++) await sessions[i % users]!.append(plain);
+    }),
+  );
+  const streams = (await log.partitions()).map((p) => log.keys.stream(p));
+  let total = 0;
+  for (const stream of streams) total += await connection.send<number>(['XLEN', stream], { key: stream, readonly: true });
+  // Every append wrote one event, and each user's first one a session.created too; none trimmed.
+  if (total !== appends + users) throw new Error(`events bench: ${total} events in the streams, expected ${appends + users}`);
+  return { streams, total };
+}
+
+/** The library's consumer at each concurrency and the raw baseline, in interleaved rounds, each consuming the whole backlog. */
+async function consumeRounds(
+  ctx: SuiteContext,
+  connection: RedisConnection,
+  log: EventLog,
+  { streams, total }: Backlog,
+  id: string,
+  concurrencies: number[],
+): Promise<Figure[]> {
+  const dropGroup = (group: string) =>
+    Promise.all(streams.map((s) => connection.send(['XGROUP', 'DESTROY', s, group], { key: s }).catch(() => 0)));
+
+  /** The library's consumer: from its start until every event is acknowledged (stop() not timed). */
+  const viaConsumer = (concurrency: number) => async (group: string) => {
+    let seen = 0;
+    const started = performance.now();
+    const consumer = log.consume(
+      group,
+      () => {
+        seen++;
+      },
+      { concurrency },
+    );
+    await until(() => consumer.counts.handled >= total, 120_000, `${group} to acknowledge ${total} events`);
+    const elapsed = performance.now() - started;
+    await consumer.stop();
+    const stats = await log.stats(group);
+    if (consumer.counts.handled !== total || seen !== total || stats.pending !== 0 || consumer.counts.deadLettered !== 0) {
+      throw new Error(
+        `events bench: ${group} acknowledged ${consumer.counts.handled}, handled ${seen}, pending ${stats.pending}, expected ${total} and 0`,
+      );
+    }
+    return elapsed;
+  };
+
+  /** The raw baseline: one client, XGROUP CREATE on each stream, then XREADGROUP over all and one XACK per stream and read. */
+  const viaRaw = async (group: string) => {
+    let acked = 0;
+    const started = performance.now();
+    await Promise.all(streams.map((s) => connection.send(['XGROUP', 'CREATE', s, group, '0'], { key: s })));
+    const read = ['XREADGROUP', 'GROUP', group, 'raw', 'COUNT', '64', 'STREAMS', ...streams, ...streams.map(() => '>')];
+    while (acked < total) {
+      const reply = await connection.send<unknown>(read, { key: streams[0] });
+      const pairs: [string, RawEntry[]][] =
+        reply instanceof Map ? [...reply] : Array.isArray(reply) ? reply : Object.entries((reply ?? {}) as Record<string, RawEntry[]>);
+      const acks = pairs.map(([stream, entries]) => {
+        // As much decoding as the trivial handler is given: each entry's fields as an object.
+        for (const [, fields] of entries) {
+          const event: Record<string, string> = {};
+          for (let i = 0; fields && i + 1 < fields.length; i += 2) event[fields[i]!] = fields[i + 1]!;
+        }
+        return connection.send<number>(['XACK', stream, group, ...entries.map((e) => e[0])], { key: stream });
+      });
+      for (const n of await Promise.all(acks)) acked += n;
+    }
+    const elapsed = performance.now() - started;
+    if (acked !== total) throw new Error(`events bench: raw acknowledged ${acked}, expected ${total}`);
+    return elapsed;
+  };
+
+  const cases: Record<string, (group: string) => Promise<number>> = Object.fromEntries([
+    ...concurrencies.map((c) => [`c${c}`, viaConsumer(c)] as const),
+    ['raw', viaRaw] as const,
+  ]);
+  const names = Object.keys(cases);
+  const rounds = ctx.quick ? 3 : 7;
+  const rates: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    ctx.progress(`events: ${id}: ${total} events from ${streams.length} partitions, round ${r + 1} of ${rounds}`);
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(r + j) % names.length]!;
+      const group = `bench-${name}-${r}`;
+      const ms = await cases[name]!(group);
+      rates[name]!.push((total / ms) * 1000);
+      await dropGroup(group);
+    }
+  }
+  return concurrencies.map((c) => {
+    const name = `c${c}`;
+    const f = figure(
+      `events.${id}.${name}.events_per_s`,
+      'ev/s',
+      'higher',
+      median(rates[name]!),
+      { raw: median(rates.raw!) },
+      `${total} events over ${streams.length} partitions, trivial handler; median of ${rounds} rounds`,
+    );
+    const perRound = rates[name]!.map((v, i) => v / rates.raw![i]!).sort((a, b) => a - b);
+    f.baselines.raw!.spread = [round2(percentile(perRound, 25)), round2(percentile(perRound, 75))];
+    return f;
+  });
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * How many handlers run at once under `concurrency: 1` (the option says "events handled at once, at
+ * most"), with a handler that takes a timer tick: the most seen at any moment, over the backlog.
+ */
+async function handlersInFlight(log: EventLog, total: number): Promise<Figure> {
+  let now = 0;
+  let most = 0;
+  const consumer = log.consume(
+    'bench-in-flight',
+    async () => {
+      most = Math.max(most, ++now);
+      await sleep(1);
+      now--;
+    },
+    { concurrency: 1 },
+  );
+  const enough = Math.min(total, 1000);
+  await until(() => consumer.counts.handled >= enough, 120_000, `bench-in-flight to acknowledge ${enough} events`);
+  await consumer.stop();
+  return figure(
+    'events.consume.c1.handlers_in_flight_max',
+    'handlers',
+    'lower',
+    most,
+    {},
+    `concurrency 1, ${enough} events of a 1 ms handler`,
+  );
+}
+
+/** 3. Append to handler, at a steady rate, with a consumer running on default options. */
+async function endToEndFigures(ctx: SuiteContext, connection: RedisConnection, keys: Keyspace): Promise<Figure[]> {
+  const log = new EventLog(connection, keys);
+  const { on } = storesOf(connection, keys, log);
+  const users = 64;
+  const sessions = Array.from({ length: users }, (_, i) => on.session({ tenant: 'bench', userId: `user-${i}`, sessionId: 's' }));
+  // Every user's partition exists before the consumer starts (a new one is found only by rediscovery: measured apart).
+  await Promise.all(sessions.map((s) => s.append(plain)));
+  const sent = new Map<string, number>();
+  const latencies: number[] = [];
+  const consumer = log.consume('bench-e2e', (event: AgentEvent) => {
+    const seenAt = performance.now();
+    for (const id of event.ids) {
+      const at = sent.get(id);
+      if (at !== undefined) latencies.push(seenAt - at);
+    }
+  });
+  try {
+    await until(() => consumer.counts.handled >= users * 2, 30_000, 'the e2e consumer to catch up');
+
+    const rate = 200;
+    const count = ctx.quick ? 400 : 2000;
+    ctx.progress(`events: end to end, ${count} appends at ${rate}/s`);
+    const appendLatencies: number[] = [];
+    const writes: Promise<unknown>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 0) await sleep(wait);
+      const id = `e2e-${i}`;
+      const at = performance.now();
+      sent.set(id, at);
+      writes.push(sessions[i % users]!.append({ ...plain, id }).then(() => appendLatencies.push(performance.now() - at)));
+    }
+    await Promise.all(writes);
+    await until(() => latencies.length >= count, 30_000, `the handler to see ${count} appends`);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const appendSorted = appendLatencies.sort((a, b) => a - b);
+    const note = `${count} appends at ${rate}/s over ${users} users, consumer on default options; baseline: the append call's own latency`;
+    const figures = [
+      figure(`events.e2e.rate${rate}.p50_ms`, 'ms', 'lower', percentile(sorted, 50), { append: percentile(appendSorted, 50) }, note),
+      figure(`events.e2e.rate${rate}.p99_ms`, 'ms', 'lower', percentile(sorted, 99), { append: percentile(appendSorted, 99) }, note),
+    ];
+
+    // Users in partitions the running consumer has never read: their first events wait for rediscovery.
+    const fresh = ctx.quick ? 8 : 32;
+    ctx.progress(`events: end to end for ${fresh} users in new partitions`);
+    latencies.length = 0;
+    const spreadMs = 2000;
+    await Promise.all(
+      Array.from({ length: fresh }, async (_, i) => {
+        await sleep((i * spreadMs) / fresh);
+        const id = `fresh-${i}`;
+        sent.set(id, performance.now());
+        await on.session({ tenant: 'bench', userId: `fresh-${i}`, sessionId: 's' }).append({ ...plain, id });
+      }),
+    );
+    await until(() => latencies.length >= fresh, 30_000, `the handler to see ${fresh} appends in new partitions`);
+    const freshSorted = [...latencies].sort((a, b) => a - b);
+    const freshNote = `${fresh} new users' first appends, spread over ${spreadMs / 1000} s, consumer on default options`;
+    figures.push(
+      figure('events.e2e.new_partition.p50_ms', 'ms', 'lower', percentile(freshSorted, 50), {}, freshNote),
+      figure('events.e2e.new_partition.max_ms', 'ms', 'lower', freshSorted.at(-1)!, {}, freshNote),
+    );
+    // Stopping an idle consumer (its blocking read waiting for events): how long stop() takes.
+    await sleep(100);
+    const stopping = performance.now();
+    await consumer.stop();
+    figures.push(
+      figure('events.consume.stop_idle_ms', 'ms', 'lower', performance.now() - stopping, {}, 'stop() of an idle consumer, blockMs 1000'),
+    );
+    return figures;
+  } finally {
+    await consumer.stop();
+  }
+}

@@ -6,16 +6,21 @@ import { hostname } from 'node:os';
 import type { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { RedisCommandError } from '../errors.js';
-import { decodeEvent, type EventLog, type RawEntry } from './event-log.js';
+import { decodeEvent, type EventLog, infoOf, type RawEntry } from './event-log.js';
 import type { AgentEvent, Consumer, ConsumeOptionsSchema, EventHandler } from './types.js';
 
 type Options = z.output<typeof ConsumeOptionsSchema>;
 
 /** How often the partition list is read again (new users bring new partitions). */
 const DISCOVER_MS = 2_000;
+/** How often, at most, held events are renewed and others' stale ones claimed (handed-back events wait at most this). */
+const CLAIM_EVERY_MS = 5_000;
 /** Partitions one blocking read covers, at most (more: non-blocking reads, one per partition). */
 const BLOCKING_KEYS = 1_000;
 const MAX_ERROR_CHARS = 1_000;
+/** Where stop() hands back events it read but did not start, marked idle for a day: any consumer's next claim takes them. */
+const HANDED_BACK = 'handed-back';
+const HANDED_BACK_IDLE_MS = 86_400_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -46,6 +51,13 @@ export class EventConsumer implements Consumer {
   /** Per user, the tail of the chain their events run on (one at a time, in order). */
   readonly #chains = new Map<string, Promise<void>>();
   #wake: (() => void) | undefined;
+  /** Acknowledgements waiting for this tick's XACK, by stream. */
+  readonly #acks = new Map<string, { ids: string[]; done: Promise<void> }>();
+  /** When this consumer started: where a group `from: 'latest'` starts on every partition, found now or later. */
+  readonly #startedAt = Date.now();
+  /** Handlers running, and the ones waiting for a slot (concurrency). */
+  #running = 0;
+  readonly #slots: (() => void)[] = [];
 
   private constructor(
     connection: RedisConnection,
@@ -81,6 +93,22 @@ export class EventConsumer implements Consumer {
     await this.#reader?.close();
   }
 
+  async #acquire(): Promise<void> {
+    if (this.#running < this.#o.concurrency) this.#running++;
+    else await new Promise<void>((resolve) => this.#slots.push(resolve)); // the releaser hands its slot over
+  }
+
+  #release(): void {
+    const next = this.#slots.shift();
+    if (next) next();
+    else this.#running--;
+  }
+
+  /** Room for more events: at most 2 × concurrency held (read, not acknowledged). */
+  #room(): number {
+    return this.#o.concurrency * 2 - this.#held.size;
+  }
+
   async #run(): Promise<void> {
     let idle = 10;
     while (!this.#stopping) {
@@ -90,13 +118,14 @@ export class EventConsumer implements Consumer {
           await this.#pause(Math.min(this.#o.blockMs, DISCOVER_MS));
           continue;
         }
-        if (Date.now() - this.#claimedAt >= this.#o.claimIdleMs / 2) await this.#claim();
-        const room = this.#o.concurrency * 2 - this.#held.size;
+        if (Date.now() - this.#claimedAt >= Math.min(this.#o.claimIdleMs / 3, CLAIM_EVERY_MS)) await this.#claim();
+        const room = this.#room();
         if (room <= 0) {
           await this.#pause(this.#o.blockMs);
           continue;
         }
-        const got = await this.#read(Math.min(this.#o.batch, room));
+        // COUNT applies per stream: share the room out, so one read holds at most max(room, partitions).
+        const got = await this.#read(Math.max(1, Math.min(this.#o.batch, Math.floor(room / this.#partitions.length))));
         if (got > 0 || this.#blocking()) idle = 10;
         else {
           await this.#pause(idle);
@@ -144,7 +173,7 @@ export class EventConsumer implements Consumer {
     await Promise.all(
       fresh.map(async (slot) => {
         const stream = this.#log.keys.stream(slot);
-        const start = this.#o.from === 'latest' ? '$' : '0';
+        const start = this.#o.from === 'latest' ? `${this.#startedAt}-0` : '0';
         try {
           await this.#connection.send(['XGROUP', 'CREATE', stream, this.group, start, 'MKSTREAM'], { key: stream });
         } catch (error) {
@@ -187,18 +216,22 @@ export class EventConsumer implements Consumer {
   }
 
   /**
-   * Takes over events pending with any consumer for longer than claimIdleMs (XAUTOCLAIM); those
-   * delivered more than maxDeliveries times (their consumers died on them) go to the dead letters.
+   * First renews what this consumer holds (so no one takes over a live consumer's events), then
+   * takes over events pending with any consumer for longer than claimIdleMs (XAUTOCLAIM), as room
+   * allows; those delivered more than maxDeliveries times (their consumers died on them) go to the
+   * dead letters. Consumers gone for long with nothing pending are removed from the group.
    */
   async #claim(): Promise<void> {
     this.#claimedAt = Date.now();
+    await this.#renew();
     await Promise.all(
       this.#partitions.map(async (slot) => {
         const stream = this.#log.keys.stream(slot);
         let cursor = '0-0';
-        for (let page = 0; page < 10; page++) {
+        for (let page = 0; page < 10 && this.#room() > 0; page++) {
+          const count = Math.min(this.#o.batch, this.#room());
           const [next, entries] = await this.#connection.send<[string, RawEntry[], string[]?]>(
-            ['XAUTOCLAIM', stream, this.group, this.name, String(this.#o.claimIdleMs), cursor, 'COUNT', String(this.#o.batch)],
+            ['XAUTOCLAIM', stream, this.group, this.name, String(this.#o.claimIdleMs), cursor, 'COUNT', String(count)],
             { key: stream },
           );
           const taken = entries.filter((e) => !this.#held.has(`${stream} ${e[0]}`));
@@ -221,8 +254,64 @@ export class EventConsumer implements Consumer {
           if (next === '0-0') break;
           cursor = next;
         }
+        await this.#reap(stream);
       }),
     );
+  }
+
+  /** The ids of `stream` this consumer holds, by stream. */
+  #heldBy(filter: (h: Held) => boolean = () => true): Map<string, string[]> {
+    const byStream = new Map<string, string[]>();
+    for (const [key, held] of this.#held) {
+      if (!filter(held)) continue;
+      const id = key.slice(held.stream.length + 1);
+      byStream.set(held.stream, [...(byStream.get(held.stream) ?? []), id]);
+    }
+    return byStream;
+  }
+
+  /** Of `ids`, those still pending with this consumer in `stream` (another may have taken some over). */
+  async #owned(stream: string, ids: readonly string[]): Promise<string[]> {
+    const sorted = [...ids].sort(compareIds);
+    const rows = await this.#connection.send<[string, string, number, number][]>(
+      ['XPENDING', stream, this.group, sorted[0]!, sorted.at(-1)!, String(ids.length), this.name],
+      { key: stream, readonly: true },
+    );
+    const mine = new Set(rows.map((r) => r[0]));
+    return ids.filter((id) => mine.has(id));
+  }
+
+  /**
+   * Resets the idle time of every event this consumer holds (XCLAIM … JUSTID, which leaves the
+   * delivery count alone), so that a live consumer's backlog is never taken over or counted as a
+   * delivery that failed. Events another consumer took over meanwhile and not started here are let go.
+   */
+  async #renew(): Promise<void> {
+    await Promise.all(
+      [...this.#heldBy()].map(async ([stream, ids]) => {
+        const owned = await this.#owned(stream, ids);
+        if (owned.length > 0) {
+          await this.#connection.send(['XCLAIM', stream, this.group, this.name, '0', ...owned, 'JUSTID'], { key: stream });
+        }
+        const kept = new Set(owned);
+        for (const id of ids) {
+          const held = this.#held.get(`${stream} ${id}`);
+          if (held && !held.started && !kept.has(id)) this.#held.delete(`${stream} ${id}`);
+        }
+      }),
+    );
+  }
+
+  /** Removes consumers (not this one) with nothing pending that have not been seen for 10 × claimIdleMs (at least 10 minutes). */
+  async #reap(stream: string): Promise<void> {
+    const gone = Math.max(10 * this.#o.claimIdleMs, 600_000);
+    const consumers = await this.#connection.send<unknown[]>(['XINFO', 'CONSUMERS', stream, this.group], { key: stream, readonly: true });
+    for (const raw of consumers) {
+      const c = infoOf(raw);
+      const name = String(c.get('name'));
+      if (name === this.name || Number(c.get('pending')) > 0 || Number(c.get('idle')) < gone) continue;
+      await this.#connection.send(['XGROUP', 'DELCONSUMER', stream, this.group, name], { key: stream });
+    }
   }
 
   /** How often each of `entries` (now pending with this consumer) was delivered. */
@@ -249,7 +338,14 @@ export class EventConsumer implements Consumer {
     const held = this.#hold(stream, entry);
     const event = held.event;
     if (event === null || (this.#types && !this.#types.has(event.type))) {
-      void this.#ack(stream, entry[0]).catch((error: Error) => this.#report(error));
+      const key = `${stream} ${entry[0]}`;
+      this.#ack(stream, entry[0]).then(
+        () => this.#held.delete(key),
+        (error: Error) => {
+          this.#held.delete(key);
+          this.#report(error);
+        },
+      );
       return;
     }
     const user = `${event.tenant}\u0000${event.userId}`;
@@ -263,7 +359,21 @@ export class EventConsumer implements Consumer {
   /** Runs the handler with retries; acknowledges on success, dead-letters after maxAttempts. Never rejects. */
   async #handle(stream: string, event: AgentEvent, held: Held): Promise<void> {
     if (this.#stopping) return; // not started: handed back by stop()
+    await this.#acquire();
+    if (this.#stopping || !this.#held.has(`${stream} ${event.id}`)) {
+      this.#release(); // stopping (handed back), or let go to the consumer that took it over
+      return;
+    }
     held.started = true;
+    try {
+      await this.#attempt(stream, event, held);
+    } finally {
+      this.#release();
+      this.#wake?.();
+    }
+  }
+
+  async #attempt(stream: string, event: AgentEvent, held: Held): Promise<void> {
     let lastError: Error | undefined;
     for (let attempt = 1; attempt <= this.#o.maxAttempts; attempt++) {
       try {
@@ -279,20 +389,43 @@ export class EventConsumer implements Consumer {
     try {
       if (lastError) await this.#deadLetter(stream, event.id, held, lastError.message, this.#o.maxAttempts);
       else {
-        await this.#ack(stream, event.id);
-        this.counts.handled++;
+        // Not awaited: the user's next event starts now; this one is let go once its XACK is written.
+        const key = `${stream} ${event.id}`;
+        this.#ack(stream, event.id).then(
+          () => {
+            this.counts.handled++;
+            this.#held.delete(key);
+          },
+          (error: Error) => {
+            this.#held.delete(key); // not acknowledged: it stays pending and is claimed again later
+            this.#report(error);
+          },
+        );
       }
     } catch (error) {
       // Not acknowledged: it stays pending and is claimed again after claimIdleMs.
       this.#held.delete(`${stream} ${event.id}`);
       this.#report(error as Error);
     }
-    this.#wake?.();
   }
 
-  async #ack(stream: string, id: string): Promise<void> {
-    await this.#connection.send(['XACK', stream, this.group, id], { key: stream });
-    this.#held.delete(`${stream} ${id}`);
+  /**
+   * Acknowledges `id`: the acknowledgements of one tick go out as one XACK per stream (idempotent,
+   * so harmless if late). The caller lets go of the event once it resolves.
+   */
+  #ack(stream: string, id: string): Promise<void> {
+    let batch = this.#acks.get(stream);
+    if (!batch) {
+      const ids: string[] = [];
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.#acks.delete(stream);
+        await this.#connection.send(['XACK', stream, this.group, ...ids], { key: stream, harmlessIfLate: true });
+      });
+      batch = { ids, done };
+      this.#acks.set(stream, batch);
+    }
+    batch.ids.push(id);
+    return batch.done;
   }
 
   /** Copies the event, with why, to the group's dead-letter stream, then acknowledges it (so a crash in between leaves a copy twice, never none). */
@@ -303,25 +436,41 @@ export class EventConsumer implements Consumer {
     const fields = [...held.fields, 'partition', slot, 'entry', id, 'error', why, 'attempts', String(attempts)];
     await this.#connection.send(['XADD', dead, 'MAXLEN', '~', String(this.#log.config.maxLen), '*', ...fields], { key: dead });
     await this.#ack(stream, id);
+    this.#held.delete(`${stream} ${id}`);
     this.counts.deadLettered++;
   }
 
-  /** Events read but not started go back to the group at once: marked idle for claimIdleMs, any consumer's XAUTOCLAIM takes them. */
+  /**
+   * Events read but not started go back to the group at once: to the consumer `handed-back`,
+   * marked idle for a day, so any consumer's next claim takes them. Then, when nothing is left
+   * pending with it, this consumer leaves the group on every partition.
+   */
   async #handBack(): Promise<void> {
-    const byStream = new Map<string, string[]>();
-    for (const [key, held] of this.#held) {
-      if (held.started) continue;
-      const id = key.slice(held.stream.length + 1);
-      byStream.set(held.stream, [...(byStream.get(held.stream) ?? []), id]);
-    }
+    const unstarted = this.#heldBy((h) => !h.started);
     await Promise.all(
-      [...byStream].map(([stream, ids]) =>
-        this.#connection
-          .send(['XCLAIM', stream, this.group, this.name, '0', ...ids, 'IDLE', String(this.#o.claimIdleMs), 'JUSTID'], { key: stream })
-          .catch((error: Error) => this.#report(error)),
-      ),
-    );
+      [...unstarted].map(async ([stream, ids]) => {
+        const owned = await this.#owned(stream, ids);
+        if (owned.length === 0) return;
+        const idle = String(HANDED_BACK_IDLE_MS);
+        await this.#connection.send(['XCLAIM', stream, this.group, HANDED_BACK, '0', ...owned, 'IDLE', idle, 'JUSTID'], { key: stream });
+        for (const id of owned) this.#held.delete(`${stream} ${id}`);
+      }),
+    ).catch((error: Error) => this.#report(error));
+    if (this.#held.size > 0) return; // handlers still running past the timeout: keep the name and its pending list
+    await Promise.all(
+      [...this.#grouped].map((slot) => {
+        const stream = this.#log.keys.stream(slot);
+        return this.#connection.send(['XGROUP', 'DELCONSUMER', stream, this.group, this.name], { key: stream });
+      }),
+    ).catch((error: Error) => this.#report(error));
   }
+}
+
+/** Stream ids in order (`<ms>-<seq>`, compared as numbers). */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? (as < bs ? -1 : as > bs ? 1 : 0) : am < bm ? -1 : 1;
 }
 
 /** An XREADGROUP reply (RESP3: a map of stream → entries, as an object or a Map; RESP2: [[stream, entries], …]; null: nothing) as pairs. */

@@ -55,15 +55,22 @@ export const ConsumeOptionsSchema = z
     batch: z.number().int().min(1).max(10_000).default(64),
     /** How long a read waits for new events when there are none (ms). Default 1000. */
     blockMs: z.number().int().min(1).max(60_000).default(1_000),
-    /** An event pending this long (ms) with another consumer is taken over: its consumer is presumed dead. Default 30 000. */
-    claimIdleMs: z.number().int().min(100).default(30_000),
+    /**
+     * An event pending this long (ms) with a consumer that stopped renewing it is taken over: that
+     * consumer is presumed dead (a live one renews what it holds every claimIdleMs / 3, at most
+     * every 5 s; give every consumer of a group the same value). Default 30 000, at most an hour.
+     */
+    claimIdleMs: z.number().int().min(100).max(3_600_000).default(30_000),
     /** Attempts of the handler per event (in this process), then it goes to the dead-letter stream. Default 5. */
     maxAttempts: z.number().int().min(1).max(100).default(5),
     /** Deliveries of an event (to any consumer: ones that died count) before it is dead-lettered unhandled. Default 10. */
     maxDeliveries: z.number().int().min(1).max(1000).default(10),
     /** Only these types reach the handler; the others are acknowledged unseen. Default all. */
     types: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
-    /** Where a new group starts reading in each partition: `earliest` (default: every event kept) or `latest`. */
+    /**
+     * Where a new group starts reading in each partition: `earliest` (default: every event kept) or
+     * `latest` (events written from this consumer's start on, in partitions found then or later).
+     */
     from: z.enum(['earliest', 'latest']).default('earliest'),
     /** Called when reading or acknowledging fails (the consumer keeps going, backing off). Default: a process warning. */
     onError: z.custom<(error: Error) => void>(isFunction, 'must be a function').optional(),

@@ -118,6 +118,46 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
     expect(stats.lag === null || stats.lag === 0).toBe(true);
   });
 
+  it('concurrency caps the handlers running at once, over many users', async () => {
+    let running = 0;
+    let most = 0;
+    let seen = 0;
+    const c = memory.events.consume(
+      'g-cap',
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await sleep(2);
+        running--;
+        seen++;
+      },
+      { concurrency: 2, blockMs: 100 },
+    );
+    const total = (await Promise.all(users.map((u) => memory.events.of(u)))).flat().length;
+    await until(
+      () => seen,
+      (n) => n >= total,
+    );
+    await c.stop();
+    expect(seen).toBeGreaterThanOrEqual(total);
+    expect(most).toBe(2);
+  });
+
+  it("from: 'latest' skips what was there, and reads new users' events, in partitions found after it started", async () => {
+    const seen: AgentEvent[] = [];
+    const c = memory.events.consume('g-latest', (e) => void seen.push(e), { from: 'latest', blockMs: 100 });
+    await sleep(200);
+    const newcomers = Array.from({ length: 5 }, (_, i) => ({ tenant: 'fresh', userId: `new-${i}` }));
+    await Promise.all(newcomers.map((u) => memory.sessions.session({ ...u, sessionId: 'n' }).append({ role: 'user', content: 'hello' })));
+    await until(
+      () => seen.length,
+      (n) => n >= 10,
+    );
+    await c.stop();
+    expect(seen.every((e) => e.tenant === 'fresh')).toBe(true);
+    expect(seen.filter((e) => e.type === 'session.created')).toHaveLength(5);
+  });
+
   it('events of one user reach the handler in order, one at a time', async () => {
     const user = { tenant: 'acme', userId: 'ordered' };
     const chat = memory.sessions.session({ ...user, sessionId: 'o' });

@@ -10,6 +10,7 @@ import { Cache } from './cache/cache.js';
 import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint/checkpoint-store.js';
 import { EmbeddingCache, type EmbeddingsLike } from './cache/embedding-cache.js';
 import { EventLog, EventsConfigSchema } from './events/event-log.js';
+import { ExtractionWorker, type ExtractionWorkerOptions } from './extraction/worker.js';
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
 import { unlinkUserKeys } from './forget.js';
@@ -74,6 +75,13 @@ export interface AgentMemory {
   readonly sessions: SessionStore;
   /** The event backbone: what the stores publish (with `events: true`), read by consumer groups. */
   readonly events: EventLog;
+  /**
+   * A background worker that turns this memory's conversations into long-term memories (sessions
+   * must publish: `sessions: { events: true }`); call `start()`.
+   *
+   * @example const worker = memory.extraction({ memory: facts, extractor: rulesExtractor() }).start();
+   */
+  extraction(options: Omit<ExtractionWorkerOptions, 'events' | 'sessions'>): ExtractionWorker;
   /**
    * A cache (created once per name; later calls return the same one). Tag entries that belong to
    * a user with `userTag(user)`: `forgetUser` invalidates that tag in every cache made here.
@@ -249,6 +257,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     keys,
     sessions,
     events,
+    extraction: (options) => new ExtractionWorker({ ...options, events, sessions }),
     cache,
     embeddingCache: (embedder, { model, cache: options }) =>
       new EmbeddingCache(embedder, cache({ name: 'embeddings', ...options }), { model }),

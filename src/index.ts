@@ -37,6 +37,4 @@ export type * from './entries/embeddings.js';
 export type * from './entries/cache.js';
 export type * from './entries/checkpoint.js';
 export type * from './entries/store.js';
-// `memory.events`: the event backbone (types only: the log comes from the factory).
-export type { EventLog, EventsConfig } from './events/event-log.js';
-export type { AgentEvent, AgentEventType, ConsumeOptions, Consumer, DeadLetter, EventHandler, GroupStats } from './events/types.js';
+export type * from './entries/events.js';

@@ -4,8 +4,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { z } from 'zod';
-// TODO(lead): import these from the public entry once it exports them (test/package.test.ts rule).
-import { type ExtractedMemory, type ExtractionInput, type Extractor, messageText } from '../../src/extraction/extractor.js';
+import { type ExtractedMemory, type ExtractionInput, type Extractor, messageText } from '../../src/entries/events.js';
 import { InvalidArgumentError } from '../../src/index.js';
 
 /** What the model is asked to return. Every field is required (strict structured-output modes want that). */

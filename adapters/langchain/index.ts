@@ -17,3 +17,5 @@ export {
   unescapeRedisVectorStoreMetadata,
 } from './langchain-redis.js';
 export type { ChatMigrationMemory, ParsedVectorStoreHash, RedisVectorStoreLayout } from './langchain-redis.js';
+export { chatModelExtractor, DEFAULT_EXTRACTION_PROMPT, extractionPrompt, ModelReplySchema } from './extractor.js';
+export type { ChatModelExtractorOptions } from './extractor.js';

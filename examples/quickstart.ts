@@ -1,10 +1,12 @@
 // Quickstart: connects to REDIS_URL, or starts a throwaway local Redis 8 when it is unset, checks
 // the server with doctor(), keeps a conversation in a session, caches an expensive answer, and
-// remembers facts about a user across sessions, recalled by meaning with an offline embedder.
+// remembers facts about a user across sessions, recalled by meaning with an offline embedder, and
+// lets a background worker turn a conversation into such facts by itself (events on Redis Streams).
 // Run with `npm run demo`.
 import { findRedisServer, startRedis } from '../scripts/local-redis.js';
 import { createAgentMemory, formatDoctorReport } from '../src/index.js';
 import { WordVectorEmbeddings } from '../src/entries/embeddings.js';
+import { rulesExtractor } from '../src/entries/events.js';
 
 const local = process.env.REDIS_URL ? null : await startRedis(findRedisServer(8)!);
 const url = process.env.REDIS_URL ?? local!.url;
@@ -18,6 +20,7 @@ const memory = await createAgentMemory({
     maxMessages: 3,
     // A real agent would ask a model; the demo just lists what fell out of the window.
     summarizer: ({ summary, messages }) => [summary, ...messages.map((m) => `${m.role}: ${m.content}`)].filter(Boolean).join(' | '),
+    events: true, // every append also writes an event, in the same script: the extraction worker below reads them
   },
 });
 const alice = { tenant: 'acme', userId: 'alice' };
@@ -75,6 +78,27 @@ try {
     console.log(`  ${question.padEnd(38)} → ${best!.text} (${best!.similarity.toFixed(2)})`);
   }
 
+  console.log('\n— Background extraction: a conversation becomes long-term memory —');
+  const learned = await memory.longTerm({ embedder, namespace: 'learned' });
+  // Offline rules stand in for a model here; chatModelExtractor(model) from /langchain uses a real one.
+  const worker = memory.extraction({ memory: learned, extractor: rulesExtractor(), consume: { blockMs: 200 } }).start();
+  const trip = memory.sessions.session({ ...alice, sessionId: 'trip-planning' });
+  await trip.append([
+    { role: 'user', content: 'Hi! I live in Lyon and I am allergic to shellfish.' },
+    { role: 'assistant', content: 'Noted. Where would you like to go?' },
+  ]);
+  const caughtUp = async () => {
+    const { pending, lag } = await memory.events.stats('extraction');
+    return pending === 0 && lag === 0 && worker.counts.events > 0;
+  };
+  for (let waited = 0; !(await caughtUp()) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  console.log(`The worker read ${worker.counts.events} append events of Alice's sessions and wrote ${worker.counts.inserted} memories.`);
+  for (const question of ['What is she allergic to?', 'Which city does she live in?']) {
+    const [best] = await learned.recall(alice, question, { k: 1 });
+    console.log(`  ${question.padEnd(38)} → ${best?.text ?? 'nothing yet'}`);
+  }
+  await worker.stop();
+
   console.log('\n— Semantic cache —');
   const semantic = await memory.semanticCache({ embedder, threshold: 0.95 });
   await semantic.store('Where is the Eiffel Tower?', 'In Paris, on the Champ de Mars.', { model: 'demo-model' });
@@ -84,7 +108,10 @@ try {
   }
 
   await memory.forgetUser(alice);
-  console.log(`\nforgetUser(alice): ${(await memory.sessions.list(alice)).total} sessions, ${await facts.count(alice)} memories left.`);
+  const left = (await facts.count(alice)) + (await learned.count(alice));
+  console.log(
+    `\nforgetUser(alice): ${(await memory.sessions.list(alice)).total} sessions, ${left} memories, ${(await memory.events.of(alice)).length} events left.`,
+  );
 } finally {
   await memory.close();
   await local?.stop();

@@ -31,5 +31,10 @@ describe.each(targets.map((t) => [t.name, t] as const))('recall-later example on
     const learned = await memory.longTerm({ embedder, namespace: 'learned' });
     expect(await learned.recall({ userId: 'bob' }, 'What should the chef know about my diet?')).toEqual([]);
     expect(lines.some((l) => l.startsWith('[background] extracted'))).toBe(true);
+    // Forgetting Alice takes what extraction learned and her events too.
+    expect(await learned.count({ userId: 'alice' })).toBeGreaterThanOrEqual(2);
+    await memory.forgetUser({ userId: 'alice' });
+    expect(await learned.count({ userId: 'alice' })).toBe(0);
+    expect(await memory.events.of({ userId: 'alice' })).toEqual([]);
   });
 });

@@ -8,9 +8,14 @@
 //                  with one XACK per stream (no per-user order, no bound on work in flight);
 //   e2e            from the append call to the handler seeing its event, with a consumer running
 //                  (default options, blockMs 1000) at a steady modest append rate; and for users
-//                  in partitions the running consumer has not seen yet (found by rediscovery).
+//                  in partitions the running consumer has not seen yet (found by rediscovery);
+//   e2e_recall     from the append call of a message that states a fact to `recall` returning the
+//                  memory the extraction worker (rules extractor, default consume options) made of it.
+import { createAgentMemory } from '../../src/agent-memory.js';
 import { connect } from '../../src/connection/connect.js';
 import type { RedisConnection } from '../../src/connection/connection.js';
+import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
+import { rulesExtractor } from '../../src/entries/events.js';
 import { EventLog, type RawEntry } from '../../src/events/event-log.js';
 import type { AgentEvent } from '../../src/events/types.js';
 import { Keyspace } from '../../src/keys.js';
@@ -48,6 +53,7 @@ export async function eventsSuite(ctx: SuiteContext): Promise<SuiteResult> {
     figures.push(...(await appendFigures(ctx, connection, url, new Keyspace(`${prefix}a`))));
     figures.push(...(await consumeFigures(ctx, connection, new Keyspace(`${prefix}c`), new Keyspace(`${prefix}o`))));
     figures.push(...(await endToEndFigures(ctx, connection, new Keyspace(`${prefix}e`))));
+    figures.push(...(await recallFigures(ctx, url, `${prefix}r`)));
   } finally {
     for await (const batch of connection.scan(`${prefix}*`)) for (const key of batch) await connection.send(['UNLINK', key], { key });
     await connection.close();
@@ -341,5 +347,116 @@ async function endToEndFigures(ctx: SuiteContext, connection: RedisConnection, k
     return figures;
   } finally {
     await consumer.stop();
+  }
+}
+
+/**
+ * 4. Append to recallable, at a steady rate over many users, with an extraction worker running (rules
+ * extractor, default consume options). Each message states one new fact, so each should become one
+ * new memory. The watch is cheap: a fact still waiting is recalled again only when the worker's
+ * `inserted` count has grown since its last recall began, so there is about one recall per fact,
+ * and a recall that starts after the fact's own write returns it.
+ */
+async function recallFigures(ctx: SuiteContext, url: string, prefix: string): Promise<Figure[]> {
+  const memory = await createAgentMemory({ redis: { url }, prefix, sessions: { events: true } });
+  const learned = await memory.longTerm({ embedder: new HashingEmbeddings(128), namespace: 'learned' });
+  const worker = memory.extraction({ memory: learned, extractor: rulesExtractor(), consume: {} });
+  const users = 128;
+  const scopes = Array.from({ length: users }, (_, i) => ({ tenant: 'bench', userId: `user-${i}` }));
+  const sessions = scopes.map((scope) => memory.sessions.session({ ...scope, sessionId: 's' }));
+  let finished = false;
+  try {
+    // Every user's partition known before the worker starts; the opening message states nothing.
+    await Promise.all(sessions.map((s) => s.append(plain)));
+    worker.start();
+    await until(() => worker.counts.events >= users, 30_000, 'the extraction worker to catch up');
+    const before = worker.counts;
+
+    interface Waiting {
+      scope: (typeof scopes)[number];
+      text: string;
+      at: number;
+      /** The worker's `inserted` count when this fact's last recall began (at the append: none yet). */
+      checkedAt: number;
+      inFlight: boolean;
+    }
+    const waiting = new Set<Waiting>();
+    const latencies: number[] = [];
+    let recalls = 0;
+    let failure: Error | undefined;
+    const watch = (async () => {
+      while (!finished) {
+        const inserted = worker.counts.inserted;
+        for (const w of waiting) {
+          if (w.inFlight || w.checkedAt >= inserted) continue;
+          w.inFlight = true;
+          w.checkedAt = inserted;
+          recalls++;
+          learned.recall(w.scope, w.text, { k: 1, trackAccess: 'off' }).then(
+            (hits) => {
+              w.inFlight = false;
+              if (hits[0]?.text !== w.text) return;
+              latencies.push(performance.now() - w.at);
+              waiting.delete(w);
+            },
+            (error: Error) => {
+              failure ??= error;
+            },
+          );
+        }
+        await sleep(1);
+      }
+    })();
+
+    const rate = 100;
+    const count = ctx.quick ? 300 : 1500;
+    ctx.progress(`events: append to recallable, ${count} facts at ${rate}/s over ${users} users, extraction worker running`);
+    const appendLatencies: number[] = [];
+    const writes: Promise<unknown>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 0) await sleep(wait);
+      // Unique per message, and far below the dedupe threshold from the user's other facts.
+      const [said, text] =
+        i % 2 === 0
+          ? [`I live in City${i}`, `The user lives in City${i}`]
+          : [`I am allergic to Pollen${i}`, `The user is allergic to Pollen${i}`];
+      const scope = scopes[i % users]!;
+      const at = performance.now();
+      waiting.add({ scope, text, at, checkedAt: worker.counts.inserted, inFlight: false });
+      writes.push(sessions[i % users]!.append({ role: 'user', content: said }).then(() => appendLatencies.push(performance.now() - at)));
+    }
+    await Promise.all(writes);
+    await until(() => latencies.length >= count || failure !== undefined, 60_000, `${count} facts to be recallable`);
+    finished = true;
+    await watch;
+    if (failure) throw failure;
+    const after = worker.counts;
+    if (after.inserted - before.inserted !== count || after.merged !== before.merged || after.events - before.events !== count) {
+      throw new Error(
+        `events bench: the worker handled ${after.events - before.events} events, inserted ${after.inserted - before.inserted} and merged ${after.merged - before.merged} memories, expected ${count}, ${count} and 0`,
+      );
+    }
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const appendSorted = appendLatencies.sort((a, b) => a - b);
+    const note = `${count} facts at ${rate}/s over ${users} users, extraction worker (rules, default consume options), HashingEmbeddings(128), vector sets; baseline: the append call's own latency`;
+    return [
+      figure(`events.e2e_recall.rate${rate}.p50_ms`, 'ms', 'lower', percentile(sorted, 50), { append: percentile(appendSorted, 50) }, note),
+      figure(`events.e2e_recall.rate${rate}.p99_ms`, 'ms', 'lower', percentile(sorted, 99), { append: percentile(appendSorted, 99) }, note),
+      figure(`events.e2e_recall.rate${rate}.count`, 'facts', 'higher', latencies.length, {}, note),
+      figure(
+        `events.e2e_recall.rate${rate}.recalls_per_fact`,
+        'calls',
+        'lower',
+        recalls / count,
+        {},
+        'recalls the watch sent per fact (1 is the least)',
+      ),
+    ];
+  } finally {
+    finished = true;
+    await worker.stop();
+    await memory.close();
   }
 }

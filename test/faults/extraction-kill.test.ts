@@ -1,11 +1,12 @@
 // kill -9 of the real extraction worker mid-batch (a child process, extraction-worker.ts): nothing is
 // lost, a worker of the same group in this process takes over the events the dead one left pending,
 // and the long-term memories equal those of an undisturbed run of the same conversation: per user
-// the same ids and texts, 0 lost, 0 written twice (the issue's "done when" for extraction).
+// the same ids and texts, 0 lost, 0 written twice (the issue's "done when" for extraction). When a
+// user restates a fact, the texts are equal and the ids may not be: see the second test.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentEvent } from '../../src/events/types.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AgentEvent, GroupStats } from '../../src/events/types.js';
 import { type AgentMemory, createAgentMemory } from '../../src/index.js';
 import type { LongTermMemory } from '../../src/memory/long-term-memory.js';
 import { deletePrefix, memoryConfig, type RedisTarget, targetsWithCluster, uniquePrefix } from '../harness/index.js';
@@ -32,14 +33,18 @@ const LOVES =
     ' ',
   );
 
-/** What user `u` says, one statement per turn, each its own fact or preference; the messages have fixed ids. */
-const turnsOf = (u: number): string[] => [
+/**
+ * What user `u` says, one statement per turn, each its own fact or preference; with `restate`, a
+ * fifth turn says the second again (a near-copy, merged into what the second turn wrote).
+ */
+const turnsOf = (u: number, restate: boolean): string[] => [
   `Hi, my name is ${NAMES[u]}.`,
   `I live in ${CITIES[u]}.`,
   `I am allergic to ${ALLERGENS[u]}.`,
   `I love ${LOVES[u]}.`,
+  ...(restate ? [`I live in ${CITIES[u]}.`] : []),
 ];
-const TURNS = 4;
+const FACTS = 4;
 const expectedTexts = (u: number): string[] =>
   [
     `The user's name is ${NAMES[u]}`,
@@ -52,7 +57,7 @@ const users = Array.from({ length: USERS }, (_, u) => ({ tenant: 'acme', userId:
 const eventKey = (e: Pick<AgentEvent, 'partition' | 'id'>) => `${e.partition}/${e.id}`;
 
 /** An agent memory under a fresh prefix with the conversation appended (events on), and its long-term memory. */
-async function conversation(target: RedisTarget, label: string) {
+async function conversation(target: RedisTarget, label: string, restate: boolean) {
   const prefix = uniquePrefix(label);
   const { config, release } = memoryConfig(target);
   const memory = await createAgentMemory({ ...config, prefix, sessions: { events: true } });
@@ -61,7 +66,7 @@ async function conversation(target: RedisTarget, label: string) {
   await Promise.all(
     users.map(async (user, u) => {
       const chat = memory.sessions.session({ ...user, sessionId: 's' });
-      for (const [turn, content] of turnsOf(u).entries()) {
+      for (const [turn, content] of turnsOf(u, restate).entries()) {
         await chat.append([
           { id: `${user.userId}-q${turn}`, role: 'user', content, createdAt: at + turn * 2 },
           { id: `${user.userId}-a${turn}`, role: 'assistant', content: 'Noted.', createdAt: at + turn * 2 + 1 },
@@ -79,6 +84,40 @@ async function conversation(target: RedisTarget, label: string) {
       await release();
     },
   };
+}
+
+type Conversation = Awaited<ReturnType<typeof conversation>>;
+
+/** Event keys of the group pending with `consumer`, over every partition of `memory`. */
+async function pendingWith(memory: AgentMemory, consumer: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const slot of await memory.events.partitions()) {
+    const stream = memory.events.keys.stream(slot);
+    const rows = await memory.connection.send<[string, string, number, number][]>(
+      ['XPENDING', stream, GROUP, '-', '+', '100000', consumer],
+      {
+        key: stream,
+        readonly: true,
+      },
+    );
+    for (const [id] of rows) out.add(eventKey({ partition: slot, id }));
+  }
+  return out;
+}
+
+/** Waits until the group has read and acknowledged everything, on every partition. */
+async function drained(memory: AgentMemory, timeoutMs: number): Promise<GroupStats> {
+  const partitions = (await memory.events.partitions()).length;
+  let stats = await memory.events.stats(GROUP);
+  await until(
+    async () => {
+      stats = await memory.events.stats(GROUP);
+      return stats.partitions === partitions && stats.pending === 0 && stats.lag === 0;
+    },
+    timeoutMs,
+    () => `stats ${JSON.stringify(stats)} over ${partitions} partitions`,
+  );
+  return stats;
 }
 
 /** Each user's memories as `<id> <text>`, sorted (every one: k far above what a user has). */
@@ -116,57 +155,31 @@ function startWorker(config: object, onWrite: (line: { userId: string; ids: stri
 const killTargets = targetsWithCluster().filter((t) => t.name !== 'redis7');
 
 describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction worker killed mid-batch (%s)', (_, target: RedisTarget) => {
-  let killed: Awaited<ReturnType<typeof conversation>>;
-  let calm: Awaited<ReturnType<typeof conversation>>;
-
-  beforeAll(async () => {
-    [killed, calm] = await Promise.all([conversation(target, 'fxk'), conversation(target, 'fxc')]);
-  });
-
+  const opened: Conversation[] = [];
   afterAll(async () => {
-    await Promise.all([killed?.close(), calm?.close()]);
+    await Promise.all(opened.map((c) => c.close()));
   });
 
-  /** Event keys of the group pending with `consumer`, over every partition of `memory`. */
-  const pendingWith = async (memory: AgentMemory, consumer: string) => {
-    const out = new Set<string>();
-    for (const slot of await memory.events.partitions()) {
-      const stream = memory.events.keys.stream(slot);
-      const rows = await memory.connection.send<[string, string, number, number][]>(
-        ['XPENDING', stream, GROUP, '-', '+', '100000', consumer],
-        { key: stream, readonly: true },
-      );
-      for (const [id] of rows) out.add(eventKey({ partition: slot, id }));
-    }
-    return out;
-  };
+  /**
+   * The conversation twice, under two prefixes: one extracted by a single undisturbed worker, the
+   * other by a worker in a child process killed mid-batch and then by a rescuer in this process.
+   */
+  async function killMidBatch(restate: boolean) {
+    const [killed, calm] = await Promise.all([conversation(target, 'fxk', restate), conversation(target, 'fxc', restate)]);
+    opened.push(killed, calm);
+    const turns = turnsOf(0, restate).length;
 
-  const drained = async (memory: AgentMemory, timeoutMs: number) => {
-    const partitions = (await memory.events.partitions()).length;
-    let stats = await memory.events.stats(GROUP);
-    await until(
-      async () => {
-        stats = await memory.events.stats(GROUP);
-        return stats.partitions === partitions && stats.pending === 0 && stats.lag === 0;
-      },
-      timeoutMs,
-      () => `stats ${JSON.stringify(stats)} over ${partitions} partitions`,
-    );
-    return stats;
-  };
-
-  it('0 lost, 0 written twice, the pending events taken over, the memories equal an undisturbed run', async () => {
     // The appended events, by key, with the message ids they carry.
     const appendedEvents = new Map<string, AgentEvent>();
     for (const user of users)
       for (const e of await killed.memory.events.of(user)) if (e.type === 'session.appended') appendedEvents.set(eventKey(e), e);
-    expect(appendedEvents.size).toBe(USERS * TURNS);
+    expect(appendedEvents.size).toBe(USERS * turns);
 
-    // The undisturbed run: one worker, never killed, over the same conversation under another prefix.
+    // The undisturbed run: one worker, never killed.
     const calmWorker = calm.memory
       .extraction({ memory: calm.learned, extractor: pacedRules(0), group: GROUP, consume: { blockMs: 100, claimIdleMs: CLAIM_IDLE_MS } })
       .start();
-    let calmStats: Awaited<ReturnType<typeof drained>>;
+    let calmStats: GroupStats;
     try {
       calmStats = await drained(calm.memory, 15_000);
     } finally {
@@ -174,9 +187,9 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
     }
 
     // The worker to kill: 15 ms per extractor call, 40 ms between a write and its acknowledgement,
-    // 4 events at once; killed at once when it reports its write number KILL_AT, so that event
-    // (and any beside it in the same stretch) is written and not acknowledged.
-    const killAt = Math.floor((USERS * TURNS) / 3);
+    // 4 events at once; killed at once when it reports its write number killAt, so that event
+    // (and those running beside it) is written and not acknowledged.
+    const killAt = Math.floor((USERS * turns) / 3);
     const doomed = `doomed-${process.pid}`;
     const redis = target.nodes ? { nodes: target.nodes } : { url: target.url };
     const writtenByDoomed = new Set<string>();
@@ -219,7 +232,7 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
       })
       .start();
     const startedAt = Date.now();
-    let after: Awaited<ReturnType<typeof drained>>;
+    let after: GroupStats;
     try {
       after = await drained(killed.memory, 10_000);
     } finally {
@@ -230,40 +243,66 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
     const got = await memoriesOf(killed.learned);
     const want = await memoriesOf(calm.learned);
     const total = (m: Map<string, string[]>) => [...m.values()].reduce((n, list) => n + list.length, 0);
+    const otherIds = users.filter((u) => got.get(u.userId)!.some((line) => !want.get(u.userId)!.includes(line))).length;
     console.log(
-      `faults: extraction kill -9 (${target.name}): ${USERS} users, ${appendedEvents.size} appended events; ` +
+      `faults: extraction kill -9 (${target.name}${restate ? ', a fact restated' : ''}): ${USERS} users, ${appendedEvents.size} appended events; ` +
         `worker killed at its write ${killAt} (${writtenByDoomed.size} memories written by it, ${countAtKill} stored at the kill), ` +
         `${held.length} appended events left pending with it, lag ${before.lag}; the rescuer drained in ${drainedMs} ms ` +
-        `(counts ${JSON.stringify(rescuer.counts)}); ${total(got)} memories, undisturbed run ${total(want)}`,
+        `(counts ${JSON.stringify(rescuer.counts)}); ${total(got)} memories, undisturbed run ${total(want)} ` +
+        `(counts ${JSON.stringify(calmWorker.counts)}); ${otherIds} users with an id other than the undisturbed run's`,
     );
 
     // Killed mid-batch: it had written some memories, not all, and held appended events unacknowledged.
     expect(writes).toBe(killAt);
-    expect(countAtKill).toBeGreaterThanOrEqual(killAt);
-    expect(countAtKill).toBeLessThan(USERS * TURNS);
+    expect(countAtKill).toBeGreaterThan(0);
+    expect(countAtKill).toBeLessThan(USERS * FACTS);
     expect(held.length).toBeGreaterThan(0);
 
     // Drained: nothing pending, nothing unread, nothing dead-lettered, in both runs.
     expect(after).toMatchObject({ pending: 0, lag: 0, deadLetters: 0 });
     expect(calmStats).toMatchObject({ pending: 0, lag: 0, deadLetters: 0 });
 
-    // The rescuer took over what the dead worker held: it read the messages of every such event.
+    // The rescuer took over what the dead worker held: it read the user message of every such event.
     for (const key of held)
       for (const id of appendedEvents.get(key)!.ids.filter((m) => m.includes('-q'))) expect(readByRescuer, key).toContain(id);
     expect(rescuer.counts.events).toBeGreaterThanOrEqual(held.length);
     // At least once, and idempotent: the events written and not acknowledged ran again and wrote nothing.
     expect(rescuer.counts.unchanged).toBeGreaterThan(0);
-    expect(rescuer.counts.merged).toBe(0);
 
-    // The memories equal the undisturbed run's, per user (ids and texts): 0 lost, 0 written twice.
-    expect(got).toEqual(want);
+    // 0 lost, 0 written twice: per user exactly the facts said, each once, in both runs.
     for (const [u, user] of users.entries()) {
-      const texts = got.get(user.userId)!.map((line) => line.slice(line.indexOf(' ') + 1));
-      expect(texts.sort(), user.userId).toEqual(expectedTexts(u));
-      expect(await killed.learned.count(user), user.userId).toBe(TURNS);
+      const texts = (m: Map<string, string[]>) =>
+        m
+          .get(user.userId)!
+          .map((line) => line.slice(line.indexOf(' ') + 1))
+          .sort();
+      expect(texts(got), user.userId).toEqual(expectedTexts(u));
+      expect(texts(want), user.userId).toEqual(expectedTexts(u));
+      expect(await killed.learned.count(user), user.userId).toBe(FACTS);
     }
-    // What the dead worker wrote is among them, under the same ids.
+    // What the dead worker wrote survives under the same ids, unless merged into a later extraction.
     const ids = new Set([...got].flatMap(([userId, list]) => list.map((line) => `${userId} ${line.slice(0, line.indexOf(' '))}`)));
-    for (const key of writtenByDoomed) expect(ids).toContain(key);
-  }, 40_000);
+    const survived = [...writtenByDoomed].filter((key) => ids.has(key)).length;
+    if (!restate) expect(survived).toBe(writtenByDoomed.size);
+    return { got, want, rescuer: rescuer.counts, calm: calmWorker.counts };
+  }
+
+  it('0 lost, 0 written twice, the pending events taken over, the memories (ids and texts) equal an undisturbed run', async () => {
+    const run = await killMidBatch(false);
+    expect(run.rescuer.merged).toBe(0);
+    expect(run.got).toEqual(run.want);
+  }, 30_000);
+
+  // A restated fact is merged into the memory written first. After a takeover the rescuer reads a
+  // user's later events while an earlier one is still pending with the dead worker (claimed only
+  // after claimIdleMs), so per-user order is lost and the later extraction may be written first:
+  // the same texts, each once, but under the later extraction's id (the earlier one merged into it).
+  it('a restated fact: 0 lost, 0 written twice, the texts equal an undisturbed run (ids may differ: order is lost on takeover)', async () => {
+    const run = await killMidBatch(true);
+    expect(run.calm.merged).toBe(USERS);
+    expect(run.rescuer.merged).toBeGreaterThan(0);
+    const texts = (m: Map<string, string[]>) =>
+      new Map([...m].map(([u, list]) => [u, list.map((l) => l.slice(l.indexOf(' ') + 1)).sort()]));
+    expect(texts(run.got)).toEqual(texts(run.want));
+  }, 30_000);
 });

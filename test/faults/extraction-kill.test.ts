@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { infoOf } from '../../src/events/event-log.js';
 import type { AgentEvent, GroupStats } from '../../src/events/types.js';
 import { type AgentMemory, createAgentMemory } from '../../src/index.js';
 import type { LongTermMemory } from '../../src/memory/long-term-memory.js';
@@ -103,6 +104,23 @@ async function pendingWith(memory: AgentMemory, consumer: string): Promise<Set<s
     for (const [id] of rows) out.add(eventKey({ partition: slot, id }));
   }
   return out;
+}
+
+/** Of `events`, the keys of those the group has not read yet (after its last-delivered-id in their partition). */
+async function unreadBy(memory: AgentMemory, events: AgentEvent[]): Promise<Set<string>> {
+  const last = new Map<number, string>();
+  for (const slot of await memory.events.partitions()) {
+    const stream = memory.events.keys.stream(slot);
+    const groups = await memory.connection.send<unknown[]>(['XINFO', 'GROUPS', stream], { key: stream, readonly: true });
+    const info = groups.map(infoOf).find((g) => g.get('name') === GROUP);
+    last.set(slot, String(info?.get('last-delivered-id') ?? '0-0'));
+  }
+  const after = (a: string, b: string) => {
+    const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+    const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+    return am > bm || (am === bm && as > bs);
+  };
+  return new Set(events.filter((e) => after(e.id, last.get(e.partition) ?? '0-0')).map(eventKey));
 }
 
 /** Waits until the group has read and acknowledged everything, on every partition. */
@@ -218,6 +236,7 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
     const held = [...(await pendingWith(killed.memory, doomed))].filter((k) => appendedEvents.has(k));
     const countAtKill = (await Promise.all(users.map((u) => killed.learned.count(u)))).reduce((a, b) => a + b, 0);
     const before = await killed.memory.events.stats(GROUP);
+    const unread = await unreadBy(killed.memory, [...appendedEvents.values()]);
 
     // The rescuer: the real worker in this process, same group; its extractor notes what it read.
     const readByRescuer = new Set<string>();
@@ -242,14 +261,27 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
 
     const got = await memoriesOf(killed.learned);
     const want = await memoriesOf(calm.learned);
+    // Users whose restated fact (last turn) was unread at the kill while the turn it restates was held by
+    // the dead worker and not yet written by it: the rescuer handles the restatement first.
+    const outOfOrder = users
+      .filter((u) => {
+        const mine = [...appendedEvents.entries()].filter(([, e]) => e.userId === u.userId);
+        const said = mine.find(([, e]) => e.ids.includes(`${u.userId}-q1`))?.[0];
+        const restated = mine.find(([, e]) => e.ids.includes(`${u.userId}-q4`))?.[0];
+        const city = want.get(u.userId)!.find((line) => line.includes(' lives in '))!;
+        const written = writtenByDoomed.has(`${u.userId} ${city.slice(0, city.indexOf(' '))}`);
+        return said !== undefined && held.includes(said) && !written && restated !== undefined && unread.has(restated);
+      })
+      .map((u) => u.userId);
     const total = (m: Map<string, string[]>) => [...m.values()].reduce((n, list) => n + list.length, 0);
-    const otherIds = users.filter((u) => got.get(u.userId)!.some((line) => !want.get(u.userId)!.includes(line))).length;
+    const otherIds = users.filter((u) => got.get(u.userId)!.some((line) => !want.get(u.userId)!.includes(line))).map((u) => u.userId);
     console.log(
       `faults: extraction kill -9 (${target.name}${restate ? ', a fact restated' : ''}): ${USERS} users, ${appendedEvents.size} appended events; ` +
         `worker killed at its write ${killAt} (${writtenByDoomed.size} memories written by it, ${countAtKill} stored at the kill), ` +
         `${held.length} appended events left pending with it, lag ${before.lag}; the rescuer drained in ${drainedMs} ms ` +
         `(counts ${JSON.stringify(rescuer.counts)}); ${total(got)} memories, undisturbed run ${total(want)} ` +
-        `(counts ${JSON.stringify(calmWorker.counts)}); ${otherIds} users with an id other than the undisturbed run's`,
+        `(counts ${JSON.stringify(calmWorker.counts)}); ${otherIds.length} users with an id other than the undisturbed run's, ` +
+        `${outOfOrder.length} whose restatement was unread while the statement was held`,
     );
 
     // Killed mid-batch: it had written some memories, not all, and held appended events unacknowledged.
@@ -284,12 +316,13 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
     const ids = new Set([...got].flatMap(([userId, list]) => list.map((line) => `${userId} ${line.slice(0, line.indexOf(' '))}`)));
     const survived = [...writtenByDoomed].filter((key) => ids.has(key)).length;
     if (!restate) expect(survived).toBe(writtenByDoomed.size);
-    return { got, want, rescuer: rescuer.counts, calm: calmWorker.counts };
+    return { got, want, otherIds, outOfOrder, rescuer: rescuer.counts, calm: calmWorker.counts };
   }
 
   it('0 lost, 0 written twice, the pending events taken over, the memories (ids and texts) equal an undisturbed run', async () => {
     const run = await killMidBatch(false);
     expect(run.rescuer.merged).toBe(0);
+    expect(run.outOfOrder).toEqual([]);
     expect(run.got).toEqual(run.want);
   }, 30_000);
 
@@ -301,6 +334,9 @@ describe.each(killTargets.map((t) => [t.name, t] as const))('faults: extraction 
     const run = await killMidBatch(true);
     expect(run.calm.merged).toBe(USERS);
     expect(run.rescuer.merged).toBeGreaterThan(0);
+    // The ids differ exactly for the users whose restatement the rescuer read before the statement.
+    expect(run.outOfOrder.length).toBeGreaterThan(0);
+    expect(run.otherIds).toEqual(run.outOfOrder);
     const texts = (m: Map<string, string[]>) =>
       new Map([...m].map(([u, list]) => [u, list.map((l) => l.slice(l.indexOf(' ') + 1)).sort()]));
     expect(texts(run.got)).toEqual(texts(run.want));

@@ -70,6 +70,8 @@ export function decodeEvent(partition: number, id: string, flat: readonly string
   const event: AgentEvent = { id, partition, type: type as AgentEventType, at: Number(id.split('-')[0]), tenant, userId, ids };
   const sessionId = f.get('session');
   if (sessionId !== undefined && sessionId !== '') event.sessionId = sessionId;
+  const pending = f.get('pending');
+  if (pending !== undefined) event.pending = Number(pending);
   const namespace = f.get('ns');
   if (namespace !== undefined && namespace !== '') event.namespace = namespace;
   return event;
@@ -241,7 +243,12 @@ export class EventLog {
           .send<Record<string, unknown>[]>(['XINFO', 'GROUPS', stream], { key: stream, readonly: true })
           .catch(() => []);
         const info = groups.map(infoOf).find((g) => g.get('name') === group);
-        if (!info) return;
+        if (!info) {
+          // Not read by the group yet: everything it holds is still to be read.
+          const length = await this.#connection.send<number>(['XLEN', stream], { key: stream, readonly: true });
+          if (lag !== null) lag += length;
+          return;
+        }
         read++;
         pending += Number(info.get('pending') ?? 0);
         const l = info.get('lag');

@@ -38,6 +38,8 @@ export interface AgentEvent {
   ids: string[];
   /** Memory events: the long-term memory's namespace. */
   namespace?: string;
+  /** session.appended: how many trimmed messages wait for the summarizer after it (0 without one). */
+  pending?: number;
 }
 
 /** Called for each event; a throw (or a rejected promise) means "not done": it is retried. */
@@ -91,7 +93,7 @@ export interface DeadLetter {
 
 /** A group's backlog. */
 export interface GroupStats {
-  /** Partitions the group reads. */
+  /** Partitions the group reads (has been created on); `lag` also counts what the others hold. */
   partitions: number;
   /** Events read but not yet acknowledged. */
   pending: number;

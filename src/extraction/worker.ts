@@ -185,6 +185,9 @@ export class ExtractionWorker {
     const context = first > 0 ? messages.slice(Math.max(0, first - CONTEXT_MESSAGES), first) : [];
     const strategies = this.strategies.filter((s) => s.over === 'appended');
     if (picked.length > 0 && strategies.length > 0) await this.#extract(ref, strategies, { messages: picked, context, summary }, report);
+    // Summaries in the background: the store's summarizer folds in what this append trimmed.
+    const o = this.#sessions.options;
+    if ((event.pending ?? 0) > 0 && o.summarizer && o.summarizeIn === 'background') await session.summarize();
     this.#counts.events++;
     return report;
   }

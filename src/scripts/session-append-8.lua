@@ -13,7 +13,8 @@
   ARGV[12] n, the number of messages; then n triples: message dedupe id (or ''), message id, message JSON
 
   Events (when on): 'session.created' when this call created the session, then 'session.appended'
-  with the ids of the messages written; nothing when every message was a duplicate.
+  with the ids of the messages written and the pending-summary length; nothing when every message
+  was a duplicate.
 
   Returns { appended, length after trim, pending-summary length, flags }
     flags: one character per message, '1' appended, '0' skipped as a duplicate;
@@ -119,6 +120,6 @@ if n_idem ~= s.n_idem then table.insert(fields, 'idem'); table.insert(fields, n_
 touch_for_write(now, s, fields, created, #fresh)
 if #fresh > 0 then
   if s.fresh then publish('session.created', '[]') end
-  publish('session.appended', cjson.encode(fresh_ids))
+  publish('session.appended', cjson.encode(fresh_ids), pending)
 end
 return { #fresh, length, pending, table.concat(flags) }

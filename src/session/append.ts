@@ -57,7 +57,7 @@ export async function appendMessages(
     messages: encoded,
   });
   const result: AppendResult = { ids, appended, duplicates: parsed.length - appended, length };
-  if (pending > 0 && summarizer) {
+  if (pending > 0 && summarizer && ctx.options.summarizeIn === 'append') {
     try {
       await summarize(ctx);
     } catch (error) {

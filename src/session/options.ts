@@ -46,10 +46,21 @@ export const SessionStoreOptionsSchema = z
      * Default false.
      */
     events: z.boolean().default(false),
+    /**
+     * Where the summarizer runs when messages are trimmed: `append` (default: the append that
+     * trimmed calls it, after its write) or `background` (appends never wait for it; a worker
+     * folds the trimmed messages in: `memory.extraction(...)` with this store's summarizer does).
+     * `background` needs `events: true` (the worker learns from the events what to summarize).
+     */
+    summarizeIn: z.enum(['append', 'background']).default('append'),
     /** Token counter for `maxTokens` reads. Default: {@link approximateTokens}. */
     tokenCounter: z.custom<TokenCounter>(isFunction, 'must be a function').default(() => approximateTokens),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.summarizeIn === 'background' && !o.events)
+      ctx.addIssue({ code: 'custom', path: ['summarizeIn'], message: "'background' needs events: true (the worker learns from them)" });
+  });
 
 export type SessionStoreOptions = z.input<typeof SessionStoreOptionsSchema>;
 export type ResolvedSessionStoreOptions = z.output<typeof SessionStoreOptionsSchema>;

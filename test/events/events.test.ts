@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
+import { rulesExtractor } from '../../src/entries/events.js';
 import type { AgentEvent } from '../../src/events/types.js';
 import { deletePrefix, memoryConfig, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 
@@ -204,6 +205,11 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
       () => memory.events.deadLetters('g-dead'),
       (d) => d.length >= 2,
     );
+    // Every other event handled too (a stop() before that would hand the unstarted ones back, pending).
+    await until(
+      () => memory.events.stats('g-dead'),
+      (s) => s.pending === 0 && s.lag === 0,
+    );
     await c.stop();
     const dead = await memory.events.deadLetters('g-dead');
     expect(dead.map((d) => d.event.type).sort()).toEqual(['session.appended', 'session.created']);
@@ -376,6 +382,52 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
     expect(await memory.events.of(victim)).toEqual([]);
     expect((await memory.events.deadLetters('g-dead')).filter((d) => d.event.userId === 'poison')).toEqual([]);
     expect((await memory.events.of(other)).length).toBe(before);
+  });
+});
+
+describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('summaries in the background on %s', (_, target) => {
+  it('an append that trims does not wait for the summarizer; the worker folds the trimmed messages in', async () => {
+    const prefix = uniquePrefix('evs');
+    const { config, release } = memoryConfig(target);
+    let calls = 0;
+    const summarizer = ({ summary, messages }: { summary: string | null; messages: { content: unknown }[] }) => {
+      calls++;
+      return [summary, ...messages.map((m) => String(m.content))].filter(Boolean).join(' | ');
+    };
+    const memory = await createAgentMemory({
+      ...config,
+      prefix,
+      sessions: { events: true, maxMessages: 2, summarizer, summarizeIn: 'background' },
+    });
+    try {
+      const user = { userId: 'talker' };
+      const chat = memory.sessions.session({ ...user, sessionId: 'long' });
+      for (let i = 1; i <= 5; i++) await chat.append({ role: 'user', content: `m${i}` });
+      expect(calls).toBe(0);
+      expect(await chat.summary()).toBeNull();
+      const learned = await memory.longTerm({ embedder: new HashingEmbeddings(32), namespace: 'bg' });
+      const worker = memory.extraction({ memory: learned, extractor: rulesExtractor(), consume: { blockMs: 100 } }).start();
+      const summary = await until(
+        () => chat.summary(),
+        (v) => v !== null && v.includes('m3'),
+      );
+      await worker.stop();
+      expect(summary).toBe('m1 | m2 | m3');
+      expect((await chat.window()).messages.map((m) => m.content)).toEqual(['m4', 'm5']);
+    } finally {
+      await deletePrefix(memory.connection, prefix);
+      await memory.close();
+      await release();
+    }
+  });
+
+  it("refuses summarizeIn: 'background' without events", async () => {
+    const { config, release } = memoryConfig(target);
+    await expect(createAgentMemory({ ...config, sessions: { summarizer: () => '', summarizeIn: 'background' } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('needs events: true'),
+    });
+    await release();
   });
 });
 

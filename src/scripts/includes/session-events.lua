@@ -5,9 +5,15 @@
 -- ARGV[5] '' when the store publishes no events, else the stream's cap (XADD MAXLEN ~)
 -- ARGV[6] tenant, ARGV[7] user id
 
--- Appends one event: `kind` (see src/events/types.ts) and `ids`, a JSON array of ids (never content).
-local function publish(kind, ids)
+-- Appends one event: `kind` (see src/events/types.ts), `ids`, a JSON array of ids (never content),
+-- and `pending` when given: how many trimmed messages wait for the summarizer.
+local function publish(kind, ids, pending)
   if ARGV[5] == '' then return end
-  redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[5], '*', 'type', kind, 'tenant', ARGV[6], 'user', ARGV[7],
-             'session', ARGV[1], 'ids', ids)
+  if pending then
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[5], '*', 'type', kind, 'tenant', ARGV[6], 'user', ARGV[7],
+               'session', ARGV[1], 'ids', ids, 'pending', pending)
+  else
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[5], '*', 'type', kind, 'tenant', ARGV[6], 'user', ARGV[7],
+               'session', ARGV[1], 'ids', ids)
+  end
 end

@@ -15,6 +15,8 @@ type Options = z.output<typeof ConsumeOptionsSchema>;
 const DISCOVER_MS = 2_000;
 /** How often, at most, held events are renewed and others' stale ones claimed (handed-back events wait at most this). */
 const CLAIM_EVERY_MS = 5_000;
+/** How often consumers gone for good are looked for (one XINFO CONSUMERS per partition). */
+const REAP_EVERY_MS = 300_000;
 /** Partitions one blocking read covers, at most (more: non-blocking reads, one per partition). */
 const BLOCKING_KEYS = 1_000;
 const MAX_ERROR_CHARS = 1_000;
@@ -46,6 +48,7 @@ export class EventConsumer implements Consumer {
   readonly #grouped = new Set<number>();
   #discoveredAt = 0;
   #claimedAt = 0;
+  #reapedAt = 0;
   /** Read and not acknowledged, by `<stream> <id>`. */
   readonly #held = new Map<string, Held>();
   /** Per user, the tail of the chain their events run on (one at a time, in order). */
@@ -102,6 +105,12 @@ export class EventConsumer implements Consumer {
     const next = this.#slots.shift();
     if (next) next();
     else this.#running--;
+  }
+
+  /** Forgets a held event (acknowledged, or given up) and wakes the loop: there is room to read again. */
+  #letGo(key: string): void {
+    this.#held.delete(key);
+    this.#wake?.();
   }
 
   /** Room for more events: at most 2 × concurrency held (read, not acknowledged). */
@@ -223,6 +232,8 @@ export class EventConsumer implements Consumer {
    */
   async #claim(): Promise<void> {
     this.#claimedAt = Date.now();
+    const reap = this.#claimedAt - this.#reapedAt >= REAP_EVERY_MS;
+    if (reap) this.#reapedAt = this.#claimedAt;
     await this.#renew();
     await Promise.all(
       this.#partitions.map(async (slot) => {
@@ -254,7 +265,7 @@ export class EventConsumer implements Consumer {
           if (next === '0-0') break;
           cursor = next;
         }
-        await this.#reap(stream);
+        if (reap) await this.#reap(stream);
       }),
     );
   }
@@ -265,7 +276,9 @@ export class EventConsumer implements Consumer {
     for (const [key, held] of this.#held) {
       if (!filter(held)) continue;
       const id = key.slice(held.stream.length + 1);
-      byStream.set(held.stream, [...(byStream.get(held.stream) ?? []), id]);
+      const ids = byStream.get(held.stream);
+      if (ids) ids.push(id);
+      else byStream.set(held.stream, [id]);
     }
     return byStream;
   }
@@ -340,9 +353,9 @@ export class EventConsumer implements Consumer {
     if (event === null || (this.#types && !this.#types.has(event.type))) {
       const key = `${stream} ${entry[0]}`;
       this.#ack(stream, entry[0]).then(
-        () => this.#held.delete(key),
+        () => this.#letGo(key),
         (error: Error) => {
-          this.#held.delete(key);
+          this.#letGo(key);
           this.#report(error);
         },
       );
@@ -394,17 +407,17 @@ export class EventConsumer implements Consumer {
         this.#ack(stream, event.id).then(
           () => {
             this.counts.handled++;
-            this.#held.delete(key);
+            this.#letGo(key);
           },
           (error: Error) => {
-            this.#held.delete(key); // not acknowledged: it stays pending and is claimed again later
+            this.#letGo(key); // not acknowledged: it stays pending and is claimed again later
             this.#report(error);
           },
         );
       }
     } catch (error) {
       // Not acknowledged: it stays pending and is claimed again after claimIdleMs.
-      this.#held.delete(`${stream} ${event.id}`);
+      this.#letGo(`${stream} ${event.id}`);
       this.#report(error as Error);
     }
   }
@@ -436,8 +449,8 @@ export class EventConsumer implements Consumer {
     const fields = [...held.fields, 'partition', slot, 'entry', id, 'error', why, 'attempts', String(attempts)];
     await this.#connection.send(['XADD', dead, 'MAXLEN', '~', String(this.#log.config.maxLen), '*', ...fields], { key: dead });
     await this.#ack(stream, id);
-    this.#held.delete(`${stream} ${id}`);
     this.counts.deadLettered++;
+    this.#letGo(`${stream} ${id}`);
   }
 
   /**

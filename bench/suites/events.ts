@@ -32,6 +32,25 @@ const TEXT =
 const plain = { role: 'user' as const, content: TEXT };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls `send(i, at)` for each i below `count` at a steady `rate` a second (`at`: when it was sent,
+ * performance.now()); each returns its append. Resolves once every append is written, with their
+ * latencies in ms, sorted.
+ */
+async function atSteadyRate(count: number, rate: number, send: (i: number, at: number) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  const writes: Promise<unknown>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const wait = t0 + (i * 1000) / rate - performance.now();
+    if (wait > 0) await sleep(wait);
+    const at = performance.now();
+    writes.push(send(i, at).then(() => latencies.push(performance.now() - at)));
+  }
+  await Promise.all(writes);
+  return latencies.sort((a, b) => a - b);
+}
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -296,21 +315,13 @@ async function endToEndFigures(ctx: SuiteContext, connection: RedisConnection, k
     const rate = 200;
     const count = ctx.quick ? 400 : 2000;
     ctx.progress(`events: end to end, ${count} appends at ${rate}/s`);
-    const appendLatencies: number[] = [];
-    const writes: Promise<unknown>[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < count; i++) {
-      const wait = t0 + (i * 1000) / rate - performance.now();
-      if (wait > 0) await sleep(wait);
+    const appendSorted = await atSteadyRate(count, rate, (i, at) => {
       const id = `e2e-${i}`;
-      const at = performance.now();
       sent.set(id, at);
-      writes.push(sessions[i % users]!.append({ ...plain, id }).then(() => appendLatencies.push(performance.now() - at)));
-    }
-    await Promise.all(writes);
+      return sessions[i % users]!.append({ ...plain, id });
+    });
     await until(() => latencies.length >= count, 30_000, `the handler to see ${count} appends`);
     const sorted = [...latencies].sort((a, b) => a - b);
-    const appendSorted = appendLatencies.sort((a, b) => a - b);
     const note = `${count} appends at ${rate}/s over ${users} users, consumer on default options; baseline: the append call's own latency`;
     const figures = [
       figure(`events.e2e.rate${rate}.p50_ms`, 'ms', 'lower', percentile(sorted, 50), { append: percentile(appendSorted, 50) }, note),
@@ -411,23 +422,16 @@ async function recallFigures(ctx: SuiteContext, url: string, prefix: string): Pr
     const rate = 100;
     const count = ctx.quick ? 300 : 1500;
     ctx.progress(`events: append to recallable, ${count} facts at ${rate}/s over ${users} users, extraction worker running`);
-    const appendLatencies: number[] = [];
-    const writes: Promise<unknown>[] = [];
-    const t0 = performance.now();
-    for (let i = 0; i < count; i++) {
-      const wait = t0 + (i * 1000) / rate - performance.now();
-      if (wait > 0) await sleep(wait);
+    const appendSorted = await atSteadyRate(count, rate, (i, at) => {
       // Unique per message, and far below the dedupe threshold from the user's other facts.
       const [said, text] =
         i % 2 === 0
           ? [`I live in City${i}`, `The user lives in City${i}`]
           : [`I am allergic to Pollen${i}`, `The user is allergic to Pollen${i}`];
       const scope = scopes[i % users]!;
-      const at = performance.now();
       waiting.add({ scope, text, at, checkedAt: worker.counts.inserted, inFlight: false });
-      writes.push(sessions[i % users]!.append({ role: 'user', content: said }).then(() => appendLatencies.push(performance.now() - at)));
-    }
-    await Promise.all(writes);
+      return sessions[i % users]!.append({ role: 'user', content: said });
+    });
     await until(() => latencies.length >= count || failure !== undefined, 60_000, `${count} facts to be recallable`);
     finished = true;
     await watch;
@@ -439,7 +443,6 @@ async function recallFigures(ctx: SuiteContext, url: string, prefix: string): Pr
       );
     }
     const sorted = [...latencies].sort((a, b) => a - b);
-    const appendSorted = appendLatencies.sort((a, b) => a - b);
     const note = `${count} facts at ${rate}/s over ${users} users, extraction worker (rules, default consume options), HashingEmbeddings(128), vector sets; baseline: the append call's own latency`;
     return [
       figure(`events.e2e_recall.rate${rate}.p50_ms`, 'ms', 'lower', percentile(sorted, 50), { append: percentile(appendSorted, 50) }, note),

@@ -94,6 +94,8 @@ export class EventLog {
   /** Partitions this process has registered (so its first event in each waits for one SADD). */
   readonly #registered = new Set<number>();
   readonly #registering = new Map<number, Promise<void>>();
+  /** Per partition, the last client-side publish: the next one waits for it (order). */
+  readonly #tails = new Map<number, Promise<void>>();
 
   constructor(connection: RedisConnection, keyspace: Keyspace, config: EventsConfig = {}) {
     this.#connection = connection;
@@ -133,7 +135,20 @@ export class EventLog {
    * memory). It follows the write it reports, so unlike a session's events it can be lost if the
    * process dies in between.
    */
-  async publish(tag: string, draft: EventDraft): Promise<void> {
+  publish(tag: string, draft: EventDraft): Promise<void> {
+    // One partition's client-side events go out in the order they were published.
+    const slot = this.keys.partitionOf(tag);
+    const next = (this.#tails.get(slot) ?? Promise.resolve()).catch(() => undefined).then(() => this.#publish(tag, draft));
+    this.#tails.set(slot, next);
+    void next
+      .finally(() => {
+        if (this.#tails.get(slot) === next) this.#tails.delete(slot);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  async #publish(tag: string, draft: EventDraft): Promise<void> {
     await this.register(tag);
     const stream = this.keys.stream(this.keys.partitionOf(tag));
     const fields = ['type', draft.type, 'tenant', draft.tenant, 'user', draft.userId, 'session', draft.sessionId ?? ''];

@@ -110,7 +110,7 @@ function whichRedisServer(): string | null {
 }
 
 /** A TCP port that was free a moment ago (and, with `plus`, so was port + plus). */
-async function freePort(plus = 0): Promise<number> {
+export async function freePort(plus = 0): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await listenOnce(0);
     if (plus === 0) return port;

@@ -239,6 +239,28 @@ function slotTag(slot: number): string {
   return slotTags[slot]!;
 }
 
+/**
+ * The keys of a two-tier retriever (src/tiered/). Its bookkeeping shares one hash tag; each
+ * version of its hot set is a vector scope of its own (`{tier:<name>:<version>}`), built beside
+ * the one searches use and switched to in one write of `meta`.
+ */
+export interface TieredKeys {
+  /** Hash: `version` (the hot set searches use), `next`, and per version its watermark and build state. */
+  meta: string;
+  /** Sorted set: decayed ask counts by item id (the most-asked policy). */
+  asks: string;
+  /** Leases (lease-1.lua): one refresh, and one sync, at a time across processes. */
+  refreshLease: string;
+  syncLease: string;
+  /** The vector index namespace of the hot tier. */
+  namespace: string;
+  /** The vector scope of one version of the hot set. */
+  version(version: number): { tag: string; token: string };
+}
+
+/** A two-tier retriever's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */
+export const TieredNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'may contain only letters, digits, _ and - (1 to 48)');
+
 /** A document store's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */
 export const DocumentStoreNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,48}$/, 'may contain only letters, digits, _ and - (1 to 48)');
 
@@ -311,6 +333,20 @@ export class Keyspace {
       deadLetters: (group) => `${base}dead:${parseInput(EventGroupSchema, group, 'consumer group')}`,
       channel: `${base}live`,
       streamPattern: `${base}{*}`,
+    };
+  }
+
+  /** The keys of two-tier retriever `name` (see {@link TieredKeys}). */
+  tiered(name: string): TieredKeys {
+    const tier = parseInput(TieredNameSchema, name, 'tiered retriever name');
+    const base = `${this.prefix}:tier:{${tier}}:`;
+    return {
+      meta: `${base}meta`,
+      asks: `${base}asks`,
+      refreshLease: `${base}refresh`,
+      syncLease: `${base}sync`,
+      namespace: `tier-${tier}`,
+      version: (version) => vectorScope(`{tier:${tier}:${version}}`),
     };
   }
 

@@ -6,6 +6,7 @@ import type { ScriptCall } from '../../src/scripts/call.js';
 import * as cache from '../../src/scripts/cache.js';
 import * as checkpoint from '../../src/scripts/checkpoint.js';
 import * as events from '../../src/scripts/events.js';
+import * as lease from '../../src/scripts/lease.js';
 import * as session from '../../src/scripts/session.js';
 import * as store from '../../src/scripts/store.js';
 import * as vector from '../../src/scripts/vector.js';
@@ -221,6 +222,14 @@ export const CASES: GatewayCase[] = [
     script: 'events-forget-1',
     keys: ['am:ev:{x}'],
     args: ['t', 'u'],
+  },
+  // ——— lease ———
+  {
+    title: 'lease: the key, then operation, token and TTL in whole ms',
+    call: lease.leaseCall('am:tier:{menu}:refresh', 'take', 'tok', 1500.2),
+    script: 'lease-1',
+    keys: ['am:tier:{menu}:refresh'],
+    args: ['take', 'tok', '1501'],
   },
   // ——— cache ———
   {

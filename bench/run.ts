@@ -3,6 +3,7 @@
 // Speed is judged here, by ratios against baselines run side by side, never in the test suite.
 import { fileURLToPath } from 'node:url';
 import { binaryVersion, findRedisServer, startRedis, type LocalRedis } from '../scripts/local-redis.js';
+import { findPgvector, startPostgres, type LocalPostgres } from '../scripts/local-postgres.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { machine, markdown, replaceReport, summaryLine, writeReport, type Report, type SuiteResult } from './lib/report.js';
 import { cacheSuite } from './suites/cache.js';
@@ -18,6 +19,11 @@ export interface SuiteContext {
   redis8Url: string;
   /** A server with the RediSearch module (REDISEARCH_URL), or null. */
   redisearchUrl: string | null;
+  /**
+   * A PostgreSQL with the `vector` extension created (POSTGRES_URL, else one started here like
+   * Redis 8). The checkpoint suite's baseline keeps its own choice (POSTGRES_URL, else 127.0.0.1:5432).
+   */
+  postgresUrl: string;
   quick: boolean;
   progress(line: string): void;
 }
@@ -40,7 +46,7 @@ const ofRecord = !quick && args.every((a) => a.startsWith('--'));
 const wanted = args.filter((a) => !a.startsWith('--'));
 for (const name of wanted) if (!SUITES[name]) throw new Error(`unknown suite ${name}; suites: ${Object.keys(SUITES).join(', ')}`);
 
-const started: LocalRedis[] = [];
+const started: (LocalRedis | LocalPostgres)[] = [];
 let redis8Url = process.env.REDIS_URL;
 const versions: Record<string, string> = {};
 if (!redis8Url) {
@@ -52,6 +58,12 @@ if (!redis8Url) {
 } else {
   versions.external = 'REDIS_URL';
 }
+let postgresUrl = process.env.POSTGRES_URL;
+if (!postgresUrl) {
+  const server = await startPostgres(findPgvector()!);
+  started.push(server);
+  postgresUrl = server.url;
+}
 const redis7 = findRedisServer(7);
 if (redis7) versions.redis7 = binaryVersion(redis7) ?? 'unknown';
 
@@ -62,7 +74,7 @@ try {
   for (const [name, run] of Object.entries(SUITES)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;
     progress(`suite ${name}${quick ? ' (quick)' : ''}`);
-    const result = await run({ redis8Url, redisearchUrl: process.env.REDISEARCH_URL ?? null, quick, progress });
+    const result = await run({ redis8Url, redisearchUrl: process.env.REDISEARCH_URL ?? null, postgresUrl, quick, progress });
     report.figures.push(...result.figures);
     if (result.skipped.length) report.skipped[name] = result.skipped;
     for (const f of result.figures) console.log(summaryLine(f));

@@ -169,8 +169,8 @@ export async function startPostgres(binDir: string, options: PostgresOptions = {
   }
 }
 
-/** Connects until the server answers, then creates the extension and reads the versions. */
-async function waitUntilReady(url: string, died: () => string | null): Promise<{ version: string; vectorVersion: string }> {
+/** Connects until the server answers (or `died` reports why it never will), then {@link describePostgres}. */
+async function waitUntilReady(url: string, died: () => string | null): Promise<PostgresDescription> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const death = died();
@@ -185,17 +185,37 @@ async function waitUntilReady(url: string, died: () => string | null): Promise<{
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
-    try {
-      await client.query('CREATE EXTENSION IF NOT EXISTS vector');
-      const { rows } = await client.query<{ version: string; vector: string }>(
-        "SELECT current_setting('server_version') AS version, extversion AS vector FROM pg_extension WHERE extname = 'vector'",
-      );
-      const row = rows[0]!;
-      return { version: row.version.split(' ')[0]!, vectorVersion: row.vector };
-    } catch (error) {
-      throw new Error(`postgres on ${url}: cannot create the vector extension (${(error as Error).message})`);
-    } finally {
-      await client.end();
-    }
+    await client.end();
+    return describePostgres(url);
+  }
+}
+
+/** What {@link describePostgres} reads from a server. */
+export interface PostgresDescription {
+  /** e.g. `15.20`. */
+  version: string;
+  /** The `vector` extension's version, e.g. `0.8.0`. */
+  vectorVersion: string;
+}
+
+/**
+ * Creates the `vector` extension in the URL's database (if it is not there yet) and reads the
+ * server's and the extension's versions; throws, with the password left out, when it cannot.
+ */
+export async function describePostgres(url: string): Promise<PostgresDescription> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  const where = url.replace(/\/\/[^@/]*@/, '//');
+  try {
+    await client.connect();
+    await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+    const { rows } = await client.query<{ version: string; vector: string }>(
+      "SELECT current_setting('server_version') AS version, extversion AS vector FROM pg_extension WHERE extname = 'vector'",
+    );
+    const row = rows[0]!;
+    return { version: row.version.split(' ')[0]!, vectorVersion: row.vector };
+  } catch (error) {
+    throw new Error(`PostgreSQL at ${where}: cannot use the vector extension (${(error as Error).message})`);
+  } finally {
+    await client.end().catch(() => {});
   }
 }

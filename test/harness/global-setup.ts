@@ -1,7 +1,8 @@
 // Vitest global setup: starts the real servers every suite runs against (Redis 8, with a TLS port
 // signed by a throwaway CA, Redis 7, a 3-master Redis 8 cluster with an ACL user) on free loopback ports, and stops
-// them afterwards. REDIS_URL replaces the local servers with an external one; REDISEARCH_URL
-// enables the RediSearch suites.
+// them afterwards, and beside them a PostgreSQL with pgvector (the cold tier's store). REDIS_URL
+// replaces the local Redis servers with an external one, POSTGRES_URL the local PostgreSQL;
+// REDISEARCH_URL enables the RediSearch suites.
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 import {
@@ -14,13 +15,25 @@ import {
   type LocalRedis,
   type TestCertificates,
 } from '../../scripts/local-redis.js';
+import { describePostgres, findPgvector, startPostgres, type LocalPostgres } from '../../scripts/local-postgres.js';
 import type { HarnessInfo } from './index.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const started: (LocalRedis | LocalCluster)[] = [];
+  const started: (LocalRedis | LocalCluster | LocalPostgres)[] = [];
   const say = (line: string) => console.log(`harness: ${line}`);
-  const info: HarnessInfo = { targets: [], cluster: null, tls: null, binaries: {}, redisearchUrl: process.env.REDISEARCH_URL ?? null };
+  const info: HarnessInfo = {
+    targets: [],
+    cluster: null,
+    tls: null,
+    binaries: {},
+    redisearchUrl: process.env.REDISEARCH_URL ?? null,
+    postgres: null,
+  };
   let certificates: TestCertificates | undefined;
+  // Started now, awaited once the Redis servers are up, so that both start side by side. Should a
+  // Redis server fail to start, local-postgres.ts's exit handler stops it with the process.
+  const postgres = startHarnessPostgres(say);
+  postgres.catch(() => {});
 
   if (process.env.REDIS_URL) {
     info.targets.push({ name: 'external', url: process.env.REDIS_URL, version: null });
@@ -53,6 +66,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     info.cluster = { nodes: cluster.nodes, version: cluster.version, acl };
     say(`Redis Cluster (${cluster.nodes.length} masters, Redis ${cluster.version}) at ${cluster.nodes.map((n) => n.port).join(', ')}`);
   }
+  const pg = await postgres;
+  if (pg.server) started.push(pg.server);
+  info.postgres = pg.description;
   if (!info.redisearchUrl) {
     say('REDISEARCH_URL is not set: the RediSearch integration suites are skipped (set it to a server with the RediSearch module).');
   }
@@ -62,4 +78,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await Promise.all(started.map((s) => s.stop()));
     certificates?.remove();
   };
+}
+
+/** POSTGRES_URL's server (checked: the vector extension is created there), or a local one. */
+async function startHarnessPostgres(
+  say: (line: string) => void,
+): Promise<{ server?: LocalPostgres; description: HarnessInfo['postgres'] }> {
+  const external = process.env.POSTGRES_URL;
+  if (external) {
+    const { version, vectorVersion } = await describePostgres(external);
+    say(`POSTGRES_URL is set: the PostgreSQL suites run against that server (PostgreSQL ${version}, pgvector ${vectorVersion}).`);
+    return { description: { url: external, version } };
+  }
+  const binDir = findPgvector();
+  if (!binDir) throw new Error('No PostgreSQL with pgvector: run scripts/provision-pgvector.sh');
+  const server = await startPostgres(binDir);
+  say(`PostgreSQL ${server.version} (pgvector ${server.vectorVersion}) at ${server.url}`);
+  return { server, description: { url: server.url, version: server.version } };
 }

@@ -29,6 +29,8 @@ export interface HarnessInfo {
   tls: { host: string; port: number; ca: string } | null;
   binaries: { redis8?: string; redis7?: string };
   redisearchUrl: string | null;
+  /** PostgreSQL with the `vector` extension created in the URL's database: the harness's own, or POSTGRES_URL's. */
+  postgres: { url: string; version: string } | null;
 }
 
 declare module 'vitest' {
@@ -38,6 +40,13 @@ declare module 'vitest' {
 }
 
 export const harness = (): HarnessInfo => inject('harness');
+
+/** The harness's PostgreSQL (pgvector ready), for the cold-tier suites. */
+export const postgresUrl = (): string => {
+  const postgres = harness().postgres;
+  if (!postgres) throw new Error('the harness started no PostgreSQL: run scripts/provision-pgvector.sh, or set POSTGRES_URL');
+  return postgres.url;
+};
 
 /** Every single-server target (Redis 8 and Redis 7, or the external one). */
 export const targets = (): RedisTarget[] => harness().targets;

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { AgentMemoryError, InvalidArgumentError, OutOfMemoryError } from '../errors.js';
+import { EventLog } from '../events/event-log.js';
 import type { CacheKeys, Keyspace } from '../keys.js';
 import { cacheDelete, cacheFill, cacheRead } from '../scripts/cache.js';
 import { parseInput } from '../validate.js';
@@ -76,6 +77,8 @@ export class Cache {
   /** The near cache and the subscriber that keeps it (and lock waiters) informed. */
   readonly #link: NearCacheLink;
   readonly #stampede: Stampede;
+  /** Where invalidations are published, when `options.events` is on. */
+  readonly #events: EventLog;
   /** A sliding TTL in ms, as the GETEX of a hit sends it; '' for a fixed TTL or none. */
   readonly #slidingPx: string;
   /**
@@ -86,10 +89,12 @@ export class Cache {
    */
   #scriptReads = 0;
 
-  constructor(connection: RedisConnection, keyspace: Keyspace, options: CacheOptions) {
+  /** `events`: the log this cache publishes to when `options.events` is on (default one of its own, default config). */
+  constructor(connection: RedisConnection, keyspace: Keyspace, options: CacheOptions, events = new EventLog(connection, keyspace)) {
     this.options = parseInput(CacheOptionsSchema, options, 'cache options');
     this.name = this.options.name;
     this.#connection = connection;
+    this.#events = events;
     this.#keys = keyspace.cache(this.name, this.options.shards);
     this.#slidingPx = this.options.ttl.mode === 'sliding' ? String(ttlMilliseconds(this.options.ttl.seconds)) : '';
     this.#link = new NearCacheLink(connection, this.#keys.channel, randomUUID(), this.options);
@@ -155,11 +160,26 @@ export class Cache {
     await Promise.all(prepared.map((p) => this.#store(p, '')));
   }
 
-  /** Deletes an entry (explicit invalidation), telling near caches everywhere. Returns whether it existed. */
+  /**
+   * Deletes an entry (explicit invalidation), telling near caches everywhere. Returns whether it
+   * existed. With `events: true`, a deletion of an entry that existed publishes `cache.invalidated`
+   * in the same script.
+   */
   async delete(key: string): Promise<boolean> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
-    await this.#link.subscribed();
-    const deleted = await cacheDelete(this.#connection, this.#keys, { id, message: this.#link.message('del', id) });
+    const entry = this.#keys.entry(id);
+    const publishes = this.options.events;
+    const [, registerLater] = await Promise.all([
+      this.#link.subscribed(),
+      publishes ? this.#events.registerEvenAtMaxmemory(entry) : undefined,
+    ]);
+    const deleted = await cacheDelete(this.#connection, this.#keys, {
+      id,
+      message: this.#link.message('del', id),
+      cache: this.name,
+      events: this.#events.cacheEvents(entry, publishes),
+    });
+    await registerLater?.();
     this.#link.delete(id);
     return deleted;
   }
@@ -168,12 +188,20 @@ export class Cache {
    * Invalidates a tag in every shard (one script a shard, pipelined): from when it returns, no
    * entry written with the tag before is served, whatever key eviction took. Returns how many
    * such entries it deleted at once (entries it could not find, their tag set evicted, are never
-   * served either, but not counted).
+   * served either, but not counted). With `events: true`, it publishes one `cache.invalidated`
+   * (see {@link invalidateTagEverywhere}).
    */
   async invalidateTag(tag: string): Promise<number> {
     const tagId = Cache.id(parseInput(TagSchema, tag, 'tag'));
     await this.#link.subscribed();
-    const deleted = await invalidateTagEverywhere(this.#connection, this.#keys, this.options.shards, tagId, this.#link.tagMessage(tagId));
+    const deleted = await invalidateTagEverywhere(
+      this.#connection,
+      this.#keys,
+      this.options.shards,
+      { id: tagId, message: this.#link.tagMessage(tagId), cache: this.name },
+      this.#events,
+      this.options.events,
+    );
     // A near-cache copy does not know its tags: a tag invalidation clears the near cache.
     this.#link.clear();
     return deleted;

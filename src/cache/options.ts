@@ -64,6 +64,12 @@ export const CacheOptionsSchema = z
      * can list them. Costs the key's bytes per entry. Default false.
      */
     keepKeys: z.boolean().default(false),
+    /**
+     * Publish each invalidation (a `delete` of an entry that existed, an `invalidateTag`) as a
+     * `cache.invalidated` event to the event backbone (`memory.events`), written by the script
+     * that invalidates. Expiry by TTL is not an invalidation and publishes nothing. Default false.
+     */
+    events: z.boolean().default(false),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
 import { RedisCommandError } from '../errors.js';
 import { decodeEvent, type EventLog, infoOf, type RawEntry } from './event-log.js';
-import type { AgentEvent, Consumer, ConsumeOptionsSchema, EventHandler } from './types.js';
+import { type AgentEvent, type Consumer, type ConsumeOptionsSchema, type EventHandler, isUserEvent } from './types.js';
 
 type Options = z.output<typeof ConsumeOptionsSchema>;
 
@@ -51,7 +51,7 @@ export class EventConsumer implements Consumer {
   #reapedAt = 0;
   /** Read and not acknowledged, by `<stream> <id>`. */
   readonly #held = new Map<string, Held>();
-  /** Per user, the tail of the chain their events run on (one at a time, in order). */
+  /** Per user (or cache partition: {@link orderOf}), the tail of the chain its events run on (one at a time, in order). */
   readonly #chains = new Map<string, Promise<void>>();
   #wake: (() => void) | undefined;
   /** Acknowledgements waiting for this tick's XACK, by stream. */
@@ -361,11 +361,11 @@ export class EventConsumer implements Consumer {
       );
       return;
     }
-    const user = `${event.tenant}\u0000${event.userId}`;
-    const chain = (this.#chains.get(user) ?? Promise.resolve()).then(() => this.#handle(stream, event, held));
-    this.#chains.set(user, chain);
+    const order = orderOf(event);
+    const chain = (this.#chains.get(order) ?? Promise.resolve()).then(() => this.#handle(stream, event, held));
+    this.#chains.set(order, chain);
     void chain.finally(() => {
-      if (this.#chains.get(user) === chain) this.#chains.delete(user);
+      if (this.#chains.get(order) === chain) this.#chains.delete(order);
     });
   }
 
@@ -477,6 +477,15 @@ export class EventConsumer implements Consumer {
       }),
     ).catch((error: Error) => this.#report(error));
   }
+}
+
+/**
+ * What an event is ordered with: the events of one user run one at a time, in order; a cache's
+ * events (no user) likewise per cache and partition, so they neither wait on one chain for all
+ * caches nor on any user's.
+ */
+function orderOf(event: AgentEvent): string {
+  return isUserEvent(event) ? `u\u0000${event.tenant}\u0000${event.userId}` : `c\u0000${event.cache}\u0000${event.partition}`;
 }
 
 /** Stream ids in order (`<ms>-<seq>`, compared as numbers). */

@@ -3,14 +3,16 @@
 // events, a group's backlog, its dead letters). Consumers are in consumer.ts.
 import { z } from 'zod';
 import type { RedisConnection } from '../connection/connect.js';
+import { OutOfMemoryError } from '../errors.js';
 import type { EventKeys, Keyspace, UserScope } from '../keys.js';
+import type { CacheEventTarget } from '../scripts/cache.js';
 import { eventsForget } from '../scripts/events.js';
 import type { SessionEvents } from '../scripts/session.js';
 import { parseInput } from '../validate.js';
 import { EventConsumer } from './consumer.js';
 import {
   type AgentEvent,
-  type AgentEventType,
+  type CacheInvalidatedEvent,
   ConsumeOptionsSchema,
   type ConsumeOptions,
   type Consumer,
@@ -18,6 +20,9 @@ import {
   EVENT_TYPES,
   type EventHandler,
   type GroupStats,
+  isUserEvent,
+  type UserEvent,
+  type UserEventType,
 } from './types.js';
 
 export const EventsConfigSchema = z
@@ -41,7 +46,7 @@ export type EventsConfig = z.input<typeof EventsConfigSchema>;
 
 /** An event as a store hands it over to be written by the client (memory events). */
 export interface EventDraft {
-  type: AgentEventType;
+  type: UserEventType;
   tenant: string;
   userId: string;
   sessionId?: string | undefined;
@@ -57,9 +62,7 @@ export function decodeEvent(partition: number, id: string, flat: readonly string
   const f = new Map<string, string>();
   for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i]!, flat[i + 1]!);
   const type = f.get('type');
-  const tenant = f.get('tenant');
-  const userId = f.get('user');
-  if (type === undefined || !TYPES.has(type) || tenant === undefined || userId === undefined) return null;
+  if (type === undefined || !TYPES.has(type)) return null;
   let ids: string[] = [];
   try {
     const parsed = JSON.parse(f.get('ids') ?? '[]') as unknown;
@@ -67,7 +70,19 @@ export function decodeEvent(partition: number, id: string, flat: readonly string
   } catch {
     // an entry someone else wrote: no ids
   }
-  const event: AgentEvent = { id, partition, type: type as AgentEventType, at: Number(id.split('-')[0]), tenant, userId, ids };
+  const at = Number(id.split('-')[0]);
+  if (type === 'cache.invalidated') {
+    const cache = f.get('cache');
+    if (cache === undefined) return null;
+    const event: CacheInvalidatedEvent = { id, partition, type, at, cache, ids };
+    const tag = f.get('tag');
+    if (tag !== undefined && tag !== '') event.tag = tag;
+    return event;
+  }
+  const tenant = f.get('tenant');
+  const userId = f.get('user');
+  if (tenant === undefined || userId === undefined) return null;
+  const event: UserEvent = { id, partition, type: type as UserEventType, at, tenant, userId, ids };
   const sessionId = f.get('session');
   if (sessionId !== undefined && sessionId !== '') event.sessionId = sessionId;
   const pending = f.get('pending');
@@ -111,8 +126,17 @@ export class EventLog {
   }
 
   /**
-   * Makes sure the partition of `tag` is in the registry consumers read, before its first event
-   * from this process: undefined when it is (no round trip), else the SADD to wait for.
+   * The event target of a cache script running in the slot of `key` (any key of the shard): that
+   * partition's stream; `enabled` false writes none.
+   */
+  cacheEvents(key: string, enabled: boolean): CacheEventTarget {
+    return { stream: this.keys.stream(this.keys.partitionOf(key)), maxLen: enabled ? this.config.maxLen : undefined };
+  }
+
+  /**
+   * Makes sure the partition of `tag` (a hash tag, or any key carrying it) is in the registry
+   * consumers read, before its first event from this process: undefined when it is (no round
+   * trip), else the SADD to wait for.
    */
   register(tag: string): Promise<void> | undefined {
     const slot = this.keys.partitionOf(tag);
@@ -128,6 +152,35 @@ export class EventLog {
       this.#registering.set(slot, pending);
     }
     return pending;
+  }
+
+  /**
+   * {@link register} for writes that must go through at maxmemory (cache invalidations, which free
+   * memory): when Redis refuses the SADD there and the partition is not registered yet, the write
+   * goes ahead, and the returned function, called after it, registers the partition then (the
+   * invalidation may have freed the memory). If it is refused again, a process warning says so
+   * and the next event of the partition tries again; until then consumers do not read it.
+   */
+  async registerEvenAtMaxmemory(tag: string): Promise<(() => Promise<void>) | undefined> {
+    try {
+      await this.register(tag);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+    }
+    const slot = this.keys.partitionOf(tag);
+    const registry = this.keys.registry;
+    if ((await this.#connection.send<number>(['SISMEMBER', registry, String(slot)], { key: registry, readonly: true })) === 1) {
+      this.#registered.add(slot);
+      return undefined;
+    }
+    return async () => {
+      await (this.register(tag) ?? Promise.resolve()).catch((error: Error) => {
+        process.emitWarning(
+          `redis-agent-memory: event partition ${slot} could not be registered (${error.message}); its events reach consumers once a later event registers it`,
+        );
+      });
+    };
   }
 
   /**
@@ -169,14 +222,14 @@ export class EventLog {
    *
    * @example const stop = await memory.events.subscribe((e) => cache.delete(e.userId)); … await stop();
    */
-  async subscribe(listener: (event: AgentEvent) => void): Promise<() => Promise<void>> {
+  async subscribe(listener: (event: UserEvent) => void): Promise<() => Promise<void>> {
     if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
     const subscriber = await this.#connection.duplicate();
     try {
       await subscriber.subscribe(this.keys.channel, (message) => {
-        let event: AgentEvent;
+        let event: UserEvent;
         try {
-          event = JSON.parse(message) as AgentEvent;
+          event = JSON.parse(message) as UserEvent;
         } catch {
           return; // not ours
         }
@@ -221,13 +274,13 @@ export class EventLog {
   }
 
   /** The events of one user still kept, oldest first (at most `limit`, default 1000): for tests and inspection. */
-  async of(user: UserScope, options: { limit?: number } = {}): Promise<AgentEvent[]> {
+  async of(user: UserScope, options: { limit?: number } = {}): Promise<UserEvent[]> {
     const limit = parseInput(z.number().int().min(1).max(1_000_000).default(1000), options.limit, 'limit');
     const keys = this.#keyspace.user(user);
     const tenant = user.tenant ?? '_';
     const slot = this.keys.partitionOf(keys.tag);
     const stream = this.keys.stream(slot);
-    const out: AgentEvent[] = [];
+    const out: UserEvent[] = [];
     let from = '-';
     while (out.length < limit) {
       const entries = await this.#connection.send<RawEntry[]>(['XRANGE', stream, from, '+', 'COUNT', '1000'], {
@@ -236,7 +289,7 @@ export class EventLog {
       });
       for (const [id, fields] of entries) {
         const event = fields ? decodeEvent(slot, id, fields) : null;
-        if (event && event.tenant === tenant && event.userId === user.userId && out.length < limit) out.push(event);
+        if (event && isUserEvent(event) && event.tenant === tenant && event.userId === user.userId && out.length < limit) out.push(event);
       }
       if (entries.length < 1000) break;
       from = `(${entries.at(-1)![0]}`;

@@ -17,19 +17,28 @@ export const EVENT_TYPES = [
   'memory.written',
   /** Long-term memories were forgotten (`ids`; empty when a whole scope went). */
   'memory.forgotten',
+  /** A cache entry was deleted (`ids`: its entry id) or a tag invalidated (`tag`: its id). Not about a user. */
+  'cache.invalidated',
 ] as const;
 
 export type AgentEventType = (typeof EVENT_TYPES)[number];
 
-/** One event, as a consumer receives it. */
-export interface AgentEvent {
+/** The types of events about one user: sessions and long-term memory. */
+export type UserEventType = Exclude<AgentEventType, 'cache.invalidated'>;
+
+/** What every event carries: where it sits and when it was written. */
+interface EventEntry {
   /** The stream entry id (`<ms>-<seq>`): unique within its partition, ordered by time. */
   id: string;
-  /** The partition it sits in: the Redis Cluster hash slot of its user's keys (0–16383). */
+  /** The partition it sits in: the Redis Cluster hash slot of the keys it reports on (0–16383). */
   partition: number;
-  type: AgentEventType;
   /** When it was written, in ms since the epoch (the entry id's time). */
   at: number;
+}
+
+/** An event about one user (sessions, long-term memory): in the partition of the user's keys. */
+export interface UserEvent extends EventEntry {
+  type: UserEventType;
   tenant: string;
   userId: string;
   /** Session events: the session. */
@@ -40,7 +49,35 @@ export interface AgentEvent {
   namespace?: string;
   /** session.appended: how many trimmed messages wait for the summarizer after it (0 without one). */
   pending?: number;
+  cache?: never;
+  tag?: never;
 }
+
+/**
+ * A cache invalidation (a cache made with `events: true`): in the partition of the cache shard
+ * whose script made it. It belongs to no user (`tenant` and `userId` are absent), and names what
+ * went by digest only (`Cache.id(key)`, `Cache.id(tag)`), never by key, tag name or value.
+ */
+export interface CacheInvalidatedEvent extends EventEntry {
+  type: 'cache.invalidated';
+  /** The cache's name. */
+  cache: string;
+  /** A tag invalidation: the tag's id (`Cache.id(tag)`). Absent for a deletion. */
+  tag?: string;
+  /** A deletion: the entry id of the key deleted (`Cache.id(key)`). Empty for a tag invalidation. */
+  ids: string[];
+  tenant?: never;
+  userId?: never;
+  sessionId?: never;
+  namespace?: never;
+  pending?: never;
+}
+
+/** One event, as a consumer receives it: about a user, or a cache's (narrow on `type`). */
+export type AgentEvent = UserEvent | CacheInvalidatedEvent;
+
+/** Whether `event` is about a user (it has `tenant` and `userId`). */
+export const isUserEvent = (event: AgentEvent): event is UserEvent => event.type !== 'cache.invalidated';
 
 /** Called for each event; a throw (or a rejected promise) means "not done": it is retried. */
 export type EventHandler = (event: AgentEvent) => Promise<void> | void;

@@ -9,8 +9,8 @@ import { script } from './index.js';
 const READ = script('cache-read-n');
 const LOCK = script('cache-lock-n');
 const FILL = script('cache-fill-n');
-const DELETE = script('cache-delete-1');
-const INVALIDATE_TAG = script('cache-invalidate-tag-2');
+const DELETE = script('cache-delete-2');
+const INVALIDATE_TAG = script('cache-invalidate-tag-3');
 
 /** A tag generation as the scripts return it (bytes, read as latin1), or null when it could not be made. */
 const generation = (g: Buffer | null): string | null => g?.toString('latin1') ?? null;
@@ -160,32 +160,63 @@ export async function cacheFail(
   await runCall(connection, cacheFailCall(keys, input));
 }
 
-// ——— cache-delete-1 ———
+// ——— events (cache-delete-2, cache-invalidate-tag-3) ———
 
-export function cacheDeleteCall(keys: CacheKeys, input: { id: string; message: string }): ScriptCall {
-  return { script: DELETE, keys: [keys.entry(input.id)], args: [keys.channel, input.message] };
+/** Where a cache script that invalidates writes its cache.invalidated event (includes/cache-events.lua). */
+export interface CacheEventTarget {
+  /** The event stream of the partition (hash slot) the script runs in: its last KEYS entry. */
+  stream: string;
+  /** The stream's cap (XADD MAXLEN ~), or undefined to write no event. */
+  maxLen: number | undefined;
+}
+
+const capOf = (target: CacheEventTarget): string => (target.maxLen === undefined ? '' : String(target.maxLen));
+
+// ——— cache-delete-2 ———
+
+export interface CacheDeleteInput {
+  id: string;
+  message: string;
+  /** The cache's name (the event's `cache`). */
+  cache: string;
+  /** Where the event goes (the stream of the entry's slot), and whether there is one. */
+  events: CacheEventTarget;
+}
+
+export function cacheDeleteCall(keys: CacheKeys, input: CacheDeleteInput): ScriptCall {
+  return {
+    script: DELETE,
+    keys: [keys.entry(input.id), input.events.stream],
+    args: [keys.channel, input.message, capOf(input.events), input.cache, JSON.stringify([input.id])],
+  };
 }
 
 /** Returns whether the entry existed. */
-export async function cacheDelete(connection: RedisConnection, keys: CacheKeys, input: { id: string; message: string }): Promise<boolean> {
+export async function cacheDelete(connection: RedisConnection, keys: CacheKeys, input: CacheDeleteInput): Promise<boolean> {
   return (await runCall<number>(connection, cacheDeleteCall(keys, input))) === 1;
 }
 
-// ——— cache-invalidate-tag-2 ———
+// ——— cache-invalidate-tag-3 ———
 
-export function cacheInvalidateTagCall(keys: CacheKeys, input: { tagId: string; shard: number; message: string }): ScriptCall {
+export interface CacheInvalidateTagInput {
+  tagId: string;
+  shard: number;
+  message: string;
+  /** The cache's name (the event's `cache`). */
+  cache: string;
+  /** Where the event goes (the stream of the shard's slot), and whether this call writes one. */
+  events: CacheEventTarget;
+}
+
+export function cacheInvalidateTagCall(keys: CacheKeys, input: CacheInvalidateTagInput): ScriptCall {
   return {
     script: INVALIDATE_TAG,
-    keys: [keys.tag(input.tagId, input.shard), keys.tagGeneration(input.tagId, input.shard)],
-    args: [input.tagId, keys.channel, input.message],
+    keys: [keys.tag(input.tagId, input.shard), keys.tagGeneration(input.tagId, input.shard), input.events.stream],
+    args: [input.tagId, keys.channel, input.message, capOf(input.events), input.cache],
   };
 }
 
 /** Returns how many entries carrying the tag were deleted in the shard. */
-export function cacheInvalidateTag(
-  connection: RedisConnection,
-  keys: CacheKeys,
-  input: { tagId: string; shard: number; message: string },
-): Promise<number> {
+export function cacheInvalidateTag(connection: RedisConnection, keys: CacheKeys, input: CacheInvalidateTagInput): Promise<number> {
   return runCall<number>(connection, cacheInvalidateTagCall(keys, input));
 }

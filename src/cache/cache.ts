@@ -114,6 +114,16 @@ export class Cache {
     return digestId(key);
   }
 
+  /**
+   * The id (a digest) this cache names `key`, or a tag, by: in its Redis keys and in its
+   * `cache.invalidated` events, which never carry keys or tag names.
+   *
+   * @example if (event.type === 'cache.invalidated' && event.tag === answers.idOf('doc:42')) reindex();
+   */
+  idOf(keyOrTag: string): string {
+    return Cache.id(parseInput(CacheKeySchema, keyOrTag, 'cache key or tag'));
+  }
+
   /** A copy of the counters. */
   stats(): CacheStats {
     return { ...this.#stats };

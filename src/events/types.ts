@@ -56,15 +56,15 @@ export interface UserEvent extends EventEntry {
 /**
  * A cache invalidation (a cache made with `events: true`): in the partition of the cache shard
  * whose script made it. It belongs to no user (`tenant` and `userId` are absent), and names what
- * went by digest only (`Cache.id(key)`, `Cache.id(tag)`), never by key, tag name or value.
+ * went by digest only (`cache.idOf(key or tag)`), never by key, tag name or value.
  */
 export interface CacheInvalidatedEvent extends EventEntry {
   type: 'cache.invalidated';
   /** The cache's name. */
   cache: string;
-  /** A tag invalidation: the tag's id (`Cache.id(tag)`). Absent for a deletion. */
+  /** A tag invalidation: the tag's id (`cache.idOf(tag)`). Absent for a deletion. */
   tag?: string;
-  /** A deletion: the entry id of the key deleted (`Cache.id(key)`). Empty for a tag invalidation. */
+  /** A deletion: the entry id of the key deleted (`cache.idOf(key)`). Empty for a tag invalidation. */
   ids: string[];
   tenant?: never;
   userId?: never;

@@ -110,7 +110,8 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache.inva
     expect(await cache.delete('never-set')).toBe(false);
     const events = await eventsOf('deleted');
     expect(events).toHaveLength(1);
-    const id = Cache.id('answer');
+    const id = cache.idOf('answer');
+    expect(id).toBe(Cache.id('answer'));
     expect(events[0]).toMatchObject({ type: 'cache.invalidated', cache: 'deleted', ids: [id] });
     expect(events[0]!.tag).toBeUndefined();
     expect(events[0]!.partition).toBe(memory.events.keys.partitionOf(keyspace.cache('deleted', SHARDS).entry(id)));

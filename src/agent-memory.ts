@@ -19,6 +19,8 @@ import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } 
 import { embedTexts, type EmbeddingsLike as Embedder } from './embeddings/embedder.js';
 import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
 import { createVectorIndex, type EngineChoice } from './vector/create.js';
+import type { ColdStore } from './tiered/cold-store.js';
+import { TieredRetriever, type TieredOptions } from './tiered/tiered.js';
 import { IndexDefinitionSchema, type EnsureOptions, type IndexDefinition } from './vector/types.js';
 import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
@@ -108,6 +110,14 @@ export interface AgentMemory {
   documentStore(options?: DocumentStoreOptions): Promise<DocumentStore>;
   /** A semantic cache of LLM answers (per tenant, filtered by model). */
   semanticCache(options: SemanticCacheOptions): Promise<SemanticCache>;
+  /**
+   * Two-tier retrieval: a hot tier in Redis (a vector engine holding the policy's top `size`
+   * items) in front of a cold store holding everything (PostgreSQL + pgvector: `PgVectorStore`
+   * from `redis-agent-memory/tiered`). See docs/tiered.md.
+   *
+   * @example const menu = await memory.tiered({ name: 'menu', cold: new PgVectorStore({ connectionString, dim: 384 }), embedder });
+   */
+  tiered(options: TieredRetrieverOptions): Promise<TieredRetriever>;
   /** The cache tag that marks a user's entries, for `forgetUser`: `user:<tenant>:<userId>`. */
   userTag(user: UserScope): string;
   /**
@@ -135,6 +145,21 @@ export type LongTermOptions = Omit<IndexDefinition, 'namespace' | 'dim'> & {
   ensure?: EnsureOptions;
   /** Publish memory.written / memory.forgotten to `memory.events` (after each write, in the background). Default false. */
   events?: boolean;
+};
+
+/** Options of `memory.tiered(...)`: the retriever's options (tiered.ts) plus its parts. */
+export type TieredRetrieverOptions = TieredOptions & {
+  /** Names its keys and its hot index (`tier-<name>`). */
+  name: string;
+  cold: ColdStore;
+  /** Turns text queries into vectors (searches by vector need none). */
+  embedder?: Embedder;
+  /** The hot tier's engine; `auto` picks RediSearch, else vector sets (cosine only), else flat. */
+  engine?: EngineChoice;
+  /** The hot index's settings (HNSW degree and effort, vector-set quantization); dim, metric and fields come from the cold store. */
+  hot?: Omit<IndexDefinition, 'namespace' | 'dim' | 'metric' | 'fields'>;
+  /** RediSearch: how opening waits for an index built over existing keys (default: up to 60 s). */
+  ensure?: EnsureOptions;
 };
 
 /** Options of `memory.semanticCache(...)`. `fields` declares filterable metadata; tenant and model are scopes, not filters. */
@@ -240,6 +265,22 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
     return new SemanticCache(index, embedder, keys, cache({ name: `semantic-${name}` }), options);
   };
+  const tiereds: TieredRetriever[] = [];
+  const tiered = async ({ name, cold, embedder, engine = 'auto', hot = {}, ensure, ...options }: TieredRetrieverOptions) => {
+    const tierKeys = keys.tiered(name);
+    await cold.ensure();
+    const hotFields = options.hotFields ?? Object.keys(cold.definition.fields);
+    const fields = Object.fromEntries(Object.entries(cold.definition.fields).filter(([f]) => hotFields.includes(f)));
+    const definition = parseInput(
+      IndexDefinitionSchema,
+      { ...hot, namespace: tierKeys.namespace, dim: cold.definition.dim, metric: cold.definition.metric, fields },
+      'tiered hot index',
+    );
+    const index = await createVectorIndex(connection, keys, definition, engine, await capabilities(), ensure);
+    const created = new TieredRetriever(name, connection, tierKeys, index, cold, options, embedder);
+    tiereds.push(created);
+    return created;
+  };
   const userTag = (user: UserScope): string => {
     keys.user(user); // validates
     return `user:${user.tenant ?? '_'}:${user.userId}`;
@@ -266,6 +307,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     checkpoints: (options) => new CheckpointStore(connection, keys, options),
     documentStore: async (options) => DocumentStore.open(connection, keys, await capabilities(), options),
     semanticCache,
+    tiered,
     userTag,
     forgetUser: async (user) => {
       const tag = userTag(user);
@@ -287,7 +329,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     doctor: async () => diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
     // An adopted client stays open: connection.close() ends only what the library opened.
     close: async () => {
-      await Promise.all([...caches.values()].map((c) => c.close()));
+      await Promise.all([...caches.values(), ...tiereds].map((c) => c.close()));
       await connection.close();
     },
   };

@@ -245,7 +245,7 @@ function slotTag(slot: number): string {
  * the one searches use and switched to in one write of `meta`.
  */
 export interface TieredKeys {
-  /** Hash: `version` (the hot set searches use), `next`, and per version its watermark and build state. */
+  /** Hash: `version` (the hot set searches use), and per version its watermark and build or retirement time. */
   meta: string;
   /** Sorted set: decayed ask counts by item id (the most-asked policy). */
   asks: string;
@@ -255,7 +255,7 @@ export interface TieredKeys {
   /** The vector index namespace of the hot tier. */
   namespace: string;
   /** The vector scope of one version of the hot set. */
-  version(version: number): { tag: string; token: string };
+  version(version: string): { tag: string; token: string };
 }
 
 /** A two-tier retriever's name: 1–48 of `A–Z a–z 0–9 _ -` (it names a vector index namespace too). */

@@ -12,6 +12,12 @@ export function leaseCall(key: string, operation: LeaseOperation, token: string,
 }
 
 /** True when the lease was taken, renewed or released by this token. */
-export async function lease(connection: RedisConnection, key: string, operation: LeaseOperation, token: string, ttlMs: number): Promise<boolean> {
+export async function lease(
+  connection: RedisConnection,
+  key: string,
+  operation: LeaseOperation,
+  token: string,
+  ttlMs: number,
+): Promise<boolean> {
   return (await runCall<number>(connection, leaseCall(key, operation, token, ttlMs))) === 1;
 }

@@ -196,7 +196,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const sessions = new SessionStore(connection, keys, parsed.sessions, events);
   const caches = new Map<string, Cache>();
   const cache = (options: CacheOptions): Cache => {
-    const created = new Cache(connection, keys, options);
+    const created = new Cache(connection, keys, options, events);
     const existing = caches.get(created.name);
     if (existing) {
       if (canonicalJson(existing.options) !== canonicalJson(created.options)) {

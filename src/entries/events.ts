@@ -1,8 +1,19 @@
 // `redis-agent-memory/events`: the event backbone and what runs on it. The log and the extraction
 // worker come from `createAgentMemory(...)` (`memory.events`, `memory.extraction(...)`), so they are
 // types here; the offline extractor, the strategies and the schemas are values.
-export { EVENT_TYPES } from '../events/types.js';
-export type { AgentEvent, AgentEventType, ConsumeOptions, Consumer, DeadLetter, EventHandler, GroupStats } from '../events/types.js';
+export { EVENT_TYPES, isUserEvent } from '../events/types.js';
+export type {
+  AgentEvent,
+  AgentEventType,
+  CacheInvalidatedEvent,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  EventHandler,
+  GroupStats,
+  UserEvent,
+  UserEventType,
+} from '../events/types.js';
 export type { EventLog, EventsConfig } from '../events/event-log.js';
 export { BUILTIN_STRATEGIES, ExtractedMemorySchema, messageText } from '../extraction/extractor.js';
 export type { BuiltinStrategy, ExtractedMemory, ExtractionInput, Extractor } from '../extraction/extractor.js';

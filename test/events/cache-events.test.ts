@@ -144,6 +144,23 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache.inva
     await cache.close();
   });
 
+  it('memory.cache() publishes through the event log of the memory (its maxLen), as the docs say', async () => {
+    const { config, release: r } = memoryConfig(target);
+    const small = await createAgentMemory({ ...config, prefix, events: { maxLen: 100 } });
+    try {
+      const cache = small.cache({ name: 'via-memory', shards: 1, events: true });
+      for (let i = 0; i < 300; i++) await cache.set(`k${i}`, i);
+      await Promise.all(Array.from({ length: 300 }, (_, i) => cache.delete(`k${i}`)));
+      const stream = small.events.cacheEvents(keyspace.cache('via-memory', 1).entry(Cache.id('k0')), true).stream;
+      const length = await small.connection.send<number>(['XLEN', stream], { key: stream, readonly: true });
+      expect(length).toBeGreaterThanOrEqual(100);
+      expect(length).toBeLessThanOrEqual(250); // the default cap (10,000) would keep all 300
+    } finally {
+      await small.close();
+      await r();
+    }
+  });
+
   it('the partition stream stays capped (MAXLEN ~ from the events config)', async () => {
     const log = new EventLog(memory.connection, keyspace, { maxLen: 100 });
     const cache = new Cache(memory.connection, keyspace, { name: 'capped', shards: 1, events: true }, log);

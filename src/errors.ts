@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'SERVER_UNAVAILABLE'
   | 'QUERY_TIMEOUT'
   | 'INDEX_BUILDING'
-  | 'REDIS_ERROR';
+  | 'REDIS_ERROR'
+  | 'COLD_STORE';
 
 /**
  * Codes of failures that may pass by themselves: the same call, retried later unchanged, can
@@ -161,5 +162,24 @@ export class IndexBuildingError extends AgentMemoryError {
 export class RedisCommandError extends AgentMemoryError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('REDIS_ERROR', message, options);
+  }
+}
+
+/**
+ * The cold tier's database (PostgreSQL for the pgvector store) failed a call: `sqlState` is its
+ * SQLSTATE when it answered with one, `cause` the driver's error. `transient` is true when the
+ * connection failed, was lost or timed out, the server is shutting down or out of resources, or a
+ * transaction lost a serialization race or a deadlock: the same call may succeed later unchanged.
+ * The message never holds the connection string or a password.
+ */
+export class ColdStoreError extends AgentMemoryError {
+  override readonly transient: boolean;
+  /** The server's SQLSTATE (`42P01`, `08006`, …), when it sent one. */
+  readonly sqlState: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean; sqlState?: string | undefined }) {
+    super('COLD_STORE', message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.transient = options?.transient === true;
+    this.sqlState = options?.sqlState;
   }
 }

@@ -4,7 +4,7 @@
 // build SQL from a value (every value is a bound parameter) nor put a connection string in an error.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ColdStoreError, DimensionMismatchError, IndexMismatchError, InvalidArgumentError, UnsupportedServerError } from '../errors.js';
+import { AgentMemoryError, ColdStoreError, IndexMismatchError, InvalidArgumentError, UnsupportedServerError } from '../errors.js';
 import { jsonRecordSchema, parseInput } from '../validate.js';
 import { FieldNameSchema, type FieldSchema, type Filter, tagValueProblem } from '../vector/filter.js';
 import { similarity, toFloat32 } from '../vector/items.js';
@@ -71,7 +71,12 @@ export const PgVectorStoreOptionsSchema = z
     metric: z.enum(['cosine', 'ip', 'l2']).default('cosine'),
     /** Filterable fields: a tag field is a `text[]` column (GIN index), a numeric one `double precision` (btree). */
     fields: jsonRecordSchema(FieldColumnSchema, z.enum(['tag', 'numeric'])).default({}),
-    /** The ANN index: `hnsw` (default), `ivfflat` (build it after loading: it learns its lists from the rows) or `none`. */
+    /**
+     * The ANN index: `hnsw` (default), `ivfflat` (build it after loading: it learns its lists from
+     * the rows) or `none`. ensure() builds a missing one over the rows there: to load many rows,
+     * open with `none`, load, then ensure() with `hnsw` (one build is several times faster than
+     * keeping the graph up to date row by row).
+     */
     index: z.enum(['hnsw', 'ivfflat', 'none']).default('hnsw'),
     /** HNSW graph degree. Default 16. */
     m: z.number().int().min(2).max(100).default(16),
@@ -610,11 +615,9 @@ export class PgVectorStore implements ColdStore {
     }
   }
 
+  /** The library's own errors pass as they are; anything from `pg` becomes a ColdStoreError. */
   #failure(error: unknown, doing: string): Error {
-    if (error instanceof InvalidArgumentError || error instanceof UnsupportedServerError || error instanceof IndexMismatchError)
-      return error;
-    if (error instanceof DimensionMismatchError) return error;
-    return coldStoreError(error, doing, this.#secrets);
+    return error instanceof AgentMemoryError ? error : coldStoreError(error, doing, this.#secrets);
   }
 
   /** Runs `work` in one transaction on one connection of the pool; rolls back on any failure. */

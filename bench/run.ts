@@ -13,6 +13,7 @@ import { memorySuite } from './suites/memory.js';
 import { rememberSuite } from './suites/remember.js';
 import { semanticCacheSuite } from './suites/semantic-cache.js';
 import { sessionSuite } from './suites/session.js';
+import { tieredSuite } from './suites/tiered.js';
 import { vectorSuite } from './suites/vector.js';
 
 export interface SuiteContext {
@@ -37,6 +38,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   memory: memorySuite,
   remember: rememberSuite,
   events: eventsSuite,
+  tiered: tieredSuite,
 };
 
 const args = process.argv.slice(2);

@@ -3,9 +3,10 @@
 // their own entries (src/entries/*.ts: /sessions, /memory, /cache, ...). Every runtime name here is a
 // decision that test/package.test.ts pins; engines, compilers, parsers and key builders stay internal.
 export { AgentMemoryConfigSchema, createAgentMemory } from './agent-memory.js';
-export type { AgentMemory, AgentMemoryConfig, LongTermOptions, SemanticCacheOptions } from './agent-memory.js';
+export type { AgentMemory, AgentMemoryConfig, LongTermOptions, SemanticCacheOptions, TieredRetrieverOptions } from './agent-memory.js';
 export {
   AgentMemoryError,
+  ColdStoreError,
   ConflictError,
   ConnectionError,
   CredentialsError,
@@ -38,3 +39,4 @@ export type * from './entries/cache.js';
 export type * from './entries/checkpoint.js';
 export type * from './entries/store.js';
 export type * from './entries/events.js';
+export type * from './entries/tiered.js';

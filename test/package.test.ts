@@ -9,6 +9,7 @@ const PINNED: Record<string, string[]> = {
   'redis-agent-memory': [
     'AgentMemoryConfigSchema',
     'AgentMemoryError',
+    'ColdStoreError',
     'ConflictError',
     'ConnectionError',
     'CredentialsError',

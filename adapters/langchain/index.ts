@@ -19,3 +19,5 @@ export {
 export type { ChatMigrationMemory, ParsedVectorStoreHash, RedisVectorStoreLayout } from './langchain-redis.js';
 export { chatModelExtractor, DEFAULT_EXTRACTION_PROMPT, extractionPrompt, ModelReplySchema } from './extractor.js';
 export type { ChatModelExtractorOptions } from './extractor.js';
+export { AgentMemoryTieredRetriever, payloadDocument } from './tiered-retriever.js';
+export type { AgentMemoryTieredRetrieverOptions } from './tiered-retriever.js';

@@ -434,10 +434,16 @@ export class TieredRetriever {
 
   // ——— what is hot ———
 
-  /** Counts the items a search returned (most-asked policy), flushed in the background. */
-  #countAsks(hits: readonly { id: string }[]): void {
-    if (this.options.policy.kind !== 'most-asked' || this.#closed) return;
-    for (const h of hits) this.#asks.set(h.id, (this.#asks.get(h.id) ?? 0) + 1);
+  /**
+   * Counts the items a search returned (most-asked policy), flushed in the background. A hit that
+   * reaches the hit rule's minScore is an answer and counts one ask; the others count 1/k: they
+   * keep the neighbourhoods of popular items hot (so hot answers keep their other k − 1 results)
+   * without crowding out items that are asked for themselves.
+   */
+  #countAsks(hits: readonly { id: string; score: number }[]): void {
+    if (this.options.policy.kind !== 'most-asked' || this.#closed || hits.length === 0) return;
+    const minScore = this.options.hit.minScore;
+    for (const h of hits) this.#asks.set(h.id, (this.#asks.get(h.id) ?? 0) + (h.score >= minScore ? 1 : 1 / hits.length));
     if (this.#askTimer === undefined && this.#asks.size > 0) {
       this.#askTimer = setTimeout(() => {
         this.#askTimer = undefined;

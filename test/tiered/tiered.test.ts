@@ -233,6 +233,15 @@ for (const target of targetsWithCluster()) {
       for (let round = 0; round < 3; round++)
         for (const i of [3, 8, 13, 21, 34]) await tiered.search(near(rows[i]!.vector!, 0.01), { k: 1 });
       await tiered.search(near(rows[40]!.vector!, 0.01), { k: 1 });
+      // An answer (at minScore) counts one ask, the other results of its search 1/k each.
+      const { hits } = await tiered.search(near(rows[47]!.vector!, 0.01), { k: 3 });
+      await new Promise((r) => setTimeout(r, 400)); // the background flush
+      const asks = memory.keys.tiered(tiered.name).asks;
+      const scoreOf = async (id: string) => Number(await memory.connection.send<string>(['ZSCORE', asks, id], { key: asks }));
+      expect(hits[0]!.id).toBe('item-47');
+      expect(await scoreOf('item-47')).toBeCloseTo(1, 3);
+      const earlier = (id: string) => ([3, 8, 13, 21, 34].some((i) => id === `item-${i}`) ? 3 : id === 'item-40' ? 1 : 0);
+      for (const h of hits.slice(1)) expect(await scoreOf(h.id)).toBeCloseTo(earlier(h.id) + 1 / 3, 3);
       const [a, b] = await Promise.allSettled([tiered.refresh(), tiered.refresh()]);
       expect([a.status, b.status].sort()).toEqual(['fulfilled', 'rejected']);
       expect(((a.status === 'rejected' ? a : b) as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);

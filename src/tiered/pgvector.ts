@@ -30,6 +30,12 @@ export interface PgPoolLike {
   connect(): Promise<PgClientLike>;
 }
 
+/**
+ * The ANN settings each pooled connection holds (session level), so a search is one statement.
+ * One map for every store of the process: stores sharing a pool see each other's settings.
+ */
+const annSettings = new WeakMap<PgClientLike, string>();
+
 /** Columns the store owns; a field may not take one of these names. */
 const RESERVED_COLUMNS = ['id', 'embedding', 'payload', 'updated_at', 'change_xid'] as const;
 
@@ -336,27 +342,24 @@ export class PgVectorStore implements ColdStore {
     }`;
     const params = [vectorText(query), o.k, ...(where?.params ?? [])];
     const exactSql = `${select} ORDER BY _distance, id LIMIT $2`;
-    const rows = await this.#transaction('search', 'READ COMMITTED', async (q) => {
-      const exact = async () => {
+    const exact = () =>
+      this.#transaction('search', 'READ COMMITTED', async (q) => {
         await q("SELECT set_config('enable_indexscan', 'off', true)");
         return (await q(exactSql, params)).rows;
-      };
-      if (o.exact || this.options.index === 'none') return exact();
-      if (this.options.index === 'hnsw')
-        await q(
-          "SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true), set_config('hnsw.max_scan_tuples', $2, true)",
-          [String(Math.min(1000, Math.max(o.ef ?? this.options.ef, o.k))), String(this.options.maxScanTuples)],
-        );
-      else
-        await q("SELECT set_config('ivfflat.probes', $1, true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)", [
-          String(Math.min(this.options.lists, this.options.probes)),
-        ]);
-      // The index orders by distance alone; ties and relaxed order are sorted outside it.
-      const approximate = (
-        await q(`WITH nearest AS MATERIALIZED (${select} ORDER BY _distance LIMIT $2) SELECT * FROM nearest ORDER BY _distance, id`, params)
-      ).rows;
-      return approximate.length < o.k ? exact() : approximate;
-    });
+      });
+    let rows: Record<string, unknown>[];
+    if (o.exact || this.options.index === 'none') rows = await exact();
+    else {
+      // The index orders by distance alone; ties and relaxed order are sorted outside it. One
+      // statement, one round trip: the ANN settings live on the connection (set once per value).
+      const approximate = await this.#annQuery(
+        `WITH nearest AS MATERIALIZED (${select} ORDER BY _distance LIMIT $2) SELECT * FROM nearest ORDER BY _distance, id`,
+        params,
+        o.ef ?? this.options.ef,
+        o.k,
+      );
+      rows = approximate.length < o.k ? await exact() : approximate;
+    }
     const hits = rows.map((r) => {
       const stored = parseVector(r['_embedding'] as string);
       const hit: ColdHit = {
@@ -621,6 +624,46 @@ export class PgVectorStore implements ColdStore {
   }
 
   /** Runs `work` in one transaction on one connection of the pool; rolls back on any failure. */
+  /**
+   * Runs an ANN search on a pooled connection whose session holds the ANN settings it needs
+   * (pgvector reads them when the scan starts): set with one statement the first time a
+   * connection is used with these values, then the search alone, one round trip. A connection
+   * of a pool you gave keeps them (they affect only pgvector scans); if your own code sets
+   * `hnsw.*` or `ivfflat.*` on those connections, give the store a pool of its own.
+   */
+  async #annQuery(sql: string, params: unknown[], ef: number, k: number): Promise<Record<string, unknown>[]> {
+    const [settingsSql, settingsParams] =
+      this.options.index === 'hnsw'
+        ? [
+            "SELECT set_config('hnsw.ef_search', $1, false), set_config('hnsw.iterative_scan', 'strict_order', false), set_config('hnsw.max_scan_tuples', $2, false)",
+            [String(Math.min(1000, Math.max(ef, k))), String(this.options.maxScanTuples)],
+          ]
+        : [
+            "SELECT set_config('ivfflat.probes', $1, false), set_config('ivfflat.iterative_scan', 'relaxed_order', false)",
+            [String(Math.min(this.options.lists, this.options.probes))],
+          ];
+    let client: PgClientLike;
+    try {
+      client = await (await this.#pool()).connect();
+    } catch (error) {
+      throw this.#failure(error, 'search');
+    }
+    let broken: Error | undefined;
+    try {
+      const wanted = `${this.options.index} ${settingsParams.join(' ')}`;
+      if (annSettings.get(client) !== wanted) {
+        await client.query(settingsSql, settingsParams);
+        annSettings.set(client, wanted);
+      }
+      return (await client.query(sql, params)).rows;
+    } catch (error) {
+      broken = error as Error; // its settings are unknown now: the pool must not reuse it
+      throw this.#failure(error, 'search');
+    } finally {
+      client.release(broken ?? false);
+    }
+  }
+
   async #transaction<T>(
     doing: string,
     mode: string,

@@ -14,7 +14,7 @@ import {
   UnsupportedServerError,
 } from '../../src/errors.js';
 import type { ColdItem } from '../../src/tiered/cold-store.js';
-import { type PgPoolLike, PgVectorStore, type PgVectorStoreOptions } from '../../src/tiered/pgvector.js';
+import { type PgClientLike, type PgPoolLike, PgVectorStore, type PgVectorStoreOptions } from '../../src/tiered/pgvector.js';
 import { compileToPredicate, type Filter, parseFilter } from '../../src/vector/filter.js';
 import { similarity } from '../../src/vector/items.js';
 import type { Metric } from '../../src/vector/types.js';
@@ -374,6 +374,52 @@ describe('filters', () => {
       `[${query.join(',')}]`,
     ]);
     expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('hnsw');
+  });
+});
+
+describe('round trips', () => {
+  it('a search is one statement once its connection holds the ANN settings; stores sharing a pool keep their own', async () => {
+    const s = store({ dim: 4 });
+    await s.ensure();
+    await s.upsert(Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, vector: [i, 1, 0, 1], payload: '' })));
+    const one = new pg.Pool({ connectionString: postgresUrl(), max: 1 });
+    try {
+      const statements: string[] = [];
+      // Recording wrappers, one per connection, as pg.Pool hands out the same client object each time.
+      const wrappers = new Map<pg.PoolClient, PgClientLike>();
+      const counted: PgPoolLike = {
+        query: (text, values) => one.query(text, values) as never,
+        connect: async () => {
+          const c = await one.connect();
+          let wrapper = wrappers.get(c);
+          if (!wrapper) {
+            wrapper = {
+              query: (text: string, values?: unknown[]) => {
+                statements.push(text.includes('set_config') ? 'settings' : 'search');
+                return c.query(text, values) as never;
+              },
+              release: (error?: Error | boolean) => c.release(error),
+            };
+            wrappers.set(c, wrapper);
+          }
+          return wrapper;
+        },
+      };
+      const a = new PgVectorStore({ pool: counted, dim: 4, fields: FIELDS, ef: 10, table: s.options.table });
+      const b = new PgVectorStore({ pool: counted, dim: 4, fields: FIELDS, ef: 50, table: s.options.table });
+      const efNow = async () => (await one.query('SHOW hnsw.ef_search')).rows[0]!['hnsw.ef_search'];
+      await a.search([1, 1, 0, 1], { k: 3 });
+      await a.search([2, 1, 0, 1], { k: 3 });
+      expect(statements).toEqual(['settings', 'search', 'search']);
+      expect(await efNow()).toBe('10');
+      await b.search([1, 1, 0, 1], { k: 3 });
+      expect(await efNow()).toBe('50');
+      await a.search([1, 1, 0, 1], { k: 3 });
+      expect(await efNow()).toBe('10'); // a saw that b changed the connection's settings
+      expect(statements).toEqual(['settings', 'search', 'search', 'settings', 'search', 'settings', 'search']);
+    } finally {
+      await one.end();
+    }
   });
 });
 

@@ -2,30 +2,19 @@
 // behaviour at maxmemory with noeviction: every write fails with OutOfMemoryError and leaves
 // nothing behind; every read, deletion and tag invalidation still works.
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type LocalRedis } from '../../scripts/local-redis.js';
+import { describe, expect, it } from 'vitest';
 import { Cache, ComputeFailedError } from '../../src/cache/cache.js';
-import { connect, type RedisConnection } from '../../src/connection/connect.js';
 import { OutOfMemoryError } from '../../src/errors.js';
 import { Keyspace } from '../../src/keys.js';
-import { harness, scanKeys } from '../harness/index.js';
+import { harness, ownRedis8, scanKeys } from '../harness/index.js';
 import { sleep } from '../session/fixture.js';
 
 describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => {
-  let server: LocalRedis;
-  let connection: RedisConnection;
-  beforeAll(async () => {
-    server = await startRedis(harness().binaries.redis8!, ['--maxmemory', '8mb', '--maxmemory-policy', 'noeviction']);
-    connection = await connect({ url: server.url });
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await server?.stop();
-  });
+  const own = ownRedis8(['--maxmemory', '8mb', '--maxmemory-policy', 'noeviction']);
 
   /** The commands clients sent during `act` (from MONITOR, leaving out those scripts ran), lower case. */
   const commandsOf = async (act: () => Promise<unknown>): Promise<string[]> => {
-    const socket = net.connect(server.port, server.host);
+    const socket = net.connect(own.server.port, own.server.host);
     const lines: string[] = [];
     let buffer = '';
     socket.on('data', (chunk: Buffer) => {
@@ -42,7 +31,7 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     await until(() => lines.includes('+OK'));
     await act();
     const marker = `done-${Math.random()}`;
-    await connection.send(['ECHO', marker]);
+    await own.connection.send(['ECHO', marker]);
     await until(() => lines.some((l) => l.includes(marker)));
     socket.destroy();
     return lines
@@ -51,7 +40,7 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
   };
 
   it('one command a hit, a set, a delete; three a computed miss; one a shard to invalidate a tag', async () => {
-    const cache = new Cache(connection, new Keyspace('rt'), { name: 'rt', ttl: { mode: 'sliding', seconds: 60 }, shards: 4 });
+    const cache = new Cache(own.connection, new Keyspace('rt'), { name: 'rt', ttl: { mode: 'sliding', seconds: 60 }, shards: 4 });
     await cache.listen(); // the subscriber's own commands are not the operations'
     const warm = async () => {
       await cache.set('k', 'v', { tags: ['a', 'b'] });
@@ -73,14 +62,14 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
 
   it('a hit of an untagged entry is one plain GET (GETEX for a sliding TTL); of a tagged one, the read script', async () => {
     const keyspace = new Keyspace('plain');
-    const sliding = new Cache(connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } });
-    const fixed = new Cache(connection, keyspace, { name: 'fixed', ttl: { mode: 'fixed', seconds: 60 } });
+    const sliding = new Cache(own.connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } });
+    const fixed = new Cache(own.connection, keyspace, { name: 'fixed', ttl: { mode: 'fixed', seconds: 60 } });
     for (const cache of [sliding, fixed]) {
       await cache.listen(); // the subscriber's own commands are not the operations'
       await cache.set('plain', 'p');
       await cache.set('tagged', 't', { tags: ['a'] });
     }
-    await new Cache(connection, keyspace, { name: 'sliding' }).get('tagged'); // loads the read script, so no NOSCRIPT retry is counted
+    await new Cache(own.connection, keyspace, { name: 'sliding' }).get('tagged'); // loads the read script, so no NOSCRIPT retry is counted
     expect(await commandsOf(() => fixed.getOrCompute('plain', () => 'x'))).toEqual(['get']);
     expect(await commandsOf(() => sliding.get('plain'))).toEqual(['getex']);
     // A tagged entry found by a plain read is read again by the script, which checks its tags...
@@ -96,9 +85,9 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
 
   it('at maxmemory every write fails with OutOfMemoryError and leaves nothing behind; reads, deletes and invalidations work', async () => {
     const keyspace = new Keyspace('oom');
-    const fixed = new Cache(connection, keyspace, { name: 'fixed' });
-    const sliding = new Cache(connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } });
-    const near = new Cache(connection, keyspace, { name: 'near', nearCache: { maxEntries: 10, ttlSeconds: 60 } });
+    const fixed = new Cache(own.connection, keyspace, { name: 'fixed' });
+    const sliding = new Cache(own.connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } });
+    const near = new Cache(own.connection, keyspace, { name: 'near', nearCache: { maxEntries: 10, ttlSeconds: 60 } });
     await fixed.set('hit', 'v', { tags: ['t'] });
     await fixed.set('other', 'o', { tags: ['t'] });
     await sliding.set('hit', 'v', { tags: ['t'] });
@@ -110,7 +99,7 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
       let error: unknown;
       for (const size of [10_000, 1000, 100, 10, 1]) {
         for (error = null; !error; junk++)
-          error = await connection.send(['SET', `junk:${junk}`, 'x'.repeat(size)]).then(
+          error = await own.connection.send(['SET', `junk:${junk}`, 'x'.repeat(size)]).then(
             () => null,
             (e: unknown) => e,
           );
@@ -119,7 +108,7 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     };
     // A computation under a lock taken before the limit was reached: its value cannot be stored,
     // so the lock is released and a waiter in another instance is told at once.
-    const waiter = new Cache(connection, keyspace, { name: 'fixed', stampede: { pollIntervalMs: 10_000 } });
+    const waiter = new Cache(own.connection, keyspace, { name: 'fixed', stampede: { pollIntervalMs: 10_000 } });
     const computing = fixed.getOrCompute('late', async () => {
       await sleep(200);
       expect(await fillMemory()).toBeInstanceOf(OutOfMemoryError);
@@ -131,17 +120,17 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     expect(late.status === 'rejected' ? late.reason : late.value).toBeInstanceOf(OutOfMemoryError);
     expect(waited.status === 'rejected' ? waited.reason : waited.value).toBeInstanceOf(ComputeFailedError);
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(await connection.send(['EXISTS', keyspace.cache('fixed', 16).lock(Cache.id('late'))])).toBe(0);
+    expect(await own.connection.send(['EXISTS', keyspace.cache('fixed', 16).lock(Cache.id('late'))])).toBe(0);
     await waiter.close();
     const snapshot = async () => {
-      const keys = (await scanKeys(connection, 'oom:*')).sort();
+      const keys = (await scanKeys(own.connection, 'oom:*')).sort();
       return Promise.all(
         keys.map(
           async (key) =>
             [
               key,
-              await connection.send<string>(['TYPE', key]),
-              await connection.send<Buffer | null>(['DUMP', key], { buffers: true }),
+              await own.connection.send<string>(['TYPE', key]),
+              await own.connection.send<Buffer | null>(['DUMP', key], { buffers: true }),
             ] as const,
         ),
       );
@@ -173,7 +162,7 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     }
     expect(await snapshot()).toEqual(before); // no entry, tag set, generation or lock was written
     // failOpen: at the limit a miss is computed without the cache, as when Redis is unreachable.
-    const lenient = new Cache(connection, keyspace, { name: 'fixed', failOpen: true });
+    const lenient = new Cache(own.connection, keyspace, { name: 'fixed', failOpen: true });
     expect(await lenient.getOrCompute('lenient-miss', () => 'computed')).toBe('computed');
     expect(lenient.stats().failOpen).toBe(1);
     await lenient.close();
@@ -185,13 +174,13 @@ describe.runIf(harness().binaries.redis8)('cache on a server of its own', () => 
     expect(await near.get('hit')).toBe('v');
     const entry = keyspace.cache('sliding', 16).entry(Cache.id('hit'));
     await sleep(100);
-    expect(await connection.send<number>(['PTTL', entry])).toBeLessThan(59_950);
+    expect(await own.connection.send<number>(['PTTL', entry])).toBeLessThan(59_950);
     expect(await sliding.get('hit')).toBe('v'); // a sliding hit moves the deadline even at the limit
-    expect(await connection.send<number>(['PTTL', entry])).toBeGreaterThan(59_950);
+    expect(await own.connection.send<number>(['PTTL', entry])).toBeGreaterThan(59_950);
     const plain = keyspace.cache('sliding', 16).entry(Cache.id('plain'));
-    expect(await connection.send<number>(['PTTL', plain])).toBeLessThan(59_950);
-    expect(await new Cache(connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } }).get('plain')).toBe('p');
-    expect(await connection.send<number>(['PTTL', plain])).toBeGreaterThan(59_950); // GETEX … PX works at the limit too
+    expect(await own.connection.send<number>(['PTTL', plain])).toBeLessThan(59_950);
+    expect(await new Cache(own.connection, keyspace, { name: 'sliding', ttl: { mode: 'sliding', seconds: 60 } }).get('plain')).toBe('p');
+    expect(await own.connection.send<number>(['PTTL', plain])).toBeGreaterThan(59_950); // GETEX … PX works at the limit too
 
     // Deleting frees memory: it works at the limit, and so does invalidating a tag.
     expect(await fixed.invalidateTag('t')).toBe(2);

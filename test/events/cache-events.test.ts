@@ -5,15 +5,13 @@
 // forgetting a user leaves them alone; at maxmemory an invalidation still works and has its event.
 import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type LocalRedis } from '../../scripts/local-redis.js';
 import { Cache } from '../../src/cache/cache.js';
-import { connect, type RedisConnection } from '../../src/connection/connect.js';
 import { OutOfMemoryError } from '../../src/errors.js';
 import { decodeEvent, EventLog, type RawEntry } from '../../src/events/event-log.js';
 import type { AgentEvent, CacheInvalidatedEvent } from '../../src/events/types.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
 import { Keyspace } from '../../src/keys.js';
-import { deletePrefix, harness, memoryConfig, scanKeys, targetsWithCluster, uniquePrefix } from '../harness/index.js';
+import { deletePrefix, harness, memoryConfig, ownRedis8, scanKeys, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -207,26 +205,17 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('cache.inva
 });
 
 describe.runIf(harness().binaries.redis8)('cache.invalidated at maxmemory (a server of its own)', () => {
-  let server: LocalRedis;
-  let connection: RedisConnection;
-  beforeAll(async () => {
-    server = await startRedis(harness().binaries.redis8!, ['--maxmemory', '8mb', '--maxmemory-policy', 'noeviction']);
-    connection = await connect({ url: server.url });
-  });
-  afterAll(async () => {
-    await connection?.close();
-    await server?.stop();
-  });
+  const own = ownRedis8(['--maxmemory', '8mb', '--maxmemory-policy', 'noeviction']);
 
   it('invalidations still work, and still write their event (after their first write, which Redis does not refuse)', async () => {
     const keyspace = new Keyspace('oomev');
-    const log = new EventLog(connection, keyspace);
-    const cache = new Cache(connection, keyspace, { name: 'full', shards: 4, events: true }, log);
+    const log = new EventLog(own.connection, keyspace);
+    const cache = new Cache(own.connection, keyspace, { name: 'full', shards: 4, events: true }, log);
     await cache.set('a', 'v', { tags: ['t'] });
     await cache.set('b', 'v');
     for (const size of [10_000, 1000, 100, 10, 1]) {
       for (let error: unknown = null, n = 0; !error; n++) {
-        error = await connection.send(['SET', `junk:${size}:${n}`, 'x'.repeat(size)]).then(
+        error = await own.connection.send(['SET', `junk:${size}:${n}`, 'x'.repeat(size)]).then(
           () => null,
           (e: unknown) => e,
         );
@@ -237,8 +226,8 @@ describe.runIf(harness().binaries.redis8)('cache.invalidated at maxmemory (a ser
     expect(await cache.delete('b')).toBe(true);
     // The partitions could not be registered at the limit (a process warning says so): find the streams by SCAN.
     const types: string[] = [];
-    for (const stream of await scanKeys(connection, log.keys.streamPattern)) {
-      const entries = await connection.send<RawEntry[]>(['XRANGE', stream, '-', '+']);
+    for (const stream of await scanKeys(own.connection, log.keys.streamPattern)) {
+      const entries = await own.connection.send<RawEntry[]>(['XRANGE', stream, '-', '+']);
       for (const [id, fields] of entries) if (fields) types.push(`${decodeEvent(log.keys.partitionOf(stream), id, fields)?.type}`);
     }
     expect(types).toEqual(['cache.invalidated', 'cache.invalidated']);

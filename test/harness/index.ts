@@ -1,7 +1,8 @@
 // What every test file uses to reach the harness's servers: the targets to run against, a fresh
 // key prefix per file, and cleanup. Tests never share keys, so files run in parallel safely.
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { startRedis, type LocalRedis } from '../../scripts/local-redis.js';
 import { adopt, connect, type NodeRedisClientLike, type RedisConnection } from '../../src/connection/connect.js';
 import type { ConnectionConfig } from '../../src/connection/config.js';
 import type { AgentMemoryConfig } from '../../src/agent-memory.js';
@@ -192,4 +193,22 @@ export async function scanKeys(connection: RedisConnection, pattern: string): Pr
 /** Deletes every key under `prefix`, on a single server or a cluster. */
 export async function deletePrefix(connection: RedisConnection, prefix: string): Promise<void> {
   for (const key of await scanKeys(connection, `${prefix}:*`)) await connection.send(['UNLINK', key], { key });
+}
+
+/**
+ * A Redis 8 of the calling describe block's own, with extra server arguments (a maxmemory, say),
+ * and a connection to it: started before the block's tests, stopped after them. For tests that
+ * change or fill a server, which the shared ones must never be.
+ */
+export function ownRedis8(args: readonly string[] = []): { readonly server: LocalRedis; readonly connection: RedisConnection } {
+  const own = {} as { server: LocalRedis; connection: RedisConnection };
+  beforeAll(async () => {
+    own.server = await startRedis(harness().binaries.redis8!, [...args]);
+    own.connection = await connect({ url: own.server.url });
+  });
+  afterAll(async () => {
+    await own.connection?.close();
+    await own.server?.stop();
+  });
+  return own;
 }

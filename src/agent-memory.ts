@@ -20,7 +20,7 @@ import { embedTexts, type EmbeddingsLike as Embedder } from './embeddings/embedd
 import { LongTermMemory, LongTermMemoryOptionsSchema } from './memory/long-term-memory.js';
 import { createVectorIndex, type EngineChoice } from './vector/create.js';
 import type { ColdStore } from './tiered/cold-store.js';
-import { TieredRetriever, type TieredOptions } from './tiered/tiered.js';
+import { hotFieldsOf, TieredOptionsSchema, TieredRetriever, type TieredOptions } from './tiered/tiered.js';
 import { IndexDefinitionSchema, type EnsureOptions, type IndexDefinition } from './vector/types.js';
 import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
@@ -268,9 +268,9 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const tiereds: TieredRetriever[] = [];
   const tiered = async ({ name, cold, embedder, engine = 'auto', hot = {}, ensure, ...options }: TieredRetrieverOptions) => {
     const tierKeys = keys.tiered(name);
+    // Every option checked before anything is created.
+    const fields = hotFieldsOf(cold.definition.fields, parseInput(TieredOptionsSchema, options, 'tiered retriever options'));
     await cold.ensure();
-    const hotFields = options.hotFields ?? Object.keys(cold.definition.fields);
-    const fields = Object.fromEntries(Object.entries(cold.definition.fields).filter(([f]) => hotFields.includes(f)));
     const definition = parseInput(
       IndexDefinitionSchema,
       { ...hot, namespace: tierKeys.namespace, dim: cold.definition.dim, metric: cold.definition.metric, fields },

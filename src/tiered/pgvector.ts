@@ -642,26 +642,19 @@ export class PgVectorStore implements ColdStore {
             "SELECT set_config('ivfflat.probes', $1, false), set_config('ivfflat.iterative_scan', 'relaxed_order', false)",
             [String(Math.min(this.options.lists, this.options.probes))],
           ];
-    let client: PgClientLike;
-    try {
-      client = await (await this.#pool()).connect();
-    } catch (error) {
-      throw this.#failure(error, 'search');
-    }
-    let broken: Error | undefined;
-    try {
+    return this.#onClient('search', async (client, discard) => {
       const wanted = `${this.options.index} ${settingsParams.join(' ')}`;
-      if (annSettings.get(client) !== wanted) {
-        await client.query(settingsSql, settingsParams);
-        annSettings.set(client, wanted);
+      try {
+        if (annSettings.get(client) !== wanted) {
+          await client.query(settingsSql, settingsParams);
+          annSettings.set(client, wanted);
+        }
+        return (await client.query(sql, params)).rows;
+      } catch (error) {
+        discard(error as Error); // its settings are unknown now: the pool must not reuse it
+        throw error;
       }
-      return (await client.query(sql, params)).rows;
-    } catch (error) {
-      broken = error as Error; // its settings are unknown now: the pool must not reuse it
-      throw this.#failure(error, 'search');
-    } finally {
-      client.release(broken ?? false);
-    }
+    });
   }
 
   async #transaction<T>(
@@ -669,6 +662,24 @@ export class PgVectorStore implements ColdStore {
     mode: string,
     work: (q: (sql: string, params?: unknown[]) => Promise<PgQueryResult>) => Promise<T>,
   ): Promise<T> {
+    return this.#onClient(doing, async (client, discard) => {
+      try {
+        await client.query(`BEGIN ISOLATION LEVEL ${mode}`);
+        const result = await work((sql, params) => client.query(sql, params));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(discard); // the connection is gone or unusable: the pool must not reuse it
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Runs `work` on a connection of the pool, returned to it afterwards (discarded when `work`
+   * called `discard`); every failure leaves as the store's error (see #failure).
+   */
+  async #onClient<T>(doing: string, work: (client: PgClientLike, discard: (error: Error) => void) => Promise<T>): Promise<T> {
     let client: PgClientLike;
     try {
       client = await (await this.#pool()).connect();
@@ -677,14 +688,10 @@ export class PgVectorStore implements ColdStore {
     }
     let broken: Error | undefined;
     try {
-      await client.query(`BEGIN ISOLATION LEVEL ${mode}`);
-      const result = await work((sql, params) => client.query(sql, params));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError; // the connection is gone or unusable: the pool must not reuse it
+      return await work(client, (error) => {
+        broken = error;
       });
+    } catch (error) {
       throw this.#failure(error, doing);
     } finally {
       client.release(broken ?? false);

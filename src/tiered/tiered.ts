@@ -13,7 +13,7 @@ import { lease } from '../scripts/lease.js';
 import { parseInput } from '../validate.js';
 import { FilterSchema, parseFilter, type Filter } from '../vector/filter.js';
 import type { VectorIndex, VectorItem } from '../vector/types.js';
-import type { ColdItem, ColdStore } from './cold-store.js';
+import type { ColdItem, ColdStore, ColdStoreDefinition } from './cold-store.js';
 
 const MostAskedSchema = z
   .object({
@@ -162,6 +162,25 @@ function fieldsOf(filter: Filter, into = new Set<string>()): Set<string> {
   return into;
 }
 
+/**
+ * The fields the hot index holds (`hotFields`, default every field of the cold store), with the
+ * options that name fields checked against the cold store's: an unknown field, a tenant field
+ * that is not a hot tag field, a most-recent `by` that is not numeric are InvalidArgumentErrors.
+ */
+export function hotFieldsOf(coldFields: ColdStoreDefinition['fields'], options: Resolved): ColdStoreDefinition['fields'] {
+  const hotFields = options.hotFields ?? Object.keys(coldFields);
+  const tenant = options.tenantField;
+  const unknown = [...hotFields, ...(tenant ? [tenant] : [])].filter((f) => !coldFields[f]);
+  const refuse = (path: string, message: string) => new InvalidArgumentError('tiered retriever options', [{ path, message }]);
+  if (unknown.length > 0)
+    throw refuse('hotFields', `${unknown.join(', ')} not among the cold store's fields (${Object.keys(coldFields).join(', ') || 'none'})`);
+  if (tenant && coldFields[tenant] !== 'tag') throw refuse('tenantField', `${tenant} must be a tag field`);
+  if (tenant && !hotFields.includes(tenant)) throw refuse('tenantField', `${tenant} must be among hotFields`);
+  const by = options.policy.kind === 'most-recent' ? options.policy.by : undefined;
+  if (by !== undefined && coldFields[by] !== 'numeric') throw refuse('policy.by', `${by} is not a numeric field of the cold store`);
+  return Object.fromEntries(Object.entries(coldFields).filter(([f]) => hotFields.includes(f)));
+}
+
 const toHit = (h: { id: string; score: number; payload: string }): TieredHit => ({ id: h.id, score: h.score, payload: h.payload });
 
 /**
@@ -205,27 +224,7 @@ export class TieredRetriever {
     this.#hot = hot;
     this.#cold = cold;
     this.#embedder = embedder;
-    const coldFields = cold.definition.fields;
-    const hotFields = this.options.hotFields ?? Object.keys(coldFields);
-    const unknown = [...hotFields, ...(this.options.tenantField ? [this.options.tenantField] : [])].filter((f) => !coldFields[f]);
-    if (unknown.length > 0)
-      throw new InvalidArgumentError('tiered retriever options', [
-        {
-          path: 'hotFields',
-          message: `${unknown.join(', ')} not among the cold store's fields (${Object.keys(coldFields).join(', ') || 'none'})`,
-        },
-      ]);
-    const tenant = this.options.tenantField;
-    if (tenant && coldFields[tenant] !== 'tag')
-      throw new InvalidArgumentError('tiered retriever options', [{ path: 'tenantField', message: `${tenant} must be a tag field` }]);
-    if (tenant && !hotFields.includes(tenant))
-      throw new InvalidArgumentError('tiered retriever options', [{ path: 'tenantField', message: `${tenant} must be among hotFields` }]);
-    const by = this.options.policy.kind === 'most-recent' ? this.options.policy.by : undefined;
-    if (by !== undefined && coldFields[by] !== 'numeric')
-      throw new InvalidArgumentError('tiered retriever options', [
-        { path: 'policy.by', message: `${by} is not a numeric field of the cold store` },
-      ]);
-    this.#hotFields = new Set(hotFields);
+    this.#hotFields = new Set(Object.keys(hotFieldsOf(cold.definition.fields, this.options)));
   }
 
   /** The hot tier's vector engine. */
@@ -321,7 +320,7 @@ export class TieredRetriever {
       // The switch: one transaction, under the refresh lease (no other refresh moves `version`).
       await this.#connection.transaction(
         [
-          ['HSET', this.#keys.meta, 'version', String(version), `watermark:${version}`, watermark],
+          ['HSET', this.#keys.meta, 'version', version, `watermark:${version}`, watermark],
           ['HDEL', this.#keys.meta, `building:${version}`],
           ...(previous === null ? [] : [['HSET', this.#keys.meta, `retired:${previous}`, String(Date.now())]]),
         ],

@@ -150,6 +150,8 @@ interface Meta {
 }
 
 const ASK_FLUSH_MS = 200;
+/** Items a sync rewrites per MULTI. */
+const SYNC_WRITE_CHUNK = 50;
 /** Ask weights grow by 2^(age / half-life); past 2^RESCALE_AT a refresh scales the counts back down. */
 const RESCALE_AT = 64;
 
@@ -580,7 +582,10 @@ export class TieredRetriever {
           const rewrite = changes.upserted
             .filter((_, i) => present === null || present[i] !== null)
             .map((i) => this.#hotItem(i, expiresAt));
-          if (rewrite.length > 0) await this.#hot.upsertMany(scope, rewrite);
+          // upsert (MULTI), not upsertMany: a hot item a search may be reading is replaced in
+          // place, never absent between its old and new version; in small chunks, so no MULTI
+          // holds the server for long.
+          for (let i = 0; i < rewrite.length; i += SYNC_WRITE_CHUNK) await this.#hot.upsert(scope, rewrite.slice(i, i + SYNC_WRITE_CHUNK));
           report.upserted += rewrite.length;
         }
         watermark = changes.watermark;

@@ -25,6 +25,7 @@ import { IndexDefinitionSchema, type EnsureOptions, type IndexDefinition } from 
 import { DocumentStore, type DocumentStoreOptions } from './store/document-store.js';
 import { SessionStoreOptionsSchema } from './session/options.js';
 import { countSessions, SessionStore } from './session/store.js';
+import { LoggerSchema } from './observe/logger.js';
 import { parseInput } from './validate.js';
 
 /** Options of {@link createAgentMemory}. Give exactly one of `redis` or `client`. */
@@ -45,6 +46,11 @@ export const AgentMemoryConfigSchema = z
     sessions: SessionStoreOptionsSchema.prefault({}),
     /** The event backbone (`memory.events`): how long its streams are. Stores publish with their own `events: true`. */
     events: EventsConfigSchema.prefault({}),
+    /**
+     * Where background failures and advice go (pino-compatible: `logger: pino()`). Default: quiet
+     * except warnings and errors, which become process warnings (`process.emitWarning`).
+     */
+    logger: LoggerSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -191,6 +197,7 @@ async function dimensionsOf(embedder: Embedder, dim: number | undefined): Promis
 export async function createAgentMemory(config: AgentMemoryConfig): Promise<AgentMemory> {
   const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
   const connection = parsed.client ? await adopt(parsed.client, parsed.clientOptions) : await connect(parsed.redis!);
+  if (parsed.logger) connection.logger = parsed.logger;
   const keys = new Keyspace(parsed.prefix);
   const events = new EventLog(connection, keys, parsed.events);
   const sessions = new SessionStore(connection, keys, parsed.sessions, events);

@@ -15,6 +15,7 @@ import {
 } from '../scripts/checkpoint.js';
 import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
 import { parseInput } from '../validate.js';
+import { asErr } from '../observe/logger.js';
 
 export const CheckpointStoreOptionsSchema = z
   .object({
@@ -187,8 +188,9 @@ export class CheckpointStore {
       if (!first) {
         // A repair of a thread stored before: the checkpoint is stored, and the thread stays as
         // listed as it was; the next put tries again. The put itself did not fail.
-        process.emitWarning(
-          `redis-agent-memory: checkpoint thread ${threadId} could not be added back to the thread registry (${(error as Error).message}); its next put tries again`,
+        this.#connection.logger.warn(
+          { component: 'checkpoint', err: asErr(error) },
+          'a checkpoint thread could not be added back to the thread registry; its next put tries again',
         );
         return;
       }

@@ -3,6 +3,7 @@
 // It never decides how the client was made or who closes it: its origin (open.ts, adopt.ts) does.
 import { RESP_TYPES, type ErrorReply, type RedisArgument, type RedisClientType, type RedisClusterType } from '@redis/client';
 import { TimeoutError, type CredentialsError } from '../errors.js';
+import { processWarningLogger, type Logger } from '../observe/logger.js';
 import { backoffDelay } from './backoff.js';
 import type { ResolvedConnectionConfig } from './config.js';
 import { asOwnMajorError } from './foreign-errors.js';
@@ -94,6 +95,11 @@ export class RedisConnection {
   readonly config: ConnectionSettings;
   /** True when the node-redis client is yours (passed as `client`): `close()` leaves it open. */
   readonly adopted: boolean;
+  /**
+   * Where the stores on this connection report background failures and advice (the memory's
+   * `logger` option; duplicates share it). Default: warnings and errors as process warnings.
+   */
+  logger: Logger = processWarningLogger;
   readonly #client: SingleClient | ClusterClient;
   /** The client without its own typeMapping, for the multis it makes (they take it when made). */
   readonly #plain: SingleClient | ClusterClient;
@@ -345,7 +351,9 @@ export class RedisConnection {
    * refresh or {@link rotateSecret} reaches it too.
    */
   async duplicate(): Promise<RedisConnection> {
-    return this.#origin.duplicate();
+    const copy = await this.#origin.duplicate();
+    copy.logger = this.logger;
+    return copy;
   }
 
   /**

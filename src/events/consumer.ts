@@ -171,7 +171,11 @@ export class EventConsumer implements Consumer {
 
   #report(error: Error): void {
     if (this.#o.onError) this.#o.onError(error);
-    else process.emitWarning(`redis-agent-memory: event consumer ${this.group}/${this.name}: ${error.message}`);
+    else
+      this.#connection.logger.error(
+        { component: 'events', group: this.group, consumer: this.name, err: error },
+        `event consumer ${this.group}/${this.name} failed`,
+      );
   }
 
   /** Reads the partition list, and creates the group on partitions it has not been created on yet. */

@@ -24,6 +24,7 @@ import {
   type UserEvent,
   type UserEventType,
 } from './types.js';
+import { asErr } from '../observe/logger.js';
 
 export const EventsConfigSchema = z
   .object({
@@ -175,9 +176,10 @@ export class EventLog {
       return undefined;
     }
     return async () => {
-      await (this.register(tag) ?? Promise.resolve()).catch((error: Error) => {
-        process.emitWarning(
-          `redis-agent-memory: event partition ${slot} could not be registered (${error.message}); its events reach consumers once a later event registers it`,
+      await (this.register(tag) ?? Promise.resolve()).catch((error: unknown) => {
+        this.#connection.logger.warn(
+          { component: 'events', partition: slot, err: asErr(error) },
+          `event partition ${slot} could not be registered; its events reach consumers once a later event registers it`,
         );
       });
     };

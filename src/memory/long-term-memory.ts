@@ -16,6 +16,7 @@ import type { Hit, Scope, VectorIndex, VectorItem } from '../vector/types.js';
 import { mergeBatch } from './dedupe.js';
 import { decodeMemory, memoryItem, type Memory, type MemoryWithAccess } from './memory-item.js';
 import { candidatesFor, rankHits, ScoringSchema, type Recalled } from './scoring.js';
+import { asErr } from '../observe/logger.js';
 
 export type { Memory, MemoryWithAccess } from './memory-item.js';
 export type { Recalled } from './scoring.js';
@@ -238,7 +239,7 @@ export class LongTermMemory {
       if (o.trackAccess === 'await') await touched;
       else
         touched.catch((error: unknown) =>
-          process.emitWarning(`redis-agent-memory: could not record memory accesses (${(error as Error).message})`),
+          this.index.connection.logger.warn({ component: 'memory', err: asErr(error) }, 'could not record memory accesses'),
         );
     }
     return recalled;
@@ -308,7 +309,9 @@ export class LongTermMemory {
     const draft = { type, tenant: ref.tenant ?? '_', userId: ref.userId, ids, namespace: this.index.definition.namespace };
     this.events
       .publish(s.tag, draft)
-      .catch((error: unknown) => process.emitWarning(`redis-agent-memory: could not publish ${type} (${(error as Error).message})`));
+      .catch((error: unknown) =>
+        this.index.connection.logger.warn({ component: 'memory', event: type, err: asErr(error) }, `could not publish ${type}`),
+      );
   }
 
   /**

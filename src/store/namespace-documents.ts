@@ -180,8 +180,9 @@ export class NamespaceDocuments {
       return await storeRebuild(this.connection, ns.keys, { ids });
     } catch (error) {
       if (!(error instanceof AgentMemoryError && error.transient)) throw error;
-      process.emitWarning(
-        `redis-agent-memory: could not rebuild the index of document namespace ${JSON.stringify(ns.path)} (${error.message}); the next call tries again`,
+      this.connection.logger.warn(
+        { component: 'store', err: error },
+        'could not rebuild the index of a document namespace; the next call tries again',
       );
       return INDEX_LOST;
     }

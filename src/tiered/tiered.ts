@@ -9,6 +9,7 @@ import type { RedisConnection } from '../connection/connect.js';
 import { embedTexts, checkVectors, type EmbeddingsLike } from '../embeddings/embedder.js';
 import { ConflictError, InvalidArgumentError } from '../errors.js';
 import type { TieredKeys } from '../keys.js';
+import { asErr } from '../observe/logger.js';
 import { lease } from '../scripts/lease.js';
 import { parseInput } from '../validate.js';
 import { FilterSchema, parseFilter, type Filter } from '../vector/filter.js';
@@ -356,8 +357,7 @@ export class TieredRetriever {
         if (this.#closed) return;
         job()
           .catch((error: unknown) => {
-            if (!(error instanceof ConflictError))
-              process.emitWarning(`redis-agent-memory: tiered ${this.name}: ${(error as Error).message}`);
+            if (!(error instanceof ConflictError)) this.#log(error, 'a scheduled sync or refresh failed; the next one tries again');
           })
           .finally(() => this.#later(ms, tick));
       };
@@ -448,9 +448,7 @@ export class TieredRetriever {
     if (this.#askTimer === undefined && this.#asks.size > 0) {
       this.#askTimer = setTimeout(() => {
         this.#askTimer = undefined;
-        this.#flushAsks().catch((error: unknown) =>
-          process.emitWarning(`redis-agent-memory: tiered ${this.name}: could not count asks (${(error as Error).message})`),
-        );
+        this.#flushAsks().catch((error: unknown) => this.#log(error, 'could not count asks'));
       }, ASK_FLUSH_MS);
       this.#askTimer.unref();
     }
@@ -541,9 +539,7 @@ export class TieredRetriever {
         const fresh = items.filter((i): i is ColdItem => i !== null).map((i) => this.#hotItem(i, expiresAt));
         return fresh.length > 0 ? this.#hot.upsert(this.#keys.version(version), fresh) : undefined;
       })
-      .catch((error: unknown) =>
-        process.emitWarning(`redis-agent-memory: tiered ${this.name}: could not write back (${(error as Error).message})`),
-      );
+      .catch((error: unknown) => this.#log(error, 'could not write back'));
   }
 
   // ——— keeping the hot set in step ———
@@ -630,13 +626,17 @@ export class TieredRetriever {
     }
   }
 
+  #log(error: unknown, message: string): void {
+    this.#connection.logger.warn({ component: 'tiered', tiered: this.name, err: asErr(error) }, `tiered ${this.name}: ${message}`);
+  }
+
   #later(ms: number, job: () => unknown): void {
     if (this.#closed) return;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       Promise.resolve()
         .then(job)
-        .catch((error: unknown) => process.emitWarning(`redis-agent-memory: tiered ${this.name}: ${(error as Error).message}`));
+        .catch((error: unknown) => this.#log(error, 'a background job failed'));
     }, ms);
     timer.unref();
     this.#timers.add(timer);

@@ -31,9 +31,9 @@ export class FlatIndex extends ScopeStoreIndex {
     const rows = await this.store.scan(scope, ['v', ...filterFields], true);
     if (rows.length > FLAT_SCOPE_WARNING && !warned.has(scope.tag)) {
       warned.add(scope.tag);
-      process.emitWarning(
-        `redis-agent-memory: the flat engine scores ${rows.length} items of one scope in the client; above ${FLAT_SCOPE_WARNING} use Redis 8 vector sets or RediSearch`,
-        'PerformanceWarning',
+      this.connection.logger.warn(
+        { component: 'vector', engine: 'flat', items: rows.length, warning: 'PerformanceWarning' },
+        `the flat engine scores ${rows.length} items of one scope in the client; above ${FLAT_SCOPE_WARNING} use Redis 8 vector sets or RediSearch`,
       );
     }
     const keep = options.filter ? compileToPredicate(options.filter) : null;

@@ -15,6 +15,7 @@ import { toFloat32, vectorBytes, vectorSetAttributes } from '../items.js';
 import { ScopeStoreIndex } from '../scope-store.js';
 import type { Hit, QueryOptions, ResolvedIndexDefinition, Scope, VectorItem } from '../types.js';
 import { buildVsimArgs, parseVsimReply } from './vectorset/query.js';
+import { asErr } from '../../observe/logger.js';
 
 const QUANT = { noquant: 'NOQUANT', q8: 'Q8', bin: 'BIN' } as const;
 
@@ -152,7 +153,10 @@ export class VectorSetIndex extends ScopeStoreIndex {
   #purgeInBackground(keys: VectorKeys, ids: readonly string[]): void {
     vectorPurge(this.connection, keys, { ids }).catch((error: unknown) => {
       if (error instanceof AgentMemoryError && error.transient) return;
-      process.emitWarning(`redis-agent-memory: could not purge expired vector-set items (${(error as Error).message})`);
+      this.connection.logger.warn(
+        { component: 'vector', engine: 'vectorset', err: asErr(error) },
+        'could not purge expired vector-set items',
+      );
     });
   }
 }

@@ -455,6 +455,10 @@ export class EventConsumer implements Consumer {
     await this.#ack(stream, id);
     this.counts.deadLettered++;
     this.#letGo(`${stream} ${id}`);
+    this.#connection.logger.warn(
+      { component: 'events', group: this.group, consumer: this.name, partition: Number(slot), entry: id, attempts },
+      `event ${id} of partition ${slot} went to the dead letters of ${this.group} after ${attempts} attempts`,
+    );
   }
 
   /**

@@ -192,6 +192,9 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
     const user = { tenant: 'acme', userId: 'poison' };
     await memory.sessions.session({ ...user, sessionId: 'p' }).append({ role: 'user', content: 'boom' });
     let calls = 0;
+    const warned: Record<string, unknown>[] = [];
+    const logger = memory.connection.logger;
+    memory.connection.logger = { ...logger, warn: (fields, msg) => warned.push({ ...fields, msg }) };
     const c = memory.events.consume(
       'g-dead',
       (e) => {
@@ -217,6 +220,13 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('events on 
     expect(calls).toBe(6);
     expect(c.counts.deadLettered).toBe(2);
     expect((await memory.events.stats('g-dead')).pending).toBe(0);
+    // Each dead letter is logged once, by entry, without the user or the handler's error text.
+    memory.connection.logger = logger;
+    const logged = warned.filter((w) => w.group === 'g-dead');
+    expect(logged.map((w) => w.entry).sort()).toEqual(dead.map((d) => d.event.id).sort());
+    for (const w of logged)
+      expect(w).toMatchObject({ component: 'events', attempts: 3, msg: expect.stringMatching(/dead letters of g-dead after 3 attempts/) });
+    expect(JSON.stringify(logged)).not.toMatch(/poison|cannot handle/);
   });
 
   it('events a stalled consumer holds are taken over after claimIdleMs', async () => {

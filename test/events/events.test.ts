@@ -421,7 +421,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('summaries 
       const worker = memory.extraction({ memory: learned, extractor: rulesExtractor(), consume: { blockMs: 100 } }).start();
       const summary = await until(
         () => chat.summary(),
-        (v) => v !== null && v.includes('m3'),
+        (v) => v?.includes('m3') === true,
       );
       await worker.stop();
       expect(summary).toBe('m1 | m2 | m3');

@@ -5,6 +5,7 @@ import { probeCapabilities, type ServerCapabilities } from './connection/capabil
 import { ConnectionConfigSchema } from './connection/config.js';
 import { adopt, AdoptableClientSchema, AdoptOptionsSchema, connect, type RedisConnection } from './connection/connect.js';
 import { diagnose, type DoctorReport } from './connection/doctor.js';
+import { checkHealth, type HealthOptions, type HealthReport } from './connection/health.js';
 import { KeyPrefixSchema, Keyspace, type UserScope } from './keys.js';
 import { Cache } from './cache/cache.js';
 import { CheckpointStore, type CheckpointStoreOptions } from './checkpoint/checkpoint-store.js';
@@ -137,6 +138,14 @@ export interface AgentMemory {
   capabilities(): Promise<ServerCapabilities>;
   /** Checks the server for settings that put an agent's memory at risk. */
   doctor(): Promise<DoctorReport>;
+  /**
+   * For readiness probes: one PING on every connection the memory holds (the main one, each
+   * subscriber and reader; on a cluster, every master once), all at once, within `timeoutMs`
+   * (default 1000). Never throws for a connection that is down: its entry says why. See docs/connecting.md.
+   *
+   * @example const { ok } = await memory.health({ timeoutMs: 500 });
+   */
+  health(options?: HealthOptions): Promise<HealthReport>;
   close(): Promise<void>;
 }
 
@@ -334,6 +343,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     },
     capabilities,
     doctor: async () => diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
+    health: (options) => checkHealth(connection, options),
     // An adopted client stays open: connection.close() ends only what the library opened.
     close: async () => {
       await Promise.all([...caches.values(), ...tiereds].map((c) => c.close()));

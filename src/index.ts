@@ -26,6 +26,8 @@ export type { ErrorCode, InputIssue } from './errors.js';
 // `memory.doctor()` returns a report; this is how the quickstart prints it.
 export { formatDoctorReport } from './connection/doctor.js';
 export type { DoctorReport, Finding, Severity } from './connection/doctor.js';
+export type { ConnectionHealth, HealthOptions, HealthReport } from './connection/health.js';
+export type { ConnectionPurpose, ConnectionRole } from './connection/connection.js';
 export type { AccessTokenLike, AuthConfig, ConnectionConfig, TlsConfig, TokenCredentialLike } from './connection/config.js';
 export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.js';
 // Reachable as `memory.connection` and `memory.keys`: types only (built by the factory, never by users).

@@ -30,7 +30,7 @@ export class CacheEvents {
     instance: string,
     onForeignChange: (event: CacheEvent) => void,
   ): Promise<CacheEvents> {
-    const subscriber = await connection.duplicate();
+    const subscriber = await connection.duplicate({ role: 'subscriber', name: channel });
     const events = new CacheEvents(subscriber, onForeignChange, instance);
     try {
       await subscriber.subscribe(channel, (message) => events.#dispatch(message));

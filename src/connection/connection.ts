@@ -35,6 +35,21 @@ export interface CommandRoute {
 export type ConnectionSettings = Pick<ResolvedConnectionConfig, 'commandTimeoutMs' | 'reconnect'> &
   Partial<Omit<ResolvedConnectionConfig, 'commandTimeoutMs' | 'reconnect'>>;
 
+/**
+ * What a connection is for, as `memory.health()` lists it. `main`: the connection the library was
+ * created with. `subscriber`: a duplicate in pub/sub mode (a near cache's invalidations, live
+ * events). `blocking-reader`: a duplicate that holds blocking reads (a consumer group's
+ * `XREADGROUP BLOCK`). `duplicate`: any other duplicate.
+ */
+export type ConnectionRole = 'main' | 'subscriber' | 'blocking-reader' | 'duplicate';
+
+/** Why a duplicate is opened: its role, and what it serves (a channel, a consumer), safe to log. */
+export interface ConnectionPurpose {
+  readonly role: Exclude<ConnectionRole, 'main'>;
+  /** e.g. the channel a subscriber listens to, or `group/consumer` of a reader. No secrets. */
+  readonly name?: string | undefined;
+}
+
 /** How a connection came to be, and so how it duplicates, rotates credentials and closes. */
 export interface ConnectionOrigin {
   /** True when the node-redis client is the caller's (see adopt.ts). */
@@ -105,6 +120,11 @@ export class RedisConnection {
   readonly #plain: SingleClient | ClusterClient;
   readonly #origin: ConnectionOrigin;
   #closed = false;
+  #purpose: { readonly role: ConnectionRole; readonly name?: string | undefined } = { role: 'main' };
+  /** The connection this one was duplicated from, first of all (itself when it is the first). */
+  #root: RedisConnection = this;
+  /** The root's live duplicates (of any depth), so health checks see every connection without each store reporting its own. */
+  readonly #duplicates = new Set<RedisConnection>();
 
   /** @internal use `connect` or `adopt` */
   constructor(client: SingleClient | ClusterClient, origin: ConnectionOrigin) {
@@ -348,12 +368,41 @@ export class RedisConnection {
   /**
    * A new, independent connection with the same settings (for a pub/sub subscriber, say), owned by
    * the library even when this one is adopted. It shares this connection's credentials: a token
-   * refresh or {@link rotateSecret} reaches it too.
+   * refresh or {@link rotateSecret} reaches it too. `purpose` labels it in {@link connections}
+   * (and so in `memory.health()`) until it is closed.
+   *
+   * @example const subscriber = await connection.duplicate({ role: 'subscriber', name: 'am:events' });
    */
-  async duplicate(): Promise<RedisConnection> {
+  async duplicate(purpose: ConnectionPurpose = { role: 'duplicate' }): Promise<RedisConnection> {
     const copy = await this.#origin.duplicate();
+    copy.#purpose = { role: purpose.role, name: purpose.name };
     copy.logger = this.logger;
+    copy.#root = this.#root;
+    this.#root.#duplicates.add(copy);
     return copy;
+  }
+
+  /** What this connection is for (`main` unless it was opened by {@link duplicate}), and what it serves. */
+  get purpose(): { readonly role: ConnectionRole; readonly name?: string | undefined } {
+    return this.#purpose;
+  }
+
+  /**
+   * Every live connection of this family: the first one (the one the others were duplicated
+   * from), then each duplicate not yet closed, whatever store opened it.
+   */
+  connections(): readonly RedisConnection[] {
+    return [this.#root, ...this.#root.#duplicates];
+  }
+
+  /** Set while reconnecting fails on credentials (the library's own connections; an adopted client's are its own to know). */
+  credentialsFailure(): CredentialsError | undefined {
+    return this.#origin.credentialsFailure();
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /**
@@ -378,6 +427,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#root.#duplicates.delete(this);
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     await this.#origin.release();

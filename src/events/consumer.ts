@@ -208,7 +208,7 @@ export class EventConsumer implements Consumer {
     const head = ['XREADGROUP', 'GROUP', this.group, this.name, 'COUNT', String(count)];
     let replies: unknown[];
     if (this.#blocking()) {
-      this.#reader ??= await this.#connection.duplicate();
+      this.#reader ??= await this.#connection.duplicate({ role: 'blocking-reader', name: `${this.group}/${this.name}` });
       // The read must end before the command deadline, or it would count as a timeout.
       const block = Math.max(1, Math.min(this.#o.blockMs, this.#connection.config.commandTimeoutMs - 250));
       const args = [...head, 'BLOCK', String(block), 'STREAMS', ...streams, ...streams.map(() => '>')];

@@ -226,7 +226,7 @@ export class EventLog {
    */
   async subscribe(listener: (event: UserEvent) => void): Promise<() => Promise<void>> {
     if (typeof listener !== 'function') throw new TypeError('subscribe needs a listener function');
-    const subscriber = await this.#connection.duplicate();
+    const subscriber = await this.#connection.duplicate({ role: 'subscriber', name: this.keys.channel });
     try {
       await subscriber.subscribe(this.keys.channel, (message) => {
         let event: UserEvent;

@@ -4,6 +4,7 @@
 import { RESP_TYPES, type ErrorReply, type RedisArgument, type RedisClientType, type RedisClusterType } from '@redis/client';
 import { TimeoutError, type CredentialsError } from '../errors.js';
 import { processWarningLogger, type Logger } from '../observe/logger.js';
+import { Telemetry } from '../observe/telemetry.js';
 import { backoffDelay } from './backoff.js';
 import type { ResolvedConnectionConfig } from './config.js';
 import { asOwnMajorError } from './foreign-errors.js';
@@ -100,6 +101,11 @@ export class RedisConnection {
    * `logger` option; duplicates share it). Default: warnings and errors as process warnings.
    */
   logger: Logger = processWarningLogger;
+  /**
+   * The spans and metrics of the stores on this connection (the memory's `telemetry` option;
+   * duplicates share it). Default: off.
+   */
+  telemetry: Telemetry = Telemetry.off;
   readonly #client: SingleClient | ClusterClient;
   /** The client without its own typeMapping, for the multis it makes (they take it when made). */
   readonly #plain: SingleClient | ClusterClient;
@@ -353,6 +359,7 @@ export class RedisConnection {
   async duplicate(): Promise<RedisConnection> {
     const copy = await this.#origin.duplicate();
     copy.logger = this.logger;
+    copy.telemetry = this.telemetry;
     return copy;
   }
 

@@ -27,6 +27,7 @@ import { DocumentStore, type DocumentStoreOptions } from './store/document-store
 import { SessionStoreOptionsSchema } from './session/options.js';
 import { countSessions, SessionStore } from './session/store.js';
 import { LoggerSchema } from './observe/logger.js';
+import { openTelemetry, TelemetryOptionSchema } from './observe/telemetry.js';
 import { parseInput } from './validate.js';
 
 /** Options of {@link createAgentMemory}. Give exactly one of `redis` or `client`. */
@@ -52,6 +53,12 @@ export const AgentMemoryConfigSchema = z
      * except warnings and errors, which become process warnings (`process.emitWarning`).
      */
     logger: LoggerSchema.optional(),
+    /**
+     * OpenTelemetry spans and metrics (docs/observability.md). Default: the global providers of
+     * `@opentelemetry/api` when installed (register the SDK first); `false`: none; or
+     * `{ tracerProvider, meterProvider }` to use instead of the globals.
+     */
+    telemetry: TelemetryOptionSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -207,6 +214,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
   const connection = parsed.client ? await adopt(parsed.client, parsed.clientOptions) : await connect(parsed.redis!);
   if (parsed.logger) connection.logger = parsed.logger;
+  connection.telemetry = await openTelemetry(parsed.telemetry, connection.endpoint);
   const keys = new Keyspace(parsed.prefix);
   const events = new EventLog(connection, keys, parsed.events);
   const sessions = new SessionStore(connection, keys, parsed.sessions, events);

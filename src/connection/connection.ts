@@ -4,6 +4,7 @@
 import { RESP_TYPES, type ErrorReply, type RedisArgument, type RedisClientType, type RedisClusterType } from '@redis/client';
 import { TimeoutError, type CredentialsError } from '../errors.js';
 import { processWarningLogger, type Logger } from '../observe/logger.js';
+import { Telemetry } from '../observe/telemetry.js';
 import { backoffDelay } from './backoff.js';
 import type { ResolvedConnectionConfig } from './config.js';
 import { asOwnMajorError } from './foreign-errors.js';
@@ -115,6 +116,11 @@ export class RedisConnection {
    * `logger` option; duplicates share it). Default: warnings and errors as process warnings.
    */
   logger: Logger = processWarningLogger;
+  /**
+   * The spans and metrics of the stores on this connection (the memory's `telemetry` option;
+   * duplicates share it). Default: off.
+   */
+  telemetry: Telemetry = Telemetry.off;
   readonly #client: SingleClient | ClusterClient;
   /** The client without its own typeMapping, for the multis it makes (they take it when made). */
   readonly #plain: SingleClient | ClusterClient;
@@ -377,6 +383,7 @@ export class RedisConnection {
     const copy = await this.#origin.duplicate();
     copy.#purpose = { role: purpose.role, name: purpose.name };
     copy.logger = this.logger;
+    copy.telemetry = this.telemetry;
     copy.#root = this.#root;
     this.#root.#duplicates.add(copy);
     return copy;

@@ -49,7 +49,14 @@ export class Session {
    * @example await session.append({ role: 'user', content: 'Hi!' }, { idempotencyKey: requestId });
    */
   async append(messages: MessageInput | MessageInput[], options: { idempotencyKey?: string } = {}): Promise<AppendResult> {
-    return appendMessages(this.#ctx, messages, options);
+    return this.#ctx.connection.telemetry.operation('session.append').run(async (span) => {
+      const result = await appendMessages(this.#ctx, messages, options);
+      if (span) {
+        span.setAttribute('agent_memory.message_count', result.ids.length);
+        span.setAttribute('agent_memory.duplicates', result.duplicates);
+      }
+      return result;
+    });
   }
 
   /**
@@ -57,12 +64,23 @@ export class Session {
    * newest that fit `maxTokens`. A sliding session's TTL is refreshed. An expired session reads as [].
    */
   async messages(options: ReadOptions = {}): Promise<Message[]> {
-    return (await readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'read options'), false)).messages;
+    return this.#ctx.connection.telemetry.operation('session.read').run(async (span) => {
+      const { messages } = await readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'read options'), false);
+      span?.setAttribute('agent_memory.result_count', messages.length);
+      return messages;
+    });
   }
 
   /** The running summary plus the newest messages (`last` or `maxTokens`, the summary counting against it). */
   async window(options: Pick<ReadOptions, 'last' | 'maxTokens'> = {}): Promise<{ summary: string | null; messages: Message[] }> {
-    return readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'window options'), true);
+    return this.#ctx.connection.telemetry.operation('session.window').run(async (span) => {
+      const window = await readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'window options'), true);
+      if (span) {
+        span.setAttribute('agent_memory.result_count', window.messages.length);
+        span.setAttribute('agent_memory.session.summary', window.summary !== null);
+      }
+      return window;
+    });
   }
 
   /** Messages in the window (0 for a session that does not exist). */

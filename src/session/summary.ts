@@ -4,12 +4,18 @@
 import { ConflictError, InvalidArgumentError } from '../errors.js';
 import { sessionCommitSummary } from '../scripts/session.js';
 import type { SessionContext } from './context.js';
+import type { Summarizer } from './options.js';
 import { decodeMessage } from './message.js';
 
 /** Folds the pending messages into the summary (nothing without a summarizer or pending messages). */
 export async function summarize(ctx: SessionContext): Promise<void> {
   const summarizer = ctx.options.summarizer;
   if (!summarizer) return;
+  // A span of its own (a child of session.append's when append calls it): the summarizer is the user's LLM call.
+  return ctx.connection.telemetry.operation('session.summarize').run(() => commitSummary(ctx, summarizer));
+}
+
+async function commitSummary(ctx: SessionContext, summarizer: Summarizer): Promise<void> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const reply = await ctx.read({ meta: true, pending: true });
     if (!reply || reply.pending.length === 0) return;

@@ -168,11 +168,22 @@ describe.runIf(harness().binaries.redis8)('memory.health() on a server the test 
     await expect.poll(async () => (await memory.health()).ok, { timeout: 5_000 }).toBe(true);
   });
 
-  it('refuses a deadline that is not a positive whole number of ms', async () => {
+  it('refuses a deadline that is not a positive whole number of ms, and reports a closed memory as down', async () => {
     const server = await own();
     const memory = await createAgentMemory({ redis: { url: server.url }, prefix: uniquePrefix('h') });
     memories.push(memory);
     await expect(memory.health({ timeoutMs: 0 })).rejects.toThrow(InvalidArgumentError);
     await expect(memory.health({ timeoutMs: 1.5 })).rejects.toThrow(InvalidArgumentError);
+    // A memory that was closed is not ready.
+    await memory.close();
+    const closed = await memory.health();
+    expect(closed.ok).toBe(false);
+    expect(closed.connections).toEqual([
+      expect.objectContaining({
+        role: 'main',
+        ok: false,
+        error: { code: 'CONNECTION_FAILED', message: expect.stringContaining('closed') },
+      }),
+    ]);
   });
 });

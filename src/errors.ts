@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'QUERY_TIMEOUT'
   | 'INDEX_BUILDING'
   | 'REDIS_ERROR'
-  | 'COLD_STORE';
+  | 'COLD_STORE'
+  | 'MISSING_DEPENDENCY';
 
 /**
  * Codes of failures that may pass by themselves: the same call, retried later unchanged, can
@@ -155,6 +156,20 @@ export class QueryTimeoutError extends AgentMemoryError {
 export class IndexBuildingError extends AgentMemoryError {
   constructor(message: string) {
     super('INDEX_BUILDING', message);
+  }
+}
+
+/**
+ * A feature needs an optional peer package that is not installed (`packageName`); the message
+ * says what to install. Nothing was sent to Redis.
+ */
+export class MissingDependencyError extends AgentMemoryError {
+  /** The npm package to install, e.g. `js-tiktoken`. */
+  readonly packageName: string;
+
+  constructor(packageName: string, message: string, options?: { cause?: unknown }) {
+    super('MISSING_DEPENDENCY', message, options);
+    this.packageName = packageName;
   }
 }
 

@@ -15,6 +15,7 @@ export {
   IndexBuildingError,
   IndexMismatchError,
   InvalidArgumentError,
+  MissingDependencyError,
   OutOfMemoryError,
   QueryTimeoutError,
   RedisCommandError,

@@ -19,5 +19,7 @@ export {
 export type { ChatMigrationMemory, ParsedVectorStoreHash, RedisVectorStoreLayout } from './langchain-redis.js';
 export { chatModelExtractor, DEFAULT_EXTRACTION_PROMPT, extractionPrompt, ModelReplySchema } from './extractor.js';
 export type { ChatModelExtractorOptions } from './extractor.js';
+export { langChainTokenCounter } from './token-counter.js';
+export type { LangChainTokenCounterOptions, TokenCountingModel } from './token-counter.js';
 export { AgentMemoryTieredRetriever, payloadDocument } from './tiered-retriever.js';
 export type { AgentMemoryTieredRetrieverOptions } from './tiered-retriever.js';

@@ -51,8 +51,7 @@ export interface HealthReport {
  */
 export async function checkHealth(connection: RedisConnection, options: HealthOptions = {}): Promise<HealthReport> {
   const { timeoutMs } = parseInput(HealthOptionsSchema, options, 'health options');
-  const family = connection.connections().filter((c) => !c.closed);
-  const connections = (await Promise.all(family.map((c) => connectionHealth(c, timeoutMs)))).flat();
+  const connections = (await Promise.all(connection.connections().map((c) => connectionHealth(c, timeoutMs)))).flat();
   return { ok: connections.every((c) => c.ok), connections };
 }
 
@@ -60,6 +59,11 @@ export async function checkHealth(connection: RedisConnection, options: HealthOp
 async function connectionHealth(connection: RedisConnection, timeoutMs: number): Promise<ConnectionHealth[]> {
   const { role, name } = connection.purpose;
   const label = name === undefined ? { role } : { role, name };
+  // Closed duplicates leave the registry; a closed main connection stays, and is down.
+  if (connection.closed) {
+    const error = errorOf(new ConnectionError('the connection is closed (memory.close() was called)'));
+    return [{ ...label, endpoint: connection.endpoint, ok: false, probe: 'ping', latencyMs: 0, error }];
+  }
   // Reconnecting fails on credentials: that is the news, and a PING could only wait for it.
   const failure = connection.credentialsFailure();
   if (failure) return [{ ...label, endpoint: connection.endpoint, ok: false, probe: 'ping', latencyMs: 0, error: errorOf(failure) }];

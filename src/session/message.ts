@@ -78,8 +78,16 @@ export function completeMessage(input: z.output<typeof MessageInputSchema>, now:
 
 export const decodeMessage = (json: string): Message => JSON.parse(json) as Message;
 
-/** Counts the tokens of one message; pass your model's tokenizer for exact budgets. */
-export type TokenCounter = (message: Message) => number;
+/**
+ * Counts the tokens of one message; pass your model's tokenizer for exact budgets
+ * (`openAiTokenCounter` for OpenAI models, `langChainTokenCounter` for a LangChain model's own
+ * counter). It may answer with a promise (LangChain's counters are async); a counter that answers
+ * with a number is never awaited. `requestOverhead`: tokens every request costs once, whatever its
+ * messages (OpenAI primes each reply with 3), taken off a `maxTokens` budget before any message.
+ *
+ * @example const tokenCounter: TokenCounter = (m) => myTokenizer.count(typeof m.content === 'string' ? m.content : '');
+ */
+export type TokenCounter = ((message: Message) => number | Promise<number>) & { readonly requestOverhead?: number };
 
 /**
  * The default token estimate: about 4 characters a token (OpenAI's rule of thumb for English),

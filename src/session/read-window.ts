@@ -3,7 +3,7 @@
 // the same script); a session that does not exist reads as no messages.
 import { z } from 'zod';
 import type { SessionContext } from './context.js';
-import { decodeMessage, type Message } from './message.js';
+import { decodeMessage, type Message, type TokenCounter } from './message.js';
 
 export const ReadOptionsSchema = z
   .object({
@@ -36,7 +36,10 @@ export async function readMessages(
   return { summary: reply?.meta.get('summary') ?? null, messages: (reply?.messages ?? []).map(decodeMessage) };
 }
 
-/** Newest messages within a token budget, reading pages from the end (usually one round trip). */
+/**
+ * Newest messages within a token budget, reading pages from the end (usually one round trip). The
+ * counter may be async: see {@link fitNewest}.
+ */
 async function readByTokens(
   ctx: SessionContext,
   maxTokens: number,
@@ -45,7 +48,7 @@ async function readByTokens(
 ): Promise<{ summary: string | null; messages: Message[] }> {
   const count = ctx.options.tokenCounter;
   const page = Math.min(500, Math.max(20, Math.ceil(maxTokens / 25)));
-  let budget = maxTokens;
+  const fit: Fit = { budget: maxTokens - (count.requestOverhead ?? 0), full: false };
   let summary: string | null = null;
   const picked: Message[] = [];
   for (let end = -1; ; end -= page) {
@@ -55,16 +58,57 @@ async function readByTokens(
     if (!reply) break;
     if (end === -1 && withSummary) {
       summary = reply.meta.get('summary') ?? null;
-      if (summary !== null) budget -= count({ id: 'summary', role: 'system', content: summary, createdAt: 0 });
+      if (summary !== null) {
+        const counted = count({ id: 'summary', role: 'system', content: summary, createdAt: 0 });
+        fit.budget -= typeof counted === 'number' ? counted : await counted;
+      }
     }
     const batch = reply.messages.map(decodeMessage);
-    for (let i = batch.length - 1; i >= 0; i--) {
-      const tokens = count(batch[i]!);
-      if (tokens > budget) return { summary, messages: picked.reverse() };
-      budget -= tokens;
-      picked.push(batch[i]!);
+    // The newest first, while they fit; a count that comes back as a promise is awaited, then the walk goes on.
+    let pending = fitNewest(batch, batch.length - 1, count, fit, picked);
+    while (pending) {
+      const tokens = await pending.tokens;
+      if (tokens > fit.budget) fit.full = true;
+      else {
+        fit.budget -= tokens;
+        picked.push(batch[pending.index]!);
+        pending = fitNewest(batch, pending.index - 1, count, fit, picked);
+      }
+      if (fit.full) break;
     }
+    if (fit.full) break;
     if (-end + take - 1 >= reply.length || batch.length < take) break;
   }
   return { summary, messages: picked.reverse() };
+}
+
+/** What is left of a budget, and whether a message did not fit (the read is over). */
+interface Fit {
+  budget: number;
+  full: boolean;
+}
+
+/**
+ * Takes `batch[index]`, `batch[index - 1]`… into `picked` while they fit `fit.budget`. Synchronous,
+ * so a counter that answers with numbers costs what a plain loop does (no suspension point, no
+ * await per message); it stops at the first count that is a promise and hands it back with its index.
+ */
+function fitNewest(
+  batch: readonly Message[],
+  index: number,
+  count: TokenCounter,
+  fit: Fit,
+  picked: Message[],
+): { index: number; tokens: Promise<number> } | undefined {
+  for (let i = index; i >= 0; i--) {
+    const tokens = count(batch[i]!);
+    if (typeof tokens !== 'number') return { index: i, tokens };
+    if (tokens > fit.budget) {
+      fit.full = true;
+      return undefined;
+    }
+    fit.budget -= tokens;
+    picked.push(batch[i]!);
+  }
+  return undefined;
 }

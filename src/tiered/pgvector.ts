@@ -4,7 +4,14 @@
 // build SQL from a value (every value is a bound parameter) nor put a connection string in an error.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { AgentMemoryError, ColdStoreError, IndexMismatchError, InvalidArgumentError, UnsupportedServerError } from '../errors.js';
+import {
+  AgentMemoryError,
+  ColdStoreError,
+  IndexMismatchError,
+  InvalidArgumentError,
+  MissingDependencyError,
+  UnsupportedServerError,
+} from '../errors.js';
 import { jsonRecordSchema, parseInput } from '../validate.js';
 import { FieldNameSchema, type FieldSchema, type Filter, tagValueProblem } from '../vector/filter.js';
 import { similarity, toFloat32 } from '../vector/items.js';
@@ -597,9 +604,9 @@ export class PgVectorStore implements ColdStore {
       try {
         pg = await import('pg');
       } catch (error) {
-        throw new UnsupportedServerError(
-          `the pgvector cold store needs the 'pg' package for connectionString: npm install pg (${(error as Error).message})`,
-        );
+        throw new MissingDependencyError('pg', 'PgVectorStore with a connectionString needs the pg package (an optional peer dependency of redis-agent-memory): npm install pg', {
+          cause: error,
+        });
       }
       const Pool = (pg as unknown as { default?: typeof pg }).default?.Pool ?? pg.Pool;
       const pool = new Pool({ connectionString: this.#connectionString, max: this.options.maxConnections });

@@ -604,9 +604,13 @@ export class PgVectorStore implements ColdStore {
       try {
         pg = await import('pg');
       } catch (error) {
-        throw new MissingDependencyError('pg', 'PgVectorStore with a connectionString needs the pg package (an optional peer dependency of redis-agent-memory): npm install pg', {
-          cause: error,
-        });
+        throw new MissingDependencyError(
+          'pg',
+          'PgVectorStore with a connectionString needs the pg package (an optional peer dependency of redis-agent-memory): npm install pg',
+          {
+            cause: error,
+          },
+        );
       }
       const Pool = (pg as unknown as { default?: typeof pg }).default?.Pool ?? pg.Pool;
       const pool = new Pool({ connectionString: this.#connectionString, max: this.options.maxConnections });

@@ -14,7 +14,8 @@ const cases = [
     peer: 'js-tiktoken',
     entry: 'src/entries/sessions.ts',
     use: "const { openAiTokenCounter } = m; await openAiTokenCounter({ model: 'gpt-4o' });",
-    message: 'openAiTokenCounter needs the js-tiktoken package (an optional peer dependency of redis-agent-memory): npm install js-tiktoken',
+    message:
+      'openAiTokenCounter needs the js-tiktoken package (an optional peer dependency of redis-agent-memory): npm install js-tiktoken',
   },
   {
     peer: 'pg',

@@ -106,6 +106,7 @@ export class Telemetry {
   readonly #duration: HistogramLike | undefined;
   readonly #cacheLookups: CounterLike | undefined;
   readonly #stampedeWaits: CounterLike | undefined;
+  readonly #deliveryLag: HistogramLike | undefined;
   readonly #meter: MeterLike | undefined;
   readonly #operations = new Map<string, Operation>();
 
@@ -129,6 +130,11 @@ export class Telemetry {
       description: 'Misses that waited for another caller computing the same entry instead of computing it',
       unit: '{wait}',
     });
+    this.#deliveryLag = meter?.createHistogram('agent_memory.events.delivery_lag', {
+      description: "Time from an event's publication to the start of a consumer's handler, by group and event type",
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300] },
+    });
   }
 
   /**
@@ -149,6 +155,11 @@ export class Telemetry {
   /** A cache lookup's outcome, per key looked up. */
   cacheLookups(attributes: TelemetryAttributes, count: number): void {
     if (count > 0) this.#cacheLookups?.add(count, attributes);
+  }
+
+  /** An event reached a handler `seconds` after it was published (clocks of two hosts: a skew shows here). */
+  eventDelivered(seconds: number, attributes: TelemetryAttributes): void {
+    this.#deliveryLag?.record(Math.max(0, seconds), attributes);
   }
 
   /** A miss that waited for another caller's compute (stampede protection). */

@@ -154,6 +154,36 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
     });
   });
 
+  it("records each event's delivery lag, and the group's lag when the metrics are collected", async () => {
+    const publishing = await createAgentMemory({
+      ...memoryConfig(target).config,
+      prefix: uniquePrefix('otele'),
+      sessions: { events: true },
+      telemetry: { tracerProvider: o.tracerProvider, meterProvider: o.meterProvider },
+    });
+    try {
+      const handled: string[] = [];
+      const worker = publishing.events.consume('lagged', (event) => void handled.push(event.type), { blockMs: 50 });
+      const chat = publishing.sessions.session({ userId: 'u', sessionId: 's' });
+      for (let i = 0; i < 3; i++) await chat.append({ role: 'user', content: `m${i}` });
+      for (let i = 0; i < 100 && handled.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(handled).toHaveLength(4); // session.created, then one per append
+      const points = await o.points();
+      const group = { 'agent_memory.events.group': 'lagged' };
+      const lags = points.filter(
+        (p) => p.name === 'agent_memory.events.delivery_lag' && p.attributes['agent_memory.events.group'] === 'lagged',
+      );
+      expect(new Set(lags.map((p) => p.attributes['agent_memory.events.type']))).toEqual(new Set(handled));
+      expect(lags.reduce((n, p) => n + (p.value as { count: number }).count, 0)).toBe(4);
+      expect(Math.max(...lags.map((p) => (p.value as { max: number }).max))).toBeLessThan(30); // seconds
+      const gauge = points.find((p) => p.name === 'agent_memory.events.lag' && p.attributes['agent_memory.events.group'] === 'lagged');
+      expect(gauge).toMatchObject({ attributes: group, value: 0 });
+      await worker.stop();
+    } finally {
+      await publishing.close();
+    }
+  });
+
   it('puts no content, key, query, tag, id or value in any attribute of any store', async () => {
     o.reset();
     const user = { tenant: 'TENANT-5d1e', userId: 'USER-a9c4' };

@@ -52,6 +52,12 @@ interface ApiLike {
   metrics: { getMeterProvider(): MeterProviderLike };
   context: { active(): unknown; with<T>(context: unknown, fn: () => T): T };
   createNoopMeter(): object;
+  ProxyTracerProvider: new () => { getDelegate(): unknown };
+}
+
+/** The API's global tracer provider before an SDK is registered: a proxy whose delegate is the no-op provider. */
+interface ProxyLike {
+  getDelegate(): unknown;
 }
 
 const hasMethod = (name: string) => (v: unknown) =>
@@ -99,6 +105,8 @@ export class Telemetry {
 
   /** False for `Telemetry.off`: callers skip even the attribute objects. */
   readonly enabled: boolean;
+  /** A meter that records (not the API's no-op one). */
+  readonly measuring: boolean;
   /** `db.system.name`, `server.address`, `server.port`: on every span and metric point. */
   readonly common: TelemetryAttributes;
   readonly #tracer: TracerLike | undefined;
@@ -109,10 +117,22 @@ export class Telemetry {
   readonly #deliveryLag: HistogramLike | undefined;
   readonly #meter: MeterLike | undefined;
   readonly #operations = new Map<string, Operation>();
+  /** The global proxy provider, while its delegate is the no-op one: spans are started only once an SDK is registered. */
+  readonly #proxy: ProxyLike | undefined;
+  readonly #noopDelegate: unknown;
 
   /** @internal use createAgentMemory's `telemetry` option */
-  constructor(tracer: TracerLike | undefined, meter: MeterLike | undefined, api: ApiLike | undefined, common: TelemetryAttributes) {
+  constructor(
+    tracer: TracerLike | undefined,
+    meter: MeterLike | undefined,
+    api: ApiLike | undefined,
+    common: TelemetryAttributes,
+    proxy?: { provider: ProxyLike; noop: unknown },
+  ) {
     this.enabled = tracer !== undefined || meter !== undefined;
+    this.measuring = meter !== undefined;
+    this.#proxy = proxy?.provider;
+    this.#noopDelegate = proxy?.noop;
     this.#tracer = tracer;
     this.#meter = meter;
     this.#api = api;
@@ -185,6 +205,11 @@ export class Telemetry {
     return () => gauge.removeCallback(callback);
   }
 
+  /** Whether a span started now could record: a tracer, and (behind the API's proxy) an SDK registered. */
+  tracing(): boolean {
+    return this.#tracer !== undefined && (this.#proxy === undefined || this.#proxy.getDelegate() !== this.#noopDelegate);
+  }
+
   /** @internal */
   startSpan(name: string, attributes: TelemetryAttributes): SpanLike | undefined {
     return this.#tracer?.startSpan(name, { kind: SPAN_KIND_CLIENT, attributes });
@@ -232,10 +257,18 @@ export class Operation {
    * (undefined otherwise: skip the attribute work) to add what it learns (hit, result count). A
    * failure sets the span's status and `error.type` to the error's code, never its message.
    */
-  async run<T>(fn: (span: SpanLike | undefined) => Promise<T>): Promise<T> {
+  run<T>(fn: (span: SpanLike | undefined) => Promise<T>): Promise<T> {
     const telemetry = this.#telemetry;
+    // Nothing listening (telemetry off, or no SDK registered): the call as it is, not even a non-recording span.
     if (!telemetry.enabled) return fn(undefined);
-    const span = telemetry.startSpan(this.name, this.#attributes);
+    const tracing = telemetry.tracing();
+    if (!tracing && !telemetry.measuring) return fn(undefined);
+    return this.#observed(fn, tracing);
+  }
+
+  async #observed<T>(fn: (span: SpanLike | undefined) => Promise<T>, tracing: boolean): Promise<T> {
+    const telemetry = this.#telemetry;
+    const span = tracing ? telemetry.startSpan(this.name, this.#attributes) : undefined;
     const live = span?.isRecording() ? span : undefined;
     const started = performance.now();
     try {
@@ -294,5 +327,10 @@ export async function openTelemetry(
   let meter = meterProvider?.getMeter(LIBRARY, VERSION);
   // The API's no-op meter (no SDK registered) records nothing: leave it out, and its per-call work with it.
   if (meter && api && meter.constructor === api.createNoopMeter().constructor) meter = undefined;
-  return new Telemetry(tracerProvider?.getTracer(LIBRARY, VERSION), meter, api, serverAttributes(endpoint));
+  // The API's global proxy before any SDK: checked at each call (one property read), so an SDK registered later is used.
+  const proxy =
+    api && tracerProvider && typeof (tracerProvider as Partial<ProxyLike>).getDelegate === 'function'
+      ? { provider: tracerProvider as unknown as ProxyLike, noop: new api.ProxyTracerProvider().getDelegate() }
+      : undefined;
+  return new Telemetry(tracerProvider?.getTracer(LIBRARY, VERSION), meter, api, serverAttributes(endpoint), proxy);
 }

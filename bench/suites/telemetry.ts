@@ -10,11 +10,14 @@
 //   traces     the tracer provider alone (`{ tracerProvider }`: the global meter is the no-op one);
 //   metrics    the meter provider alone (`{ meterProvider }`: the global tracer hands out non-recording spans).
 // No context manager is registered (NodeSDK would register AsyncLocalStorage's; see docs/observability.md).
+// Then the wrapper alone, in process (no Redis): what one operation's telemetry adds to a call that
+// does nothing, in ns, per variant (the median of interleaved rounds, less a direct call's): the
+// figure that stays put when a busy machine blurs the appends' ratios.
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { createAgentMemory, type AgentMemory } from '../../src/agent-memory.js';
 import { compare, type RunOptions } from '../lib/measure.js';
-import { sampleFigures, type SuiteResult } from '../lib/report.js';
+import { figure, sampleFigures, type SuiteResult } from '../lib/report.js';
 import type { SuiteContext } from '../run.js';
 
 const TEXT =
@@ -79,6 +82,33 @@ export async function telemetrySuite(ctx: SuiteContext): Promise<SuiteResult> {
       figures.push(...sampleFigures(`telemetry.append_sdk.c${concurrency}`, append.sdk, { 'telemetry-off': append.off }));
       figures.push(...sampleFigures(`telemetry.append_sdk_traces.c${concurrency}`, append.traces, { 'telemetry-off': append.off }));
       figures.push(...sampleFigures(`telemetry.append_sdk_metrics.c${concurrency}`, append.metrics, { 'telemetry-off': append.off }));
+    }
+    ctx.progress('telemetry: the wrapper alone, in process');
+    const calls = ctx.quick ? 20_000 : 200_000;
+    const nothing = () => Promise.resolve(1);
+    const ops = Object.fromEntries(
+      Object.entries(memories).map(([name, m]) => [name, m.connection.telemetry.operation('session.append')] as const),
+    ) as Record<keyof typeof memories, ReturnType<AgentMemory['connection']['telemetry']['operation']>>;
+    const cases: Record<string, () => Promise<unknown>> = { direct: nothing };
+    for (const [name, op] of Object.entries(ops)) cases[name] = () => op.run(nothing);
+    const perCall = Object.fromEntries(Object.keys(cases).map((k) => [k, [] as number[]]));
+    const names = Object.keys(cases);
+    for (let round = 0; round < 9; round++) {
+      for (let j = 0; j < names.length; j++) {
+        const name = names[(round + j) % names.length]!;
+        const run = cases[name]!;
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < calls; i++) await run();
+        perCall[name]!.push(Number(process.hrtime.bigint() - started) / calls);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const direct = median(perCall.direct!);
+    const label = { off: 'off', noSdk: 'no_sdk', sdk: 'sdk', traces: 'sdk_traces', metrics: 'sdk_metrics' } as const;
+    for (const name of Object.keys(ops) as (keyof typeof ops)[]) {
+      figures.push(
+        figure(`telemetry.wrapper_overhead.${label[name]}.ns_per_call`, 'ns', 'lower', Math.max(0, median(perCall[name]!) - direct), {}),
+      );
     }
   } finally {
     for (const m of Object.values(memories)) {

@@ -90,7 +90,7 @@ export class Cache {
    */
   #scriptReads = 0;
   /** Its spans, and the attributes of its hit and miss counts (`agent_memory.cache.name` is a name you chose, not data). */
-  readonly #ops: Record<'get' | 'getMany' | 'set' | 'getOrCompute' | 'delete' | 'invalidateTag', Operation>;
+  readonly #ops: Record<'get' | 'getMany' | 'set' | 'setMany' | 'getOrCompute' | 'delete' | 'invalidateTag', Operation>;
   readonly #hit: TelemetryAttributes;
   readonly #miss: TelemetryAttributes;
 
@@ -110,6 +110,7 @@ export class Cache {
       get: op('cache.get'),
       getMany: op('cache.get_many'),
       set: op('cache.set'),
+      setMany: op('cache.set_many'),
       getOrCompute: op('cache.get_or_compute'),
       delete: op('cache.delete'),
       invalidateTag: op('cache.invalidate_tag'),
@@ -201,11 +202,14 @@ export class Cache {
    * nothing is written. Each entry is stored whole or not at all, but not all of them at once.
    */
   async setMany(entries: readonly { key: string; value: unknown; options?: WriteOptions }[]): Promise<void> {
-    const parsed = parseInput(CacheEntriesSchema, entries, 'cache entries');
-    const prepared = parsed.map((e, i) =>
-      this.#prepare(Cache.id(e.key), e.value, this.#withKey(e.options ?? NO_OPTIONS, e.key), 0, `${i}.value`),
-    );
-    await Promise.all(prepared.map((p) => this.#store(p, '')));
+    return this.#ops.setMany.run(async (span) => {
+      const parsed = parseInput(CacheEntriesSchema, entries, 'cache entries');
+      const prepared = parsed.map((e, i) =>
+        this.#prepare(Cache.id(e.key), e.value, this.#withKey(e.options ?? NO_OPTIONS, e.key), 0, `${i}.value`),
+      );
+      span?.setAttribute('agent_memory.key_count', prepared.length);
+      await Promise.all(prepared.map((p) => this.#store(p, '')));
+    });
   }
 
   /**

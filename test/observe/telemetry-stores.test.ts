@@ -45,6 +45,10 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
     expect(await cache.getOrCompute('k2', () => 'v2')).toBe('v2'); // miss, computed
     expect(await cache.getOrCompute('k2', () => 'other')).toBe('v2'); // hit
     expect(await cache.getMany(['k1', 'k2', 'k3'])).toEqual(['v1', 'v2', undefined]); // 2 hits, 1 miss
+    await cache.setMany([
+      { key: 'k4', value: 'v4' },
+      { key: 'k5', value: 'v5' },
+    ]);
 
     const gets = o.named('cache.get');
     expect(gets.map((s) => s.attributes['agent_memory.cache.hit'])).toEqual([false, true]);
@@ -53,6 +57,7 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
     expect(o.named('cache.get_or_compute').map((s) => s.attributes['agent_memory.cache.hit'])).toEqual([false, true]);
     expect(o.named('cache.set')).toHaveLength(1);
     expect(o.named('cache.get_many')[0]!.attributes).toMatchObject({ 'agent_memory.key_count': 3, 'agent_memory.result_count': 2 });
+    expect(o.named('cache.set_many')[0]!.attributes['agent_memory.key_count']).toBe(2);
 
     const points = await o.points();
     const lookups = { 'agent_memory.cache.name': 'answers' };

@@ -66,6 +66,11 @@ interface Found {
   seen: Seen;
 }
 
+/** A recording span of a lookup learns whether it hit. */
+const describeLookup = (span: SpanLike, found: Found): void => {
+  span.setAttribute('agent_memory.cache.hit', found.entry !== undefined);
+};
+
 const ComputeSchema = z.custom<() => unknown>((v) => typeof v === 'function', 'must be a function');
 
 export class Cache {
@@ -152,13 +157,9 @@ export class Cache {
 
   /** The cached value, or undefined. A sliding cache refreshes the TTL in the same call. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    return this.#ops.get.run(async (span) => {
-      const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
-      const { entry } = await this.#read(id);
-      this.#counted(entry !== undefined, 1);
-      span?.setAttribute('agent_memory.cache.hit', entry !== undefined);
-      return entry?.value as T | undefined;
-    });
+    const found = await this.#ops.get.run(() => this.#read(Cache.id(parseInput(CacheKeySchema, key, 'cache key'))), describeLookup);
+    this.#counted(found.entry !== undefined, 1);
+    return found.entry?.value as T | undefined;
   }
 
   /** Counts `count` hits (or misses), in the stats and the lookups metric. */

@@ -256,23 +256,30 @@ export class Operation {
    * Runs `fn` in a span (a child of the active one); `fn` gets the span while it is recording
    * (undefined otherwise: skip the attribute work) to add what it learns (hit, result count). A
    * failure sets the span's status and `error.type` to the error's code, never its message.
+   * `describe`, when given, adds attributes from the result to a recording span: with it `fn` need
+   * not be an async wrapper of its own, so that with nothing listening the call is `fn()` alone.
    */
-  run<T>(fn: (span: SpanLike | undefined) => Promise<T>): Promise<T> {
+  run<T>(fn: (span: SpanLike | undefined) => Promise<T>, describe?: (span: SpanLike, result: T) => void): Promise<T> {
     const telemetry = this.#telemetry;
     // Nothing listening (telemetry off, or no SDK registered): the call as it is, not even a non-recording span.
     if (!telemetry.enabled) return fn(undefined);
     const tracing = telemetry.tracing();
     if (!tracing && !telemetry.measuring) return fn(undefined);
-    return this.#observed(fn, tracing);
+    return this.#observed(fn, tracing, describe);
   }
 
-  async #observed<T>(fn: (span: SpanLike | undefined) => Promise<T>, tracing: boolean): Promise<T> {
+  async #observed<T>(
+    fn: (span: SpanLike | undefined) => Promise<T>,
+    tracing: boolean,
+    describe: ((span: SpanLike, result: T) => void) | undefined,
+  ): Promise<T> {
     const telemetry = this.#telemetry;
     const span = tracing ? telemetry.startSpan(this.name, this.#attributes) : undefined;
     const live = span?.isRecording() ? span : undefined;
     const started = performance.now();
     try {
       const result = await (live ? telemetry.withSpan(live, () => fn(live)) : fn(undefined));
+      if (live && describe) describe(live, result);
       telemetry.recordDuration((performance.now() - started) / 1000, this.#metric);
       return result;
     } catch (error) {

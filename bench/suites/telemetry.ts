@@ -82,6 +82,15 @@ export async function telemetrySuite(ctx: SuiteContext): Promise<SuiteResult> {
       figures.push(...sampleFigures(`telemetry.append_sdk.c${concurrency}`, append.sdk, { 'telemetry-off': append.off }));
       figures.push(...sampleFigures(`telemetry.append_sdk_traces.c${concurrency}`, append.traces, { 'telemetry-off': append.off }));
       figures.push(...sampleFigures(`telemetry.append_sdk_metrics.c${concurrency}`, append.metrics, { 'telemetry-off': append.off }));
+      // Each case's figure is its median round by throughput, so on a busy machine two cases' p50s
+      // can come from rounds far apart; the median of the ratios of rounds run side by side cannot.
+      const variants = { no_sdk: append.noSdk, sdk: append.sdk, sdk_traces: append.traces, sdk_metrics: append.metrics };
+      for (const [name, sample] of Object.entries(variants)) {
+        const ratios = sample.rounds!.map((round, r) => append.off.rounds![r]!.p50Ms / round.p50Ms).sort((a, b) => a - b);
+        figures.push(
+          figure(`telemetry.append_${name}.c${concurrency}.p50_round_ratio`, 'x', 'higher', ratios[Math.floor(ratios.length / 2)]!, {}),
+        );
+      }
     }
     ctx.progress('telemetry: the wrapper alone, in process');
     const calls = ctx.quick ? 20_000 : 200_000;

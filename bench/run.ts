@@ -13,6 +13,7 @@ import { memorySuite } from './suites/memory.js';
 import { rememberSuite } from './suites/remember.js';
 import { semanticCacheSuite } from './suites/semantic-cache.js';
 import { sessionSuite } from './suites/session.js';
+import { telemetrySuite } from './suites/telemetry.js';
 import { tieredSuite } from './suites/tiered.js';
 import { vectorSuite } from './suites/vector.js';
 
@@ -39,6 +40,7 @@ const SUITES: Record<string, (ctx: SuiteContext) => Promise<SuiteResult>> = {
   remember: rememberSuite,
   events: eventsSuite,
   tiered: tieredSuite,
+  telemetry: telemetrySuite,
 };
 
 const args = process.argv.slice(2);

@@ -34,6 +34,8 @@ export type { ModuleInfo, ServerCapabilities } from './connection/capabilities.j
 // Reachable as `memory.connection` and `memory.keys`: types only (built by the factory, never by users).
 export type { CommandRoute, RedisConnection } from './connection/connect.js';
 export type { Keyspace, MemoryScopeRef, UserScope } from './keys.js';
+// The `telemetry` option's shapes and `memory.connection.telemetry` (docs/observability.md): types only.
+export type { MeterProviderLike, Operation, SpanLike, Telemetry, TelemetryOption, TracerProviderLike } from './observe/telemetry.js';
 // What the factory hands out, as types (their capability entries hold the values users need).
 export type * from './entries/sessions.js';
 export type * from './entries/memory.js';

@@ -17,6 +17,7 @@ import { cacheDelete, cacheFill, cacheRead } from '../scripts/cache.js';
 import { parseInput } from '../validate.js';
 import { decodeEntry, encodeEntry, entryKeyOf, joinEntry, recordsTags, type EncodedEntry, type Entry } from './envelope.js';
 import { NearCacheLink } from './near-cache-link.js';
+import type { Operation, SpanLike, TelemetryAttributes } from '../observe/telemetry.js';
 import {
   CacheEntriesSchema,
   CacheKeySchema,
@@ -65,6 +66,11 @@ interface Found {
   seen: Seen;
 }
 
+/** A recording span of a lookup learns whether it hit. */
+const describeLookup = (span: SpanLike, found: Found): void => {
+  span.setAttribute('agent_memory.cache.hit', found.entry !== undefined);
+};
+
 const ComputeSchema = z.custom<() => unknown>((v) => typeof v === 'function', 'must be a function');
 
 export class Cache {
@@ -88,6 +94,10 @@ export class Cache {
    * second round trip (a tagged entry found by a GET).
    */
   #scriptReads = 0;
+  /** Its spans, and the attributes of its hit and miss counts (`agent_memory.cache.name` is a name you chose, not data). */
+  readonly #ops: Record<'get' | 'getMany' | 'set' | 'setMany' | 'getOrCompute' | 'delete' | 'invalidateTag', Operation>;
+  readonly #hit: TelemetryAttributes;
+  readonly #miss: TelemetryAttributes;
 
   /** `events`: the log this cache publishes to when `options.events` is on (default one of its own, default config). */
   constructor(connection: RedisConnection, keyspace: Keyspace, options: CacheOptions, events = new EventLog(connection, keyspace)) {
@@ -98,6 +108,21 @@ export class Cache {
     this.#keys = keyspace.cache(this.name, this.options.shards);
     this.#slidingPx = this.options.ttl.mode === 'sliding' ? String(ttlMilliseconds(this.options.ttl.seconds)) : '';
     this.#link = new NearCacheLink(connection, this.#keys.channel, randomUUID(), this.options);
+    const telemetry = connection.telemetry;
+    const named = { 'agent_memory.cache.name': this.name };
+    const op = (name: string) => telemetry.operation(name, named);
+    this.#ops = {
+      get: op('cache.get'),
+      getMany: op('cache.get_many'),
+      set: op('cache.set'),
+      setMany: op('cache.set_many'),
+      getOrCompute: op('cache.get_or_compute'),
+      delete: op('cache.delete'),
+      invalidateTag: op('cache.invalidate_tag'),
+    };
+    this.#hit = Object.freeze({ ...telemetry.common, ...named, 'agent_memory.cache.hit': true });
+    this.#miss = Object.freeze({ ...telemetry.common, ...named, 'agent_memory.cache.hit': false });
+    const waits = Object.freeze({ ...telemetry.common, ...named });
     this.#stampede = new Stampede({
       connection,
       keys: this.#keys,
@@ -106,6 +131,7 @@ export class Cache {
       link: this.#link,
       ttlMs: (write) => this.#ttlMs(write),
       computeAndStore: (id, compute, write, token, seen) => this.#computeAndStore(id, compute, write, token, seen),
+      waited: () => telemetry.stampedeWait(waits),
     });
   }
 
@@ -131,19 +157,31 @@ export class Cache {
 
   /** The cached value, or undefined. A sliding cache refreshes the TTL in the same call. */
   async get<T = unknown>(key: string): Promise<T | undefined> {
-    const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
-    const { entry } = await this.#read(id);
-    this.#stats[entry === undefined ? 'misses' : 'hits']++;
-    return entry?.value as T | undefined;
+    const found = await this.#ops.get.run(() => this.#read(Cache.id(parseInput(CacheKeySchema, key, 'cache key'))), describeLookup);
+    this.#counted(found.entry !== undefined, 1);
+    return found.entry?.value as T | undefined;
+  }
+
+  /** Counts `count` hits (or misses), in the stats and the lookups metric. */
+  #counted(hit: boolean, count: number): void {
+    this.#stats[hit ? 'hits' : 'misses'] += count;
+    this.#connection.telemetry.cacheLookups(hit ? this.#hit : this.#miss, count);
   }
 
   /** Values of many keys in one round trip (pipelined, so cluster-safe); undefined for misses. */
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
-    const ids = parseInput(CacheKeysSchema, keys, 'cache keys').map((k) => Cache.id(k));
-    const found = await Promise.all(ids.map((id) => this.#read(id)));
-    return found.map(({ entry }) => {
-      this.#stats[entry === undefined ? 'misses' : 'hits']++;
-      return entry?.value as T | undefined;
+    return this.#ops.getMany.run(async (span) => {
+      const ids = parseInput(CacheKeysSchema, keys, 'cache keys').map((k) => Cache.id(k));
+      const found = await Promise.all(ids.map((id) => this.#read(id)));
+      const values = found.map(({ entry }) => entry?.value as T | undefined);
+      const hits = values.reduce((n, _, i) => (found[i]!.entry === undefined ? n : n + 1), 0);
+      this.#counted(true, hits);
+      this.#counted(false, values.length - hits);
+      if (span) {
+        span.setAttribute('agent_memory.key_count', values.length);
+        span.setAttribute('agent_memory.result_count', hits);
+      }
+      return values;
     });
   }
 
@@ -153,9 +191,11 @@ export class Cache {
    * nothing is written. At maxmemory, an OutOfMemoryError, and nothing is written either.
    */
   async set(key: string, value: unknown, options: WriteOptions = {}): Promise<void> {
-    const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
-    const write = this.#withKey(parseInput(WriteOptionsSchema, options, 'cache write options'), key);
-    await this.#store(this.#prepare(id, value, write, 0), '');
+    return this.#ops.set.run(async () => {
+      const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
+      const write = this.#withKey(parseInput(WriteOptionsSchema, options, 'cache write options'), key);
+      await this.#store(this.#prepare(id, value, write, 0), '');
+    });
   }
 
   /**
@@ -163,11 +203,14 @@ export class Cache {
    * nothing is written. Each entry is stored whole or not at all, but not all of them at once.
    */
   async setMany(entries: readonly { key: string; value: unknown; options?: WriteOptions }[]): Promise<void> {
-    const parsed = parseInput(CacheEntriesSchema, entries, 'cache entries');
-    const prepared = parsed.map((e, i) =>
-      this.#prepare(Cache.id(e.key), e.value, this.#withKey(e.options ?? NO_OPTIONS, e.key), 0, `${i}.value`),
-    );
-    await Promise.all(prepared.map((p) => this.#store(p, '')));
+    return this.#ops.setMany.run(async (span) => {
+      const parsed = parseInput(CacheEntriesSchema, entries, 'cache entries');
+      const prepared = parsed.map((e, i) =>
+        this.#prepare(Cache.id(e.key), e.value, this.#withKey(e.options ?? NO_OPTIONS, e.key), 0, `${i}.value`),
+      );
+      span?.setAttribute('agent_memory.key_count', prepared.length);
+      await Promise.all(prepared.map((p) => this.#store(p, '')));
+    });
   }
 
   /**
@@ -176,6 +219,14 @@ export class Cache {
    * in the same script.
    */
   async delete(key: string): Promise<boolean> {
+    return this.#ops.delete.run(async (span) => {
+      const deleted = await this.#delete(key);
+      span?.setAttribute('agent_memory.result_count', deleted ? 1 : 0);
+      return deleted;
+    });
+  }
+
+  async #delete(key: string): Promise<boolean> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
     const entry = this.#keys.entry(id);
     const publishes = this.options.events;
@@ -202,6 +253,14 @@ export class Cache {
    * (see {@link invalidateTagEverywhere}).
    */
   async invalidateTag(tag: string): Promise<number> {
+    return this.#ops.invalidateTag.run(async (span) => {
+      const deleted = await this.#invalidateTag(tag);
+      span?.setAttribute('agent_memory.result_count', deleted);
+      return deleted;
+    });
+  }
+
+  async #invalidateTag(tag: string): Promise<number> {
     const tagId = Cache.id(parseInput(TagSchema, tag, 'tag'));
     await this.#link.subscribed();
     const deleted = await invalidateTagEverywhere(
@@ -227,6 +286,11 @@ export class Cache {
    * @example const answer = await cache.getOrCompute(prompt, () => llm.invoke(prompt), { tags: ['doc:42'] });
    */
   async getOrCompute<T>(key: string, compute: () => T | Promise<T>, options: WriteOptions = NO_OPTIONS): Promise<T> {
+    return this.#ops.getOrCompute.run((span) => this.#getOrCompute(key, compute, options, span));
+  }
+
+  /** getOrCompute; `span` (while recording) learns whether the value was found or computed, or joined this process's computation. */
+  async #getOrCompute<T>(key: string, compute: () => T | Promise<T>, options: WriteOptions, span: SpanLike | undefined): Promise<T> {
     const id = Cache.id(parseInput(CacheKeySchema, key, 'cache key'));
     if (typeof compute !== 'function') parseInput(ComputeSchema, compute, 'compute'); // throws
     const write = this.#withKey(options === NO_OPTIONS ? NO_OPTIONS : parseInput(WriteOptionsSchema, options, 'cache write options'), key);
@@ -234,6 +298,7 @@ export class Cache {
     const running = this.#flights.get(id);
     if (running) {
       this.#stats.coalesced++;
+      span?.setAttribute('agent_memory.cache.coalesced', true);
       return running as Promise<T>;
     }
     let found: Found;
@@ -242,10 +307,12 @@ export class Cache {
     } catch (error) {
       return this.#failOpenOr(error, compute);
     }
+    span?.setAttribute('agent_memory.cache.hit', found.entry !== undefined);
     if (found.entry) return this.#served(id, found.entry, compute, write, found.seen);
     const again = this.#flights.get(id);
     if (again) {
       this.#stats.coalesced++;
+      span?.setAttribute('agent_memory.cache.coalesced', true);
       return again as Promise<T>;
     }
     const flight = this.#missed(id, compute, write, found.seen).finally(() => this.#flights.delete(id));
@@ -255,7 +322,7 @@ export class Cache {
 
   /** A hit: fresh, stale (served while one caller refreshes), or due for an XFetch early recompute. */
   #served<T>(id: string, found: Entry, compute: () => T | Promise<T>, write: ResolvedWrite, seen: Seen): T | Promise<T> {
-    this.#stats.hits++;
+    this.#counted(true, 1);
     const now = Date.now();
     const { stampede, staleWhileRevalidateSeconds } = this.options;
     if (found.freshUntil > 0 && now >= found.freshUntil && staleWhileRevalidateSeconds > 0) {
@@ -271,7 +338,7 @@ export class Cache {
   }
 
   async #missed<T>(id: string, compute: () => T | Promise<T>, write: ResolvedWrite, seen: Seen): Promise<T> {
-    this.#stats.misses++;
+    this.#counted(false, 1);
     if (this.options.stampede.mode !== 'lock') return this.#computeAndStore(id, compute, write, '', seen);
     try {
       return await this.#stampede.computeUnderLock(id, compute, write);

@@ -35,6 +35,8 @@ export interface StampedeHost {
   ttlMs(write: ResolvedWrite): number;
   /** Computes and stores, releasing `token`'s lock and waking the waiters, whatever happens. */
   computeAndStore<T>(id: string, compute: () => T | Promise<T>, write: ResolvedWrite, token: string, seen: Seen): Promise<T>;
+  /** A miss starts waiting for another caller's value (the stampede-waits metric). */
+  waited(): void;
 }
 
 export class Stampede {
@@ -75,6 +77,7 @@ export class Stampede {
         if (!waited) {
           waited = true;
           stats.lockWaits++;
+          this.host.waited();
         }
         const left = deadline - Date.now();
         if (left <= 0) {

@@ -16,6 +16,7 @@ import {
 import { TtlPolicySchema, type TtlPolicy } from '../ttl.js';
 import { parseInput } from '../validate.js';
 import { asErr } from '../observe/logger.js';
+import type { Operation } from '../observe/telemetry.js';
 
 export const CheckpointStoreOptionsSchema = z
   .object({
@@ -138,6 +139,7 @@ export class CheckpointStore {
   readonly #connection: RedisConnection;
   readonly #keys: Keyspace;
   readonly #ttl: ThreadTtl;
+  readonly #ops: Record<'put' | 'putWrites' | 'get', Operation>;
 
   constructor(connection: RedisConnection, keys: Keyspace, options: CheckpointStoreOptions = {}) {
     this.options = parseInput(CheckpointStoreOptionsSchema, options, 'checkpoint store options');
@@ -145,6 +147,12 @@ export class CheckpointStore {
     this.#keys = keys;
     const ttl: TtlPolicy = this.options.ttl;
     this.#ttl = { ms: ttl.mode === 'none' ? 0 : Math.round(ttl.seconds * 1000), mode: ttl.mode };
+    const telemetry = connection.telemetry;
+    this.#ops = {
+      put: telemetry.operation('checkpoint.put'),
+      putWrites: telemetry.operation('checkpoint.put_writes'),
+      get: telemetry.operation('checkpoint.get'),
+    };
   }
 
   #thread(threadId: string): CheckpointThreadKeys {
@@ -157,6 +165,13 @@ export class CheckpointStore {
    * parent and lists channel values it does not carry, since those went with the thread.
    */
   async put(threadId: string, input: CheckpointInput): Promise<void> {
+    return this.#ops.put.run(async (span) => {
+      span?.setAttribute('agent_memory.value_count', input.values.length);
+      await this.#put(threadId, input);
+    });
+  }
+
+  async #put(threadId: string, input: CheckpointInput): Promise<void> {
     const keys = this.#thread(threadId);
     const ns = hex(parseInput(NamespaceSchema, input.ns, 'checkpoint namespace'));
     const id = parseInput(CheckpointIdSchema, input.id, 'checkpoint id');
@@ -203,6 +218,14 @@ export class CheckpointStore {
 
   /** Stores pending writes of one task against a checkpoint, in one round trip; all or none of them. Returns how many were stored. */
   async putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly WriteInput[]): Promise<number> {
+    return this.#ops.putWrites.run(async (span) => {
+      const stored = await this.#putWrites(threadId, ns, checkpointId, writes);
+      span?.setAttribute('agent_memory.result_count', stored);
+      return stored;
+    });
+  }
+
+  async #putWrites(threadId: string, ns: string, checkpointId: string, writes: readonly WriteInput[]): Promise<number> {
     if (writes.length === 0) return 0;
     const keys = this.#thread(threadId);
     const member = `${hex(parseInput(NamespaceSchema, ns, 'checkpoint namespace'))}:${hex(parseInput(CheckpointIdSchema, checkpointId, 'checkpoint id'))}`;
@@ -221,8 +244,11 @@ export class CheckpointStore {
 
   /** One checkpoint, or the newest of the namespace when `id` is not given; one round trip. */
   async get(threadId: string, ns: string, id?: string): Promise<StoredCheckpoint | undefined> {
-    const [found] = (await this.#read(threadId, { ns, id }, 0, 1)).checkpoints;
-    return found;
+    return this.#ops.get.run(async (span) => {
+      const [found] = (await this.#read(threadId, { ns, id }, 0, 1)).checkpoints;
+      span?.setAttribute('agent_memory.result_count', found ? 1 : 0);
+      return found;
+    });
   }
 
   /** Checkpoints of a thread (every thread of the tenant when `threadId` is undefined), newest first per namespace. */

@@ -82,12 +82,39 @@ export class EventConsumer implements Consumer {
   static start(connection: RedisConnection, log: EventLog, group: string, handler: EventHandler, options: Options): EventConsumer {
     const consumer = new EventConsumer(connection, log, group, handler, options);
     consumer.#loop = consumer.#run();
+    // The group's lag, read (EventLog.stats: a few round trips) only when the metrics are collected.
+    consumer.#unobserve = connection.telemetry.gauge(
+      'agent_memory.events.lag',
+      { description: 'Events of the consumer group not read yet, over every partition', unit: '{event}' },
+      async (record) => {
+        const { lag } = await log.stats(group).catch(() => ({ lag: null }));
+        if (lag !== null) record(lag, { 'agent_memory.events.group': group });
+      },
+    );
     return consumer;
+  }
+
+  #unobserve: () => void = () => undefined;
+  /** The delivery-lag attributes per event type (a fixed set of names), made once each. */
+  readonly #deliveredAttributes = new Map<string, Readonly<Record<string, string | number | boolean>>>();
+
+  #delivered(type: string): Readonly<Record<string, string | number | boolean>> {
+    let attributes = this.#deliveredAttributes.get(type);
+    if (!attributes) {
+      attributes = Object.freeze({
+        ...this.#connection.telemetry.common,
+        'agent_memory.events.group': this.group,
+        'agent_memory.events.type': type,
+      });
+      this.#deliveredAttributes.set(type, attributes);
+    }
+    return attributes;
   }
 
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#stopping) return this.#loop;
     this.#stopping = true;
+    this.#unobserve();
     this.#wake?.();
     await this.#loop;
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -382,6 +409,7 @@ export class EventConsumer implements Consumer {
       return;
     }
     held.started = true;
+    this.#connection.telemetry.eventDelivered((Date.now() - event.at) / 1000, this.#delivered(event.type));
     try {
       await this.#attempt(stream, event, held);
     } finally {

@@ -17,6 +17,7 @@ import { mergeBatch } from './dedupe.js';
 import { decodeMemory, memoryItem, type Memory, type MemoryWithAccess } from './memory-item.js';
 import { candidatesFor, rankHits, ScoringSchema, type Recalled } from './scoring.js';
 import { asErr } from '../observe/logger.js';
+import type { Operation } from '../observe/telemetry.js';
 
 export type { Memory, MemoryWithAccess } from './memory-item.js';
 export type { Recalled } from './scoring.js';
@@ -122,6 +123,8 @@ const ForgetTargetSchema = z.union([
 
 export class LongTermMemory {
   readonly options: z.output<typeof LongTermMemoryOptionsSchema>;
+  /** Spans: the engine and the namespace (a name you chose) on each, and the GenAI memory operation. */
+  readonly #ops: Record<'remember' | 'recall' | 'forget', Operation>;
 
   constructor(
     readonly index: VectorIndex,
@@ -134,6 +137,13 @@ export class LongTermMemory {
     readonly events?: EventLog,
   ) {
     this.options = parseInput(LongTermMemoryOptionsSchema, options, 'long-term memory options');
+    const telemetry = index.connection.telemetry;
+    const on = { 'agent_memory.engine': index.engine, 'agent_memory.namespace': index.definition.namespace };
+    this.#ops = {
+      remember: telemetry.operation('memory.remember', { ...on, 'gen_ai.operation.name': 'upsert_memory' }),
+      recall: telemetry.operation('memory.recall', { ...on, 'gen_ai.operation.name': 'search_memory' }),
+      forget: telemetry.operation('memory.forget', { ...on, 'gen_ai.operation.name': 'delete_memory' }),
+    };
     if (index.definition.fields.tags !== undefined && index.definition.fields.tags !== 'tag') {
       throw new InvalidArgumentError('index definition', [
         { path: 'fields.tags', message: 'is reserved for memory tags and must be a tag field' },
@@ -154,6 +164,17 @@ export class LongTermMemory {
    * @example await memory.rememberMany(user, facts, { bulk: true, onProgress: (p) => log(`${p.written}/${p.total}`) });
    */
   async rememberMany(scope: MemoryScopeRef, inputs: readonly MemoryInput[], options: RememberOptions = {}): Promise<RememberResult[]> {
+    return this.#ops.remember.run(async (span) => {
+      const results = await this.#rememberMany(scope, inputs, options);
+      if (span) {
+        span.setAttribute('agent_memory.input_count', results.length);
+        span.setAttribute('agent_memory.merged_count', results.filter((r) => r.status === 'merged').length);
+      }
+      return results;
+    });
+  }
+
+  async #rememberMany(scope: MemoryScopeRef, inputs: readonly MemoryInput[], options: RememberOptions): Promise<RememberResult[]> {
     const s = this.#scope(scope);
     const o = parseInput(RememberOptionsSchema, options, 'remember options');
     const parsed = parseInput(
@@ -222,6 +243,14 @@ export class LongTermMemory {
 
   /** The memories most relevant to `query` (a text, or a vector already embedded), best first. */
   async recall(scope: MemoryScopeRef, query: string | readonly number[], options: RecallOptions = {}): Promise<Recalled[]> {
+    return this.#ops.recall.run(async (span) => {
+      const recalled = await this.#recall(scope, query, options);
+      span?.setAttribute('agent_memory.result_count', recalled.length);
+      return recalled;
+    });
+  }
+
+  async #recall(scope: MemoryScopeRef, query: string | readonly number[], options: RecallOptions): Promise<Recalled[]> {
     const s = this.#scope(scope);
     const o = parseInput(RecallOptionsSchema, options, 'recall options');
     const filter = o.filter === undefined ? undefined : this.#filter(o.filter);
@@ -283,6 +312,14 @@ export class LongTermMemory {
 
   /** Forgets memories by id, or every memory matching a filter. Returns how many. */
   async forget(scope: MemoryScopeRef, which: { ids: string[] } | { filter: Filter }): Promise<number> {
+    return this.#ops.forget.run(async (span) => {
+      const removed = await this.#forget(scope, which);
+      span?.setAttribute('agent_memory.result_count', removed);
+      return removed;
+    });
+  }
+
+  async #forget(scope: MemoryScopeRef, which: { ids: string[] } | { filter: Filter }): Promise<number> {
     const s = this.#scope(scope);
     const target = parseInput(ForgetTargetSchema, which, 'forget target');
     const ids = 'ids' in target ? target.ids : await this.index.ids(s, this.#filter(target.filter as Filter));

@@ -52,6 +52,12 @@ interface ApiLike {
   metrics: { getMeterProvider(): MeterProviderLike };
   context: { active(): unknown; with<T>(context: unknown, fn: () => T): T };
   createNoopMeter(): object;
+  ProxyTracerProvider: new () => { getDelegate(): unknown };
+}
+
+/** The API's global tracer provider before an SDK is registered: a proxy whose delegate is the no-op provider. */
+interface ProxyLike {
+  getDelegate(): unknown;
 }
 
 const hasMethod = (name: string) => (v: unknown) =>
@@ -99,6 +105,8 @@ export class Telemetry {
 
   /** False for `Telemetry.off`: callers skip even the attribute objects. */
   readonly enabled: boolean;
+  /** A meter that records (not the API's no-op one). */
+  readonly measuring: boolean;
   /** `db.system.name`, `server.address`, `server.port`: on every span and metric point. */
   readonly common: TelemetryAttributes;
   readonly #tracer: TracerLike | undefined;
@@ -106,12 +114,25 @@ export class Telemetry {
   readonly #duration: HistogramLike | undefined;
   readonly #cacheLookups: CounterLike | undefined;
   readonly #stampedeWaits: CounterLike | undefined;
+  readonly #deliveryLag: HistogramLike | undefined;
   readonly #meter: MeterLike | undefined;
   readonly #operations = new Map<string, Operation>();
+  /** The global proxy provider, while its delegate is the no-op one: spans are started only once an SDK is registered. */
+  readonly #proxy: ProxyLike | undefined;
+  readonly #noopDelegate: unknown;
 
   /** @internal use createAgentMemory's `telemetry` option */
-  constructor(tracer: TracerLike | undefined, meter: MeterLike | undefined, api: ApiLike | undefined, common: TelemetryAttributes) {
+  constructor(
+    tracer: TracerLike | undefined,
+    meter: MeterLike | undefined,
+    api: ApiLike | undefined,
+    common: TelemetryAttributes,
+    proxy?: { provider: ProxyLike; noop: unknown },
+  ) {
     this.enabled = tracer !== undefined || meter !== undefined;
+    this.measuring = meter !== undefined;
+    this.#proxy = proxy?.provider;
+    this.#noopDelegate = proxy?.noop;
     this.#tracer = tracer;
     this.#meter = meter;
     this.#api = api;
@@ -128,6 +149,11 @@ export class Telemetry {
     this.#stampedeWaits = meter?.createCounter('agent_memory.cache.stampede.waits', {
       description: 'Misses that waited for another caller computing the same entry instead of computing it',
       unit: '{wait}',
+    });
+    this.#deliveryLag = meter?.createHistogram('agent_memory.events.delivery_lag', {
+      description: "Time from an event's publication to the start of a consumer's handler, by group and event type",
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300] },
     });
   }
 
@@ -151,6 +177,11 @@ export class Telemetry {
     if (count > 0) this.#cacheLookups?.add(count, attributes);
   }
 
+  /** An event reached a handler `seconds` after it was published (clocks of two hosts: a skew shows here). */
+  eventDelivered(seconds: number, attributes: TelemetryAttributes): void {
+    this.#deliveryLag?.record(Math.max(0, seconds), attributes);
+  }
+
   /** A miss that waited for another caller's compute (stampede protection). */
   stampedeWait(attributes: TelemetryAttributes): void {
     this.#stampedeWaits?.add(1, attributes);
@@ -172,6 +203,11 @@ export class Telemetry {
     };
     gauge.addCallback(callback);
     return () => gauge.removeCallback(callback);
+  }
+
+  /** Whether a span started now could record: a tracer, and (behind the API's proxy) an SDK registered. */
+  tracing(): boolean {
+    return this.#tracer !== undefined && (this.#proxy === undefined || this.#proxy.getDelegate() !== this.#noopDelegate);
   }
 
   /** @internal */
@@ -220,15 +256,30 @@ export class Operation {
    * Runs `fn` in a span (a child of the active one); `fn` gets the span while it is recording
    * (undefined otherwise: skip the attribute work) to add what it learns (hit, result count). A
    * failure sets the span's status and `error.type` to the error's code, never its message.
+   * `describe`, when given, adds attributes from the result to a recording span: with it `fn` need
+   * not be an async wrapper of its own, so that with nothing listening the call is `fn()` alone.
    */
-  async run<T>(fn: (span: SpanLike | undefined) => Promise<T>): Promise<T> {
+  run<T>(fn: (span: SpanLike | undefined) => Promise<T>, describe?: (span: SpanLike, result: T) => void): Promise<T> {
     const telemetry = this.#telemetry;
+    // Nothing listening (telemetry off, or no SDK registered): the call as it is, not even a non-recording span.
     if (!telemetry.enabled) return fn(undefined);
-    const span = telemetry.startSpan(this.name, this.#attributes);
+    const tracing = telemetry.tracing();
+    if (!tracing && !telemetry.measuring) return fn(undefined);
+    return this.#observed(fn, tracing, describe);
+  }
+
+  async #observed<T>(
+    fn: (span: SpanLike | undefined) => Promise<T>,
+    tracing: boolean,
+    describe: ((span: SpanLike, result: T) => void) | undefined,
+  ): Promise<T> {
+    const telemetry = this.#telemetry;
+    const span = tracing ? telemetry.startSpan(this.name, this.#attributes) : undefined;
     const live = span?.isRecording() ? span : undefined;
     const started = performance.now();
     try {
       const result = await (live ? telemetry.withSpan(live, () => fn(live)) : fn(undefined));
+      if (live && describe) describe(live, result);
       telemetry.recordDuration((performance.now() - started) / 1000, this.#metric);
       return result;
     } catch (error) {
@@ -283,5 +334,10 @@ export async function openTelemetry(
   let meter = meterProvider?.getMeter(LIBRARY, VERSION);
   // The API's no-op meter (no SDK registered) records nothing: leave it out, and its per-call work with it.
   if (meter && api && meter.constructor === api.createNoopMeter().constructor) meter = undefined;
-  return new Telemetry(tracerProvider?.getTracer(LIBRARY, VERSION), meter, api, serverAttributes(endpoint));
+  // The API's global proxy before any SDK: checked at each call (one property read), so an SDK registered later is used.
+  const proxy =
+    api && tracerProvider && typeof (tracerProvider as Partial<ProxyLike>).getDelegate === 'function'
+      ? { provider: tracerProvider as unknown as ProxyLike, noop: new api.ProxyTracerProvider().getDelegate() }
+      : undefined;
+  return new Telemetry(tracerProvider?.getTracer(LIBRARY, VERSION), meter, api, serverAttributes(endpoint), proxy);
 }

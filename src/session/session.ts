@@ -9,6 +9,7 @@ import { appendMessages, type AppendResult } from './append.js';
 import { sessionInfo, type SessionContext, type SessionInfo } from './context.js';
 import type { Message, MessageInput } from './message.js';
 import { TtlPolicySchema, type TtlPolicy } from './options.js';
+import type { SpanLike } from '../observe/telemetry.js';
 import { readMessages, ReadOptionsSchema, type ReadOptions } from './read-window.js';
 import { ReasoningState } from './reasoning-state.js';
 import { summarize } from './summary.js';
@@ -21,6 +22,19 @@ type Json = z.core.util.JSONType;
 
 const ToolCallIdSchema = z.string().min(1).max(256);
 const MetadataPatchSchema = jsonRecordSchema(z.string().min(1).max(256), z.union([JsonValueSchema, z.undefined()]));
+
+// What a recording span learns from each call's result: counts, never contents.
+const describeAppend = (span: SpanLike, result: AppendResult): void => {
+  span.setAttribute('agent_memory.message_count', result.ids.length);
+  span.setAttribute('agent_memory.duplicates', result.duplicates);
+};
+const describeRead = (span: SpanLike, messages: Message[]): void => {
+  span.setAttribute('agent_memory.result_count', messages.length);
+};
+const describeWindow = (span: SpanLike, window: { summary: string | null; messages: Message[] }): void => {
+  span.setAttribute('agent_memory.result_count', window.messages.length);
+  span.setAttribute('agent_memory.session.summary', window.summary !== null);
+};
 
 /** One conversation. Get it from `SessionStore.session(...)`; it holds no data itself. */
 export class Session {
@@ -49,14 +63,9 @@ export class Session {
    * @example await session.append({ role: 'user', content: 'Hi!' }, { idempotencyKey: requestId });
    */
   async append(messages: MessageInput | MessageInput[], options: { idempotencyKey?: string } = {}): Promise<AppendResult> {
-    return this.#ctx.connection.telemetry.operation('session.append').run(async (span) => {
-      const result = await appendMessages(this.#ctx, messages, options);
-      if (span) {
-        span.setAttribute('agent_memory.message_count', result.ids.length);
-        span.setAttribute('agent_memory.duplicates', result.duplicates);
-      }
-      return result;
-    });
+    return this.#ctx.connection.telemetry
+      .operation('session.append')
+      .run(() => appendMessages(this.#ctx, messages, options), describeAppend);
   }
 
   /**
@@ -64,23 +73,19 @@ export class Session {
    * newest that fit `maxTokens`. A sliding session's TTL is refreshed. An expired session reads as [].
    */
   async messages(options: ReadOptions = {}): Promise<Message[]> {
-    return this.#ctx.connection.telemetry.operation('session.read').run(async (span) => {
-      const { messages } = await readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'read options'), false);
-      span?.setAttribute('agent_memory.result_count', messages.length);
-      return messages;
-    });
+    return this.#ctx.connection.telemetry
+      .operation('session.read')
+      .run(
+        async () => (await readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'read options'), false)).messages,
+        describeRead,
+      );
   }
 
   /** The running summary plus the newest messages (`last` or `maxTokens`, the summary counting against it). */
   async window(options: Pick<ReadOptions, 'last' | 'maxTokens'> = {}): Promise<{ summary: string | null; messages: Message[] }> {
-    return this.#ctx.connection.telemetry.operation('session.window').run(async (span) => {
-      const window = await readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'window options'), true);
-      if (span) {
-        span.setAttribute('agent_memory.result_count', window.messages.length);
-        span.setAttribute('agent_memory.session.summary', window.summary !== null);
-      }
-      return window;
-    });
+    return this.#ctx.connection.telemetry
+      .operation('session.window')
+      .run(() => readMessages(this.#ctx, parseInput(ReadOptionsSchema, options, 'window options'), true), describeWindow);
   }
 
   /** Messages in the window (0 for a session that does not exist). */

@@ -15,6 +15,7 @@ import { parseInput } from '../validate.js';
 import { FilterSchema, parseFilter, type Filter } from '../vector/filter.js';
 import type { VectorIndex, VectorItem } from '../vector/types.js';
 import type { ColdItem, ColdStore, ColdStoreDefinition } from './cold-store.js';
+import type { Operation } from '../observe/telemetry.js';
 
 const MostAskedSchema = z
   .object({
@@ -209,6 +210,7 @@ export class TieredRetriever {
   #askTimer: NodeJS.Timeout | undefined;
   #timers = new Set<NodeJS.Timeout>();
   #closed = false;
+  readonly #searchOp: Operation;
 
   /** @internal use `memory.tiered()` */
   constructor(
@@ -228,6 +230,11 @@ export class TieredRetriever {
     this.#cold = cold;
     this.#embedder = embedder;
     this.#hotFields = new Set(Object.keys(hotFieldsOf(cold.definition.fields, this.options)));
+    this.#searchOp = connection.telemetry.operation('tiered.search', {
+      'agent_memory.engine': hot.engine,
+      'agent_memory.tiered.name': name,
+      'gen_ai.operation.name': 'retrieval',
+    });
   }
 
   /** The hot tier's vector engine. */
@@ -243,6 +250,18 @@ export class TieredRetriever {
    * @example const { hits, tier, reason } = await tiered.search(queryVector, { k: 5, filter: { field: 'lang', eq: 'en' } });
    */
   async search(query: string | ArrayLike<number>, options: TieredSearchOptions = {}): Promise<TieredResult> {
+    return this.#searchOp.run(async (span) => {
+      const result = await this.#search(query, options);
+      if (span) {
+        span.setAttribute('agent_memory.tier', result.tier);
+        span.setAttribute('agent_memory.tier.reason', result.reason);
+        span.setAttribute('agent_memory.result_count', result.hits.length);
+      }
+      return result;
+    });
+  }
+
+  async #search(query: string | ArrayLike<number>, options: TieredSearchOptions): Promise<TieredResult> {
     const o = parseInput(TieredSearchOptionsSchema, options, 'tiered search options');
     const filter = this.#filterOf(o);
     const minHits = this.options.hit.minHits ?? o.k;

@@ -97,6 +97,32 @@ describe.each(chosen.map((t) => [t.name, t] as const))('telemetry of sessions (%
     expect(summarize!.spanContext().traceId).toBe(parent!.spanContext().traceId);
   });
 
+  it("makes the library's span a child of the caller's active span", async () => {
+    o.reset();
+    const chat = memory.sessions.session({ userId: 'u4', sessionId: 'parent' });
+    const tracer = o.tracerProvider.getTracer('app');
+    await tracer.startActiveSpan('handle request', async (request) => {
+      await chat.append({ role: 'user', content: 'hello' });
+      request.end();
+    });
+    const [append] = o.named('session.append');
+    const [request] = o.named('handle request');
+    expect(append!.parentSpanContext?.spanId).toBe(request!.spanContext().spanId);
+  });
+
+  it("gives a foreign error's class name as error.type", async () => {
+    o.reset();
+    const cache = memory.cache({ name: 'failing' });
+    await expect(
+      cache.getOrCompute('k', () => {
+        throw new TypeError('the model said: a secret answer');
+      }),
+    ).rejects.toThrow(TypeError);
+    const [span] = o.named('cache.get_or_compute');
+    expect(span!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'TypeError' });
+    expect(span!.attributes['error.type']).toBe('TypeError');
+  });
+
   it("sets a failure's status and error.type to its code, never its message", async () => {
     o.reset();
     const chat = memory.sessions.session({ userId: 'u3', sessionId: 'bad' });

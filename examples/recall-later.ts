@@ -6,7 +6,7 @@
 // Run: `npm run demo:recall-later`.
 import { fileURLToPath } from 'node:url';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
+import { SystemMessage, type BaseMessage } from '@langchain/core/messages';
 import { AgentMemoryChatHistory, chatModelExtractor } from '../adapters/langchain/index.js';
 import type { EmbeddingsLike } from '../src/entries/embeddings.js';
 import { rulesExtractor } from '../src/entries/events.js';

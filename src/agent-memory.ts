@@ -214,7 +214,12 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const parsed = parseInput(AgentMemoryConfigSchema, config, 'agent memory config');
   const connection = parsed.client ? await adopt(parsed.client, parsed.clientOptions) : await connect(parsed.redis!);
   if (parsed.logger) connection.logger = parsed.logger;
-  connection.telemetry = await openTelemetry(parsed.telemetry, connection.endpoint);
+  try {
+    connection.telemetry = await openTelemetry(parsed.telemetry, connection.endpoint);
+  } catch (error) {
+    await connection.close(); // a provider that throws on getTracer/getMeter leaves nothing open
+    throw error;
+  }
   const keys = new Keyspace(parsed.prefix);
   const events = new EventLog(connection, keys, parsed.events);
   const sessions = new SessionStore(connection, keys, parsed.sessions, events);

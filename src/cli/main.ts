@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { AgentMemoryError } from '../errors.js';
 import { doctorCommand } from './doctor.js';
+import { forgetUserCommand } from './forget-user.js';
 
 /** Exit codes (docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   doctorCommand(program);
+  forgetUserCommand(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { AgentMemoryError } from '../errors.js';
 import { doctorCommand } from './doctor.js';
 import { forgetUserCommand } from './forget-user.js';
+import { inspectCommand } from './inspect.js';
 
 /** Exit codes (docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   doctorCommand(program);
   forgetUserCommand(program);
+  inspectCommand(program);
   return program;
 }
 

@@ -52,7 +52,7 @@ const PINNED: Record<string, string[]> = {
   ],
   'redis-agent-memory/checkpoint': [],
   'redis-agent-memory/store': ['matchesNamespacePattern'],
-  'redis-agent-memory/migrate': ['readForeignList', 'replaceForeignList', 'scanForeignHashes'],
+  'redis-agent-memory/migrate': ['RedisMigrationCheckpoint', 'readForeignList', 'replaceForeignList', 'scanForeignHashes'],
   'redis-agent-memory/azure': [
     'AMR_PORT',
     'CONNECTION_ENV_VARS',

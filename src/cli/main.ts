@@ -7,6 +7,7 @@ import { AgentMemoryError } from '../errors.js';
 import { doctorCommand } from './doctor.js';
 import { forgetUserCommand } from './forget-user.js';
 import { inspectCommand } from './inspect.js';
+import { migrateCommand } from './migrate.js';
 
 /** Exit codes (docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   doctorCommand(program);
   forgetUserCommand(program);
   inspectCommand(program);
+  migrateCommand(program);
   return program;
 }
 

@@ -8,6 +8,7 @@ import { doctorCommand } from './doctor.js';
 import { forgetUserCommand } from './forget-user.js';
 import { inspectCommand } from './inspect.js';
 import { migrateCommand } from './migrate.js';
+import { workerCommand } from './worker.js';
 
 /** Exit codes (docs/cli.md). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   forgetUserCommand(program);
   inspectCommand(program);
   migrateCommand(program);
+  workerCommand(program);
   return program;
 }
 

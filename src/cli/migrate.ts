@@ -97,9 +97,10 @@ export function migrateCommand(program: Command): void {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const { batchSize, rate } = numbersOf(options);
     if (!['auto', 'redisearch', 'vectorset', 'flat'].includes(options.engine)) {
-      throw new InvalidArgumentError('--engine', [{ path: '--engine', message: 'must be auto, redisearch, vectorset or flat' }]);
+      throw new InvalidArgumentError('command options', [{ path: '--engine', message: 'must be auto, redisearch, vectorset or flat' }]);
     }
-    if (options.from === options.to) throw new InvalidArgumentError('--to', [{ path: '--to', message: 'must differ from --from' }]);
+    if (options.from === options.to)
+      throw new InvalidArgumentError('command options', [{ path: '--to', message: 'must differ from --from' }]);
     const { embedder } = await loadSetup(options);
     await withMemory(globals, async (memory) => {
       const name = `memory.${options.from}.${options.to}`;
@@ -112,15 +113,16 @@ export function migrateCommand(program: Command): void {
       const target = await memory.longTerm({ namespace: options.to, embedder, engine: options.engine as EngineChoice });
       if (opened.resuming) process.stderr.write(`resuming migration ${name} from its checkpoint\n`);
       let progress: ReturnType<typeof createProgress> | undefined;
+      const startedAt = Date.now();
       const result = await source.migrateTo(target, {
         batchSize,
         checkpoint: throttled(opened.checkpoint, rate),
         onProgress: (p) => {
-          progress ??= createProgress('migrated', p.total, { startDone: p.resumed });
+          progress ??= createProgress('migrated', p.total, { startDone: p.resumed, startedAt });
           progress.update(p.processed);
         },
       });
-      (progress ?? createProgress('migrated', result.total)).finish(result.processed);
+      (progress ?? createProgress('migrated', result.total, { startDone: result.resumed, startedAt })).finish(result.processed);
       await opened.checkpoint.finish();
       print(
         globals.json,

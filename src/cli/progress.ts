@@ -49,7 +49,7 @@ export function createProgress(
   const everyMs = options.everyMs ?? (tty ? 100 : 1000);
   const started = options.startedAt ?? Date.now();
   const base = options.startDone ?? 0; // done before this run: not part of its rate
-  let last = 0;
+  let last = started; // the first line after everyMs: a rate measured over a moment means nothing
   const state = (done: number): ProgressState => ({
     verb,
     done,

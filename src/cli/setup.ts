@@ -31,7 +31,7 @@ export async function loadSetup(options: SetupOptions, fallback: 'word-vectors' 
     const mod = (await import(pathToFileURL(resolve(options.module)).href)) as Record<string, unknown>;
     const embedder = typeof mod.embedder === 'function' ? await (mod.embedder as () => unknown)() : mod.embedder;
     if (!isEmbedder(embedder)) {
-      throw new InvalidArgumentError('--module', [
+      throw new InvalidArgumentError('command options', [
         { path: options.module, message: 'must export `embedder` (embedQuery, embedDocuments), or a function making one' },
       ]);
     }
@@ -42,12 +42,14 @@ export async function loadSetup(options: SetupOptions, fallback: 'word-vectors' 
   if (name === 'hashing') {
     const dim = options.dim === undefined ? 256 : Number(options.dim);
     if (!Number.isInteger(dim) || dim < 1)
-      throw new InvalidArgumentError('--dim', [{ path: '--dim', message: 'must be a positive whole number' }]);
+      throw new InvalidArgumentError('command options', [{ path: '--dim', message: 'must be a positive whole number' }]);
     return { embedder: new HashingEmbeddings(dim) };
   }
   if (name === 'word-vectors') {
     const { WordVectorEmbeddings } = await import('../embeddings/word-vectors.js');
     return { embedder: WordVectorEmbeddings.load() };
   }
-  throw new InvalidArgumentError('--embedder', [{ path: '--embedder', message: 'must be word-vectors or hashing (or give --module)' }]);
+  throw new InvalidArgumentError('command options', [
+    { path: '--embedder', message: 'must be word-vectors or hashing (or give --module)' },
+  ]);
 }

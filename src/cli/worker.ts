@@ -33,9 +33,9 @@ export function workerCommand(program: Command): void {
       const every = Number(options.statsEvery);
       const concurrency = Number(options.concurrency);
       if (!(Number.isFinite(every) && every >= 0))
-        throw new InvalidArgumentError('--stats-every', [{ path: '--stats-every', message: 'must be a number of seconds, 0 or more' }]);
+        throw new InvalidArgumentError('command options', [{ path: '--stats-every', message: 'must be a number of seconds, 0 or more' }]);
       if (!(Number.isInteger(concurrency) && concurrency >= 1))
-        throw new InvalidArgumentError('--concurrency', [{ path: '--concurrency', message: 'must be a whole number, 1 or more' }]);
+        throw new InvalidArgumentError('command options', [{ path: '--concurrency', message: 'must be a whole number, 1 or more' }]);
       const setup = await loadSetup(options);
       const say = (line: string, value: object) =>
         process.stdout.write(globals.json ? `${JSON.stringify({ at: new Date().toISOString(), ...value })}\n` : `${line}\n`);

@@ -5,7 +5,17 @@ import type { AgentMemory } from '../../src/index.js';
 import { deletePrefix, redis8Targets, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 import { openMemory } from './fixture.js';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
+import { fileURLToPath } from 'node:url';
 import { start, targetArgs } from './run.js';
+
+/** Starts the binary and collects its stdout as it comes. */
+function run(args: string[]) {
+  const child = start(args);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { child, stdout: () => out, code };
+}
 
 const targets = targetsWithCluster().filter((t) => t.name === 'cluster' || redis8Targets().some((r) => r.name === t.name));
 
@@ -66,5 +76,41 @@ describe.each(targets.map((t) => [t.name, t] as const))('cli worker on %s', (_, 
     expect(await exited).toBe(0);
     expect(stdout).toContain('stopped (SIGTERM)');
     expect(stderr).toBe('');
+  });
+
+  it('--module plugs in the application’s embedder and extractor; SIGINT stops it too', async () => {
+    const module = fileURLToPath(new URL('./fixtures/setup.mjs', import.meta.url));
+    const result = run([
+      ...targetArgs(target, prefix),
+      '--json',
+      'worker',
+      '--namespace',
+      'echoed',
+      '--module',
+      module,
+      '--stats-every',
+      '0',
+    ]);
+    const child = result.child;
+    const user = { tenant: 'acme', userId: 'eve' };
+    const echoed = async () => memory.longTerm({ namespace: 'echoed', embedder: new HashingEmbeddings(48) });
+    const deadline = Date.now() + 15_000;
+    while (!result.stdout().includes('"started"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await memory.sessions.session({ ...user, sessionId: 's1' }).append([{ role: 'user', content: 'tabs over spaces' }]);
+    let texts: string[] = [];
+    while (texts.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      texts = (await (await echoed()).recall(user, 'tabs', { k: 5 })).map((m) => m.text);
+    }
+    child.kill('SIGINT');
+    expect(await result.code).toBe(0);
+    expect(texts).toEqual(['The user said: tabs over spaces']);
+    const lines = result
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ event: 'started', namespace: 'echoed', group: 'extraction' });
+    expect(lines.at(-1)).toMatchObject({ event: 'stopped', signal: 'SIGINT' });
   });
 });

@@ -9,6 +9,7 @@ import { KeyPartSchema } from '../keys.js';
 import { RedisMigrationCheckpoint, type MigrationCheckpoint } from '../migrate/checkpoint.js';
 import type { EngineChoice } from '../vector/create.js';
 import { type GlobalOptions, withMemory } from './connect.js';
+import { readNamespace } from '../inspect.js';
 import { openStoredNamespace } from './namespaces.js';
 import { print } from './output.js';
 import { createProgress } from './progress.js';
@@ -193,4 +194,75 @@ export function migrateCommand(program: Command): void {
       );
     });
   });
+
+  withRunOptions(
+    migrate
+      .command('langchain-vectors')
+      .description('import a @langchain/redis RedisVectorStore (its hashes) into a long-term memory namespace, in one user’s scope')
+      .option('--index-name <name>', 'the RedisVectorStore index name (its hashes are doc:<name>:*)')
+      .option('--key-prefix <prefix>', 'or the hashes’ key prefix itself')
+      .requiredOption('--namespace <ns>', 'the namespace to import into (created when absent)')
+      .requiredOption('--user <id>', 'the user whose scope the documents go to')
+      .option('--tenant <tenant>', 'the tenant (default: _)')
+      .option('--reembed', 'embed the texts again (needed when the embedder or the dimension changes)')
+      .option('--engine <engine>', 'engine of a new namespace: auto, redisearch, vectorset or flat', 'auto')
+      .option('--embedder <name>', 'word-vectors (default) or hashing')
+      .option('--dim <n>', 'dimension of the hashing embedder (default 256)')
+      .option('--module <file>', 'a module exporting `embedder`'),
+  ).action(
+    async (
+      options: RunOptions &
+        SetupOptions & {
+          indexName?: string;
+          keyPrefix?: string;
+          namespace: string;
+          user: string;
+          tenant?: string;
+          reembed?: boolean;
+          engine: string;
+        },
+      command: Command,
+    ) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const { batchSize } = numbersOf(options);
+      if ((options.indexName === undefined) === (options.keyPrefix === undefined)) {
+        throw new InvalidArgumentError('command options', [{ path: '--index-name', message: 'give one of --index-name or --key-prefix' }]);
+      }
+      const { embedder } = await loadSetup(options);
+      let lc: typeof import('../../adapters/langchain/index.js');
+      try {
+        lc = await import('../../adapters/langchain/index.js');
+      } catch {
+        throw new InvalidArgumentError('command options', [
+          { path: '@langchain/core', message: 'is needed for this import: npm install @langchain/core' },
+        ]);
+      }
+      await withMemory(globals, async (memory) => {
+        const layout = options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : { indexName: options.indexName! };
+        const name = `lc-vectors.${options.namespace}.${createHash('sha256').update(JSON.stringify(layout)).digest('base64url').slice(0, 12)}`;
+        const opened = await openCheckpoint(memory, name, options.restart);
+        if (!opened) {
+          print(
+            globals.json,
+            { name, finished: true, imported: 0 },
+            () => `migration ${name} already finished (--restart to run it again)`,
+          );
+          return;
+        }
+        const stored = await readNamespace(memory.connection, memory.keys, options.namespace);
+        const target = stored
+          ? await openStoredNamespace(memory, options.namespace, embedder)
+          : await memory.longTerm({ namespace: options.namespace, embedder, engine: options.engine as EngineChoice });
+        const scope = { userId: options.user, ...(options.tenant !== undefined ? { tenant: options.tenant } : {}) };
+        const store = new lc.AgentMemoryVectorStore(embedder as never, { memory: target, scope });
+        const result = await lc.importRedisVectorStore(store, { ...layout, batchSize, ...(options.reembed ? { reembed: true } : {}) });
+        await opened.checkpoint.finish();
+        print(globals.json, { name, finished: true, imported: result.imported, skipped: result.skipped }, (r) =>
+          [`imported ${r.imported} documents into ${options.namespace}`, ...r.skipped.map((s) => `  skipped ${s.key}: ${s.reason}`)].join(
+            '\n',
+          ),
+        );
+      });
+    },
+  );
 }

@@ -3,6 +3,7 @@
 // from its checkpoint and ends with exactly the data of an undisturbed run (nothing twice, nothing lost).
 import { mapChatMessagesToStoredMessages } from '@langchain/core/messages';
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { RedisVectorStore } from '@langchain/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
 import type { AgentMemory } from '../../src/index.js';
@@ -139,6 +140,51 @@ describe.each(targets.map((t) => [t.name, t] as const))('cli migrate on %s', (_,
       expect(JSON.parse(odd.stdout)).toMatchObject({ lists: 1, appended: 2 });
     } finally {
       for (const key of lists) await memory.connection.send(['UNLINK', key], { key });
+    }
+  });
+
+  it('imports a @langchain/redis RedisVectorStore’s hashes into a namespace, the same ids again on a rerun', async () => {
+    const encoders = new RedisVectorStore(new HashingEmbeddings(32), { redisClient: undefined as never, indexName: 'x' });
+    const base = `lcdocs-${prefix}:`;
+    const texts = ['Lyon is on the Rhône', 'Bananas are rich in potassium', 'Oslo is in Norway'];
+    for (const [i, text] of texts.entries()) {
+      const key = `${base}${i}`;
+      const vector = encoders['getFloat32Buffer'](await new HashingEmbeddings(32).embedQuery(text));
+      await memory.connection.send(
+        ['HSET', key, 'content', text, 'metadata', encoders['escapeSpecialChars']('{"n":1}'), 'content_vector', vector],
+        { key },
+      );
+    }
+    const importArgs = args(
+      '--json',
+      'migrate',
+      'langchain-vectors',
+      '--key-prefix',
+      base,
+      '--namespace',
+      'docs',
+      '--user',
+      'carol',
+      '--tenant',
+      'acme',
+      '--embedder',
+      'hashing',
+      '--dim',
+      '32',
+    );
+    try {
+      const first = await run(importArgs);
+      expect(first.stderr).toBe('');
+      expect(JSON.parse(first.stdout)).toMatchObject({ imported: 3, skipped: [] });
+      expect((await run(importArgs)).stdout).toContain('"finished": true');
+      const again = await run([...importArgs, '--restart']);
+      expect(JSON.parse(again.stdout)).toMatchObject({ imported: 3 });
+      const docs = await memory.longTerm({ namespace: 'docs', embedder: new HashingEmbeddings(32) });
+      expect(await docs.count({ tenant: 'acme', userId: 'carol' })).toBe(3); // the same ids, not six
+      const [top] = await docs.recall({ tenant: 'acme', userId: 'carol' }, 'Which river flows through Lyon?', { k: 1 });
+      expect(top!.text).toBe('Lyon is on the Rhône');
+    } finally {
+      for (const i of texts.keys()) await memory.connection.send(['UNLINK', `${base}${i}`], { key: `${base}${i}` });
     }
   });
 });

@@ -12,8 +12,17 @@ export interface KeyInfo {
   bytes: number | null;
 }
 
-/** Type, TTL and size of each of `keys` (three commands per key, sent together). */
+/** Keys described at once: bounds what is in flight for a user with many keys. */
+const DESCRIBE_BATCH = 256;
+
+/** Type, TTL and size of each of `keys` (three commands per key, sent together, in batches). */
 export async function describeKeys(connection: RedisConnection, keys: readonly string[]): Promise<KeyInfo[]> {
+  const out: KeyInfo[] = [];
+  for (let i = 0; i < keys.length; i += DESCRIBE_BATCH) out.push(...(await describeBatch(connection, keys.slice(i, i + DESCRIBE_BATCH))));
+  return out;
+}
+
+function describeBatch(connection: RedisConnection, keys: readonly string[]): Promise<KeyInfo[]> {
   return Promise.all(
     keys.map(async (key) => {
       const route = { key, readonly: true };

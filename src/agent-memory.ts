@@ -14,7 +14,7 @@ import { EventLog, EventsConfigSchema } from './events/event-log.js';
 import { ExtractionWorker, type ExtractionWorkerOptions } from './extraction/worker.js';
 import { canonicalJson, LlmCache } from './cache/llm-cache.js';
 import { InvalidArgumentError } from './errors.js';
-import { unlinkUserKeys } from './forget.js';
+import { unlinkUserKeys, userCacheTag } from './forget.js';
 import type { CacheOptions } from './cache/options.js';
 import { SEMANTIC_CACHE_EF_RUNTIME, SemanticCache, SemanticCacheOptionsSchema } from './cache/semantic-cache.js';
 import { embedTexts, type EmbeddingsLike as Embedder } from './embeddings/embedder.js';
@@ -310,10 +310,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     tiereds.push(created);
     return created;
   };
-  const userTag = (user: UserScope): string => {
-    keys.user(user); // validates
-    return `user:${user.tenant ?? '_'}:${user.userId}`;
-  };
+  const userTag = (user: UserScope): string => userCacheTag(keys, user);
   let probed: Promise<ServerCapabilities> | undefined;
   const capabilities = (): Promise<ServerCapabilities> => {
     probed ??= probeCapabilities(connection).catch((error: unknown) => {

@@ -336,6 +336,14 @@ export class Keyspace {
     };
   }
 
+  /**
+   * Hash of a resumable migration's progress (src/migrate/checkpoint.ts): unit → items done. One
+   * hash tag per migration, so each save is one command on one slot.
+   */
+  migrationCheckpoint(name: string): string {
+    return `${this.prefix}:mig:{${parseInput(KeyPartSchema, name, 'migration name')}}`;
+  }
+
   /** The keys of two-tier retriever `name` (see {@link TieredKeys}). */
   tiered(name: string): TieredKeys {
     const tier = parseInput(TieredNameSchema, name, 'tiered retriever name');

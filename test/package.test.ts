@@ -1,7 +1,7 @@
 // The published shape: the build (run by `npm test` before vitest) emits dist/ with declarations,
 // and the package's own name resolves to it through the exports map. Each entry's runtime names
 // are pinned: a new export is a decision, made here. Adapters reach the core through entries only.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -53,7 +53,7 @@ const PINNED: Record<string, string[]> = {
   ],
   'redis-agent-memory/checkpoint': [],
   'redis-agent-memory/store': ['matchesNamespacePattern'],
-  'redis-agent-memory/migrate': ['readForeignList', 'replaceForeignList', 'scanForeignHashes'],
+  'redis-agent-memory/migrate': ['RedisMigrationCheckpoint', 'readForeignList', 'replaceForeignList', 'scanForeignHashes'],
   'redis-agent-memory/azure': [
     'AMR_PORT',
     'CONNECTION_ENV_VARS',
@@ -93,7 +93,12 @@ interface Conditions {
   require: string;
   default: string;
 }
-const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; exports: Record<string, Conditions | string> };
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  name: string;
+  exports: Record<string, Conditions | string>;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+};
 const entries = Object.entries(pkg.exports).filter((e): e is [string, Conditions] => typeof e[1] !== 'string');
 /** The source module of each entry: ./dist/src/entries/memory.js → src/entries/memory.ts. */
 const entrySources = new Set(entries.map(([, c]) => c.import.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')));
@@ -125,6 +130,14 @@ describe('package entries', () => {
     const classes = Object.keys(errors).filter((name) => typeof errors[name] === 'function' && /Error$/.test(name));
     expect(classes.length).toBeGreaterThan(10);
     expect(classes.filter((name) => !(name in main))).toEqual([]);
+  });
+
+  it('has one bin, redis-agent-memory: the built CLI, an executable node script', () => {
+    expect(pkg.bin).toEqual({ 'redis-agent-memory': './dist/src/cli/main.js' });
+    const bin = pkg.bin['redis-agent-memory']!;
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
+    expect(pkg.dependencies.commander).toBeDefined();
   });
 
   it('ships no Lua files: the scripts are inlined into the build', () => {

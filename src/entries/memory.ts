@@ -7,6 +7,7 @@ export type {
   Memory,
   MemoryInput,
   MemoryWithAccess,
+  MigrationProgress,
   Recalled,
   RecallOptions,
   RememberOptions,

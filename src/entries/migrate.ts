@@ -3,3 +3,5 @@
 // built on it; it is public for migrations of your own (`memory.connection`, `memory.keys.prefix`).
 export { readForeignList, replaceForeignList, scanForeignHashes } from '../migrate/foreign-keys.js';
 export type { ForeignHash } from '../migrate/foreign-keys.js';
+export { RedisMigrationCheckpoint } from '../migrate/checkpoint.js';
+export type { MigrationCheckpoint } from '../migrate/checkpoint.js';

@@ -349,6 +349,36 @@ export class EventLog {
   }
 
   /**
+   * How many events of `user` there are: in their partition and in every dead-letter stream (what
+   * forgetUser would remove). Reads each of those streams once, in pages; writes nothing.
+   */
+  async countUserEvents(user: UserScope): Promise<number> {
+    const keys = this.#keyspace.user(user);
+    const tenant = user.tenant ?? '_';
+    const deadPrefix = this.keys.deadLetters('x').slice(0, -1);
+    const streams = [this.keys.stream(this.keys.partitionOf(keys.tag))];
+    for await (const batch of this.#connection.scan(`${deadPrefix}*`)) streams.push(...batch);
+    let count = 0;
+    for (const stream of streams) {
+      let from = '-';
+      for (;;) {
+        const entries = await this.#connection.send<[string, unknown][]>(['XRANGE', stream, from, '+', 'COUNT', '1000'], {
+          key: stream,
+          readonly: true,
+        });
+        if (!entries || entries.length === 0) break;
+        for (const [, fields] of entries) {
+          const f = fieldsOf(fields);
+          if (f.get('tenant') === tenant && f.get('user') === user.userId) count++;
+        }
+        if (entries.length < 1000) break;
+        from = `(${entries[entries.length - 1]![0]}`;
+      }
+    }
+    return count;
+  }
+
+  /**
    * Removes a user's events: from their partition (and every group's pending list there, so no
    * consumer is handed them again) and from every dead-letter stream. Returns how many went.
    */
@@ -362,6 +392,17 @@ export class EventLog {
     }
     return removed;
   }
+}
+
+/** A stream entry's fields (a flat array, a Map or an object, by protocol and client) as a Map. */
+function fieldsOf(raw: unknown): Map<string, string> {
+  if (Array.isArray(raw)) {
+    const m = new Map<string, string>();
+    for (let i = 0; i + 1 < raw.length; i += 2) m.set(String(raw[i]), String(raw[i + 1]));
+    return m;
+  }
+  if (raw instanceof Map) return new Map([...raw].map(([k, v]) => [String(k), String(v)]));
+  return new Map(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 }
 
 /** One XINFO GROUPS element (a map in RESP3, decoded as an object or a Map; a flat array in RESP2) as a Map. */

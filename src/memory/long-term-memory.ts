@@ -17,6 +17,7 @@ import { mergeBatch } from './dedupe.js';
 import { decodeMemory, memoryItem, type Memory, type MemoryWithAccess } from './memory-item.js';
 import { candidatesFor, rankHits, ScoringSchema, type Recalled } from './scoring.js';
 import { asErr } from '../observe/logger.js';
+import type { MigrationCheckpoint } from '../migrate/checkpoint.js';
 import type { Operation } from '../observe/telemetry.js';
 
 export type { Memory, MemoryWithAccess } from './memory-item.js';
@@ -113,6 +114,20 @@ export interface RememberResult {
   id: string;
   /** `merged` when a near-identical memory existed: it was updated instead of a copy inserted. */
   status: 'inserted' | 'merged';
+}
+
+/** How far `migrateTo` got. */
+export interface MigrationProgress {
+  /** Scopes finished. */
+  scopes: number;
+  /** Memories copied by this run (expired ones are skipped, not copied). */
+  memories: number;
+  /** Ids gone through, those a checkpoint said were done included, of `total`. */
+  processed: number;
+  /** Ids in the namespace when the run started. */
+  total: number;
+  /** Ids an earlier run had done (from the checkpoint). */
+  resumed: number;
 }
 
 /** What `forget` takes: ids, or a filter (checked against the index's fields when used). */
@@ -359,18 +374,37 @@ export class LongTermMemory {
    */
   async migrateTo(
     target: LongTermMemory,
-    options: { batchSize?: number; onProgress?: (progress: { scopes: number; memories: number }) => void } = {},
-  ): Promise<{ scopes: number; memories: number }> {
+    options: {
+      batchSize?: number;
+      onProgress?: (progress: MigrationProgress) => void;
+      /**
+       * Where to record and find how far the copy got (per scope, in id order): a run given the
+       * checkpoint of a run that stopped continues where it stopped. Writes are by id, so a batch
+       * written but not yet recorded is written again, never twice over.
+       */
+      checkpoint?: MigrationCheckpoint;
+    } = {},
+  ): Promise<MigrationProgress> {
     const batchSize = options.batchSize ?? 100;
-    const progress = { scopes: 0, memories: 0 };
-    for (const scope of await this.#scopes()) {
-      const ids = await this.index.ids(scope);
-      for (let i = 0; i < ids.length; i += batchSize) {
+    const scopes = await this.#scopes();
+    // Sorted, so that a position in a scope means the same ids in the next run.
+    const idsOf = await Promise.all(scopes.map(async (scope) => (await this.index.ids(scope)).sort()));
+    const starts = await Promise.all(
+      scopes.map(async (scope, n) => Math.min(idsOf[n]!.length, (await options.checkpoint?.position(scope.tag)) ?? 0)),
+    );
+    const resumed = starts.reduce((a, b) => a + b, 0);
+    const progress = { scopes: 0, memories: 0, processed: resumed, total: idsOf.reduce((a, ids) => a + ids.length, 0), resumed };
+    for (const [n, scope] of scopes.entries()) {
+      const ids = idsOf[n]!;
+      const start = starts[n]!;
+      for (let i = start; i < ids.length; i += batchSize) {
         const chunk = ids.slice(i, i + batchSize);
         const payloads = await this.index.get(scope, chunk);
         const memories = chunk.flatMap((id, j) => (payloads[j] ? [decodeMemory(id, payloads[j]!)] : []));
         await target.#import(scope, memories);
+        await options.checkpoint?.save(scope.tag, i + chunk.length);
         progress.memories += memories.length;
+        progress.processed += chunk.length;
         options.onProgress?.({ ...progress });
       }
       progress.scopes++;

@@ -4,7 +4,7 @@
 // point and started again continues and ends with the same data as one that was never stopped.
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, MissingDependencyError } from '../errors.js';
 import { KeyPartSchema } from '../keys.js';
 import { RedisMigrationCheckpoint, type MigrationCheckpoint } from '../migrate/checkpoint.js';
 import type { EngineChoice } from '../vector/create.js';
@@ -146,14 +146,7 @@ export function migrateCommand(program: Command): void {
   ).action(async (options: RunOptions & { match: string; user: string; tenant?: string }, command: Command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const { rate } = numbersOf(options);
-    let lc: typeof import('../../adapters/langchain/langchain-redis.js');
-    try {
-      lc = await import('../../adapters/langchain/langchain-redis.js');
-    } catch {
-      throw new InvalidArgumentError('langchain-chat', [
-        { path: '@langchain/core', message: 'is needed for this import: npm install @langchain/core' },
-      ]);
-    }
+    const lc = await langChainAdapter();
     await withMemory(globals, async (memory) => {
       // One checkpoint per (user, pattern): another pattern is another migration.
       const name = `lc-chat.${options.tenant ?? '_'}.${options.user}.${createHash('sha256').update(options.match).digest('base64url').slice(0, 12)}`;
@@ -229,14 +222,7 @@ export function migrateCommand(program: Command): void {
         throw new InvalidArgumentError('command options', [{ path: '--index-name', message: 'give one of --index-name or --key-prefix' }]);
       }
       const { embedder } = await loadSetup(options);
-      let lc: typeof import('../../adapters/langchain/index.js');
-      try {
-        lc = await import('../../adapters/langchain/index.js');
-      } catch {
-        throw new InvalidArgumentError('command options', [
-          { path: '@langchain/core', message: 'is needed for this import: npm install @langchain/core' },
-        ]);
-      }
+      const lc = await langChainAdapter();
       await withMemory(globals, async (memory) => {
         const layout = options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : { indexName: options.indexName! };
         const name = `lc-vectors.${options.namespace}.${createHash('sha256').update(JSON.stringify(layout)).digest('base64url').slice(0, 12)}`;
@@ -265,4 +251,17 @@ export function migrateCommand(program: Command): void {
       });
     },
   );
+}
+
+/** The LangChain adapter, which the @langchain/redis imports run on: it needs the optional peer @langchain/core. */
+async function langChainAdapter(): Promise<typeof import('../../adapters/langchain/index.js')> {
+  try {
+    return await import('../../adapters/langchain/index.js');
+  } catch (error) {
+    throw new MissingDependencyError(
+      '@langchain/core',
+      'importing from @langchain/redis needs the @langchain/core package (an optional peer dependency of redis-agent-memory): npm install @langchain/core',
+      { cause: error },
+    );
+  }
 }

@@ -96,6 +96,14 @@ async function ping(
 ): Promise<ConnectionHealth> {
   const started = performance.now();
   const took = () => Math.round((performance.now() - started) * 100) / 100;
+  const down = (error: AgentMemoryError): ConnectionHealth => ({
+    ...label,
+    endpoint,
+    ok: false,
+    probe: 'ping',
+    latencyMs: took(),
+    error: errorOf(error),
+  });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -110,26 +118,10 @@ async function ping(
       await client.sendCommand(['PING'], { typeMapping: {}, timeout: timeoutMs });
     })();
     answered.catch(() => undefined); // settled below, or abandoned after the deadline
-    if ((await Promise.race([answered, timedOut])) === 'timeout') {
-      return {
-        ...label,
-        endpoint,
-        ok: false,
-        probe: 'ping',
-        latencyMs: took(),
-        error: errorOf(new TimeoutError(`PING got no reply within ${timeoutMs} ms`)),
-      };
-    }
+    if ((await Promise.race([answered, timedOut])) === 'timeout') return down(new TimeoutError(`PING got no reply within ${timeoutMs} ms`));
     return { ...label, endpoint, ok: true, probe: 'ping', latencyMs: took() };
   } catch (error) {
-    return {
-      ...label,
-      endpoint,
-      ok: false,
-      probe: 'ping',
-      latencyMs: took(),
-      error: errorOf(translateError(asOwnMajorError(error), 'PING')),
-    };
+    return down(translateError(asOwnMajorError(error), 'PING'));
   } finally {
     clearTimeout(timer);
   }

@@ -48,7 +48,6 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('user footp
   });
 
   it('forgets all of it, in shards past the lowest too, even with a tag key evicted, and leaves anna whole', async () => {
-    const before = await findUserFootprint(memory.connection, memory.keys, memory.events, ann);
     // Eviction took one shard's tag set: its entries are still found by the generation key.
     // Ann's own tag set (a shard holds anna's too: taking hers would change what is left of anna).
     const annTag = Cache.id(memory.userTag(ann));

@@ -311,6 +311,22 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     return created;
   };
   const userTag = (user: UserScope): string => userCacheTag(keys, user);
+  const forgetUser = async (user: UserScope): Promise<number> => {
+    const tag = userTag(user);
+    await Promise.all([
+      ...[...caches.values()].map((c) => c.invalidateTag(tag)),
+      ...longTerms.map((m) => m.forgetUser(user)),
+      events.forgetUser(user),
+    ]);
+    // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
+    const deleted = await unlinkUserKeys(
+      connection,
+      keys,
+      user,
+      longTerms.map((m) => m.index.definition.namespace),
+    );
+    return countSessions(keys.user(user).sessionPrefix, deleted);
+  };
   let probed: Promise<ServerCapabilities> | undefined;
   const capabilities = (): Promise<ServerCapabilities> => {
     probed ??= probeCapabilities(connection).catch((error: unknown) => {
@@ -335,22 +351,7 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
     semanticCache,
     tiered,
     userTag,
-    forgetUser: async (user) => {
-      const tag = userTag(user);
-      await Promise.all([
-        ...[...caches.values()].map((c) => c.invalidateTag(tag)),
-        ...longTerms.map((m) => m.forgetUser(user)),
-        events.forgetUser(user),
-      ]);
-      // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
-      const deleted = await unlinkUserKeys(
-        connection,
-        keys,
-        user,
-        longTerms.map((m) => m.index.definition.namespace),
-      );
-      return countSessions(keys.user(user).sessionPrefix, deleted);
-    },
+    forgetUser: (user) => connection.telemetry.operation('memory.forget_user').run(() => forgetUser(user)),
     capabilities,
     doctor: async () => diagnose(await capabilities(), { endpoint: connection.endpoint, clientMode: connection.mode }),
     health: (options) => checkHealth(connection, options),

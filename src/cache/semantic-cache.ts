@@ -13,6 +13,7 @@ import { parseFilter, type Filter } from '../vector/filter.js';
 import type { VectorIndex } from '../vector/types.js';
 import { Cache } from './cache.js';
 import { canonicalJson } from './llm-cache.js';
+import type { Operation, SpanLike, TelemetryAttributes } from '../observe/telemetry.js';
 
 /**
  * HNSW search effort of a semantic cache's index unless told otherwise: a lookup wants the single
@@ -53,8 +54,17 @@ interface Entry {
   createdAt: number;
 }
 
+// What a recording lookup span learns: hit or miss, and the similarity (never the prompt).
+const describeLookup = (span: SpanLike, found: SemanticLookup<unknown>): void => {
+  span.setAttribute('agent_memory.cache.hit', found.hit);
+  if (found.hit) span.setAttribute('agent_memory.score', found.score);
+};
+
 export class SemanticCache {
   readonly options: z.output<typeof SemanticCacheOptionsSchema>;
+  readonly #ops: { lookup: Operation; store: Operation; getOrCompute: Operation };
+  readonly #hit: TelemetryAttributes;
+  readonly #miss: TelemetryAttributes;
 
   /** `index` must declare `model` as a tag field; `exact` provides the stampede lock of the miss path. */
   constructor(
@@ -65,13 +75,32 @@ export class SemanticCache {
     options: z.input<typeof SemanticCacheOptionsSchema> = {},
   ) {
     this.options = parseInput(SemanticCacheOptionsSchema, options, 'semantic cache options');
+    const telemetry = index.connection.telemetry;
+    const on = { 'agent_memory.engine': index.engine, 'agent_memory.cache.name': exact.name };
+    this.#ops = {
+      lookup: telemetry.operation('semantic_cache.lookup', on),
+      store: telemetry.operation('semantic_cache.store', on),
+      getOrCompute: telemetry.operation('semantic_cache.get_or_compute', on),
+    };
+    // `kind` tells these lookups from the exact ones of the lock cache, which shares the name.
+    const counted = { ...telemetry.common, 'agent_memory.cache.name': exact.name, 'agent_memory.cache.kind': 'semantic' };
+    this.#hit = Object.freeze({ ...counted, 'agent_memory.cache.hit': true });
+    this.#miss = Object.freeze({ ...counted, 'agent_memory.cache.hit': false });
   }
 
   /**
    * The cached answer of the nearest earlier prompt, if it is within the threshold. A lookup the
    * server's query time limit cut short is a QueryTimeoutError (transient), never read as a miss.
    */
-  async lookup<T = unknown>(prompt: string, options: SemanticCallOptions = {}): Promise<SemanticLookup<T>> {
+  lookup<T = unknown>(prompt: string, options: SemanticCallOptions = {}): Promise<SemanticLookup<T>> {
+    return this.#ops.lookup.run(async () => {
+      const found = await this.#lookup<T>(prompt, options);
+      this.index.connection.telemetry.cacheLookups(found.hit ? this.#hit : this.#miss, 1);
+      return found;
+    }, describeLookup);
+  }
+
+  async #lookup<T>(prompt: string, options: SemanticCallOptions): Promise<SemanticLookup<T>> {
     const o = parseInput(CallSchema, options, 'semantic cache lookup options');
     const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
     const [best] = await this.index.query(this.#scope(o.tenant, o.model), vector, { k: 1, filter: this.#filter(o), allowPartial: false });
@@ -81,7 +110,11 @@ export class SemanticCache {
   }
 
   /** Caches an answer for a prompt. */
-  async store(prompt: string, response: unknown, options: SemanticCallOptions = {}): Promise<void> {
+  store(prompt: string, response: unknown, options: SemanticCallOptions = {}): Promise<void> {
+    return this.#ops.store.run(() => this.#store(prompt, response, options));
+  }
+
+  async #store(prompt: string, response: unknown, options: SemanticCallOptions): Promise<void> {
     const o = parseInput(CallSchema, options, 'semantic cache store options');
     const vector = await this.#embed(parseInput(z.string().min(1), prompt, 'prompt'));
     const entry: Entry = { prompt, response, model: o.model ?? null, createdAt: Date.now() };
@@ -105,7 +138,11 @@ export class SemanticCache {
   }
 
   /** The cached answer of a prompt that means the same, or `compute()`'s, stored; computed once across processes. */
-  async getOrCompute<T>(prompt: string, compute: () => T | Promise<T>, options: SemanticCallOptions = {}): Promise<T> {
+  getOrCompute<T>(prompt: string, compute: () => T | Promise<T>, options: SemanticCallOptions = {}): Promise<T> {
+    return this.#ops.getOrCompute.run(() => this.#getOrCompute(prompt, compute, options));
+  }
+
+  async #getOrCompute<T>(prompt: string, compute: () => T | Promise<T>, options: SemanticCallOptions): Promise<T> {
     const found = await this.lookup<T>(prompt, options);
     if (found.hit) return found.response;
     const lockKey = canonicalJson({ semantic: true, tenant: options.tenant ?? '_', model: options.model ?? null, prompt });

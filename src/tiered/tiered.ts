@@ -210,7 +210,7 @@ export class TieredRetriever {
   #askTimer: NodeJS.Timeout | undefined;
   #timers = new Set<NodeJS.Timeout>();
   #closed = false;
-  readonly #searchOp: Operation;
+  readonly #ops: { search: Operation; refresh: Operation; sync: Operation };
 
   /** @internal use `memory.tiered()` */
   constructor(
@@ -230,11 +230,12 @@ export class TieredRetriever {
     this.#cold = cold;
     this.#embedder = embedder;
     this.#hotFields = new Set(Object.keys(hotFieldsOf(cold.definition.fields, this.options)));
-    this.#searchOp = connection.telemetry.operation('tiered.search', {
-      'agent_memory.engine': hot.engine,
-      'agent_memory.tiered.name': name,
-      'gen_ai.operation.name': 'retrieval',
-    });
+    const on = { 'agent_memory.engine': hot.engine, 'agent_memory.tiered.name': name };
+    this.#ops = {
+      search: connection.telemetry.operation('tiered.search', { ...on, 'gen_ai.operation.name': 'retrieval' }),
+      refresh: connection.telemetry.operation('tiered.refresh', on),
+      sync: connection.telemetry.operation('tiered.sync', on),
+    };
   }
 
   /** The hot tier's vector engine. */
@@ -250,7 +251,7 @@ export class TieredRetriever {
    * @example const { hits, tier, reason } = await tiered.search(queryVector, { k: 5, filter: { field: 'lang', eq: 'en' } });
    */
   async search(query: string | ArrayLike<number>, options: TieredSearchOptions = {}): Promise<TieredResult> {
-    return this.#searchOp.run(async (span) => {
+    return this.#ops.search.run(async (span) => {
       const result = await this.#search(query, options);
       if (span) {
         span.setAttribute('agent_memory.tier', result.tier);
@@ -314,7 +315,14 @@ export class TieredRetriever {
    *
    * @example const { version, count } = await tiered.refresh({ onProgress: ({ written, total }) => log(`${written}/${total}`) });
    */
-  async refresh(options: { onProgress?: (progress: RefreshProgress) => void } = {}): Promise<RefreshReport> {
+  refresh(options: { onProgress?: (progress: RefreshProgress) => void } = {}): Promise<RefreshReport> {
+    return this.#ops.refresh.run(
+      () => this.#refresh(options),
+      (span, report) => span.setAttribute('agent_memory.result_count', report.count),
+    );
+  }
+
+  async #refresh(options: { onProgress?: (progress: RefreshProgress) => void }): Promise<RefreshReport> {
     const started = performance.now();
     return this.#holding(this.#keys.refreshLease, 'a refresh', async () => {
       const watermark = await this.#cold.watermark();
@@ -363,10 +371,18 @@ export class TieredRetriever {
    *
    * @example setInterval(() => tiered.sync().catch(log), 5000);
    */
-  async sync(): Promise<SyncReport> {
-    const { version } = await this.#readMeta(true);
-    if (version === null) return { version: null, upserted: 0, deleted: 0 };
-    return this.#syncVersion(version);
+  sync(): Promise<SyncReport> {
+    return this.#ops.sync.run(
+      async () => {
+        const { version } = await this.#readMeta(true);
+        if (version === null) return { version: null, upserted: 0, deleted: 0 };
+        return this.#syncVersion(version);
+      },
+      (span, report) => {
+        span.setAttribute('agent_memory.tiered.upserted', report.upserted);
+        span.setAttribute('agent_memory.tiered.deleted', report.deleted);
+      },
+    );
   }
 
   /** Runs sync every `syncEveryMs` and, when given, refresh every `refreshEveryMs`, until close(). */

@@ -147,16 +147,42 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
     await tiered.search([1, 0, 0, 0], { k: 1 }); // no hot set yet: cold
     await tiered.refresh();
     await tiered.search([1, 0, 0, 0], { k: 1 }); // hot
+    await cold.delete(['a']);
+    await tiered.sync();
     const spans = o.named('tiered.search');
     expect(spans.map((s) => [s.attributes['agent_memory.tier'], s.attributes['agent_memory.tier.reason']])).toEqual([
       ['cold', 'no-hot-set'],
       ['hot', 'hot-hit'],
     ]);
+    // The refresh (and the sync after it switched), then the sync that took the deleted item out.
+    expect(o.named('tiered.refresh').map((s) => s.attributes['agent_memory.result_count'])).toEqual([1]);
+    const syncs = o.named('tiered.sync');
+    expect(syncs.at(-1)!.attributes).toMatchObject({ 'agent_memory.tiered.name': 'menu', 'agent_memory.tiered.deleted': 1 });
     expect(spans[1]!.attributes).toMatchObject({
       'agent_memory.engine': 'vectorset',
       'agent_memory.tiered.name': 'menu',
       'agent_memory.result_count': 1,
     });
+  });
+
+  it('traces semantic-cache lookups with hit or miss and the score, and counts them as cache lookups', async () => {
+    o.reset();
+    const answers = await memory.semanticCache({ name: 'faq', embedder: new HashingEmbeddings(32), engine: 'vectorset' });
+    expect((await answers.lookup('how do I reset my router?', { model: 'm' })).hit).toBe(false);
+    await answers.store('how do I reset my router?', 'hold the button', { model: 'm' });
+    expect((await answers.lookup('how do I reset my router?', { model: 'm' })).hit).toBe(true);
+    expect(await answers.getOrCompute('what is the wifi password?', () => 'on the sticker', { model: 'm' })).toBe('on the sticker');
+    const lookups = o.named('semantic_cache.lookup');
+    // The two lookups, then getOrCompute's: before its lock, and again under it.
+    expect(lookups.map((s) => s.attributes['agent_memory.cache.hit'])).toEqual([false, true, false, false]);
+    expect(lookups[1]!.attributes).toMatchObject({ 'agent_memory.engine': 'vectorset', 'agent_memory.cache.name': 'semantic-faq' });
+    expect(lookups[1]!.attributes['agent_memory.score']).toBeGreaterThan(0.99);
+    expect(o.named('semantic_cache.store')).toHaveLength(2);
+    expect(o.named('semantic_cache.get_or_compute')).toHaveLength(1);
+    const points = await o.points();
+    const faq = { 'agent_memory.cache.name': 'semantic-faq', 'agent_memory.cache.kind': 'semantic' };
+    expect(sumOf(points, 'agent_memory.cache.lookups', { ...faq, 'agent_memory.cache.hit': true })).toBe(1);
+    expect(sumOf(points, 'agent_memory.cache.lookups', { ...faq, 'agent_memory.cache.hit': false })).toBe(3);
   });
 
   it("records each event's delivery lag, and the group's lag when the metrics are collected", async () => {
@@ -206,7 +232,11 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
     await facts.remember(user, { text: 'TEXT-4b4b my pin is 9911', metadata: { note: 'META-6a6a' }, tags: ['TAG-1c1c'] });
     await facts.recall(user, 'QUERY-8d8d pin', { filter: { field: 'tags', eq: 'TAG-1c1c' } });
     await memory.checkpoints({ tenant: 'TENANT-5d1e' }).get('THREAD-2e2e', '');
+    const answers = await memory.semanticCache({ name: 'private', embedder: new HashingEmbeddings(32), engine: 'flat' });
+    await answers.store('PROMPT-5c5c my card number', 'ANSWER-7e7e', { tenant: 'TENANT-5d1e', model: 'MODEL-1a1a' });
+    await answers.lookup('PROMPT-5c5c my card number', { tenant: 'TENANT-5d1e', model: 'MODEL-1a1a' });
     await memory.forgetUser(user);
+    expect(o.named('memory.forget_user')).toHaveLength(1);
     const values = everyAttributeValue(o.spans(), await o.points());
     expect(o.spans().length).toBeGreaterThanOrEqual(6);
     for (const secret of [
@@ -221,6 +251,9 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
       'TAG-1c1c',
       'QUERY-8d8d',
       'THREAD-2e2e',
+      'PROMPT-5c5c',
+      'ANSWER-7e7e',
+      'MODEL-1a1a',
     ]) {
       expect(values.filter((v) => v.includes(secret))).toEqual([]);
     }

@@ -84,7 +84,8 @@ const SPAN_KIND_CLIENT = 2;
 const STATUS_ERROR = 2;
 
 const LIBRARY = 'redis-agent-memory';
-const VERSION = '0.1.0';
+/** The instrumentation scope's version: the package's (a test keeps them equal). */
+export const LIBRARY_VERSION = '0.1.0';
 
 /** The semconv buckets of `db.client.operation.duration`, in seconds. */
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
@@ -331,7 +332,7 @@ export async function openTelemetry(
   const tracerProvider = option?.tracerProvider ?? api?.trace.getTracerProvider();
   const meterProvider = option?.meterProvider ?? api?.metrics.getMeterProvider();
   if (!tracerProvider && !meterProvider) return Telemetry.off;
-  let meter = meterProvider?.getMeter(LIBRARY, VERSION);
+  let meter = meterProvider?.getMeter(LIBRARY, LIBRARY_VERSION);
   // The API's no-op meter (no SDK registered) records nothing: leave it out, and its per-call work with it.
   if (meter && api && meter.constructor === api.createNoopMeter().constructor) meter = undefined;
   // The API's global proxy before any SDK: checked at each call (one property read), so an SDK registered later is used.
@@ -339,5 +340,5 @@ export async function openTelemetry(
     api && tracerProvider && typeof (tracerProvider as Partial<ProxyLike>).getDelegate === 'function'
       ? { provider: tracerProvider as unknown as ProxyLike, noop: new api.ProxyTracerProvider().getDelegate() }
       : undefined;
-  return new Telemetry(tracerProvider?.getTracer(LIBRARY, VERSION), meter, api, serverAttributes(endpoint), proxy);
+  return new Telemetry(tracerProvider?.getTracer(LIBRARY, LIBRARY_VERSION), meter, api, serverAttributes(endpoint), proxy);
 }

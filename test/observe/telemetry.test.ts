@@ -2,6 +2,7 @@
 // CLIENT span per operation with the database conventions' attributes, the duration histogram, a
 // failure's status and error.type, the summarizer's span as a child of the append's, and not one
 // content, id or secret in any attribute.
+import { readFileSync } from 'node:fs';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -10,6 +11,9 @@ import { createAgentMemory, type AgentMemory } from '../../src/agent-memory.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { memoryConfig, targetsWithCluster, uniquePrefix } from '../harness/index.js';
 import { everyAttributeValue, otel, type Otel } from './otel.js';
+
+// The scope's version is a constant in the source: it must follow the package's.
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Parent/child needs a context manager (as NodeSDK registers one); global, but this file's own process.
 const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -68,7 +72,7 @@ describe.each(chosen.map((t) => [t.name, t] as const))('telemetry of sessions (%
       'agent_memory.duplicates': 0,
     });
     expect(duplicate!.attributes['agent_memory.duplicates']).toBe(1);
-    expect(first!.instrumentationScope.name).toBe('redis-agent-memory');
+    expect(first!.instrumentationScope).toMatchObject({ name: 'redis-agent-memory', version: packageVersion });
 
     const [reading] = o.named('session.read');
     expect(reading!.attributes).toMatchObject({ 'db.operation.name': 'session.read', 'agent_memory.result_count': 2 });

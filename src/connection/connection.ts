@@ -6,6 +6,7 @@ import { TimeoutError, type CredentialsError } from '../errors.js';
 import { processWarningLogger, type Logger } from '../observe/logger.js';
 import { Telemetry } from '../observe/telemetry.js';
 import { backoffDelay } from './backoff.js';
+import { watchOutages } from './outages.js';
 import type { ResolvedConnectionConfig } from './config.js';
 import { asOwnMajorError } from './foreign-errors.js';
 import { isReplicaReply, isUnavailableReply, translateError, unavailableError } from './failures.js';
@@ -141,6 +142,8 @@ export class RedisConnection {
     this.config = origin.settings;
     this.endpoint = origin.endpoint;
     this.adopted = origin.adopted;
+    // The library's own sockets report their outages to the logger; a caller's client is the caller's.
+    if (!origin.adopted) watchOutages(client, origin.cluster, this);
   }
 
   /** The underlying node-redis client, for commands this library does not wrap. */

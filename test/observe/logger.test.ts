@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAgentMemory, type AgentMemory } from '../../src/agent-memory.js';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
-import { OutOfMemoryError } from '../../src/errors.js';
+import { AgentMemoryError, OutOfMemoryError } from '../../src/errors.js';
 import { FLAT_SCOPE_WARNING } from '../../src/vector/engines/flat.js';
 import { harness, memoryConfig, ownRedis8, targets, uniquePrefix } from '../harness/index.js';
 import type { LogFields, Logger } from '../../src/observe/logger.js';
@@ -112,6 +112,63 @@ describe('logger option', () => {
     );
     const warnings = await processWarnings(() => facts.recall(user, 'fact', { k: 1 }));
     expect(warnings.filter((w) => w.startsWith('redis-agent-memory: the flat engine scores 10001 items'))).toHaveLength(1);
+  });
+});
+
+describe.runIf(harness().binaries.redis8)('logger and outages', () => {
+  const own = ownRedis8();
+
+  it('hears of an outage once at warn (the attempts after it at debug) and of the return at info, per connection', async () => {
+    const logger = capture();
+    const memory = await createAgentMemory({ redis: { url: own.server.url }, prefix: uniquePrefix('out'), logger });
+    try {
+      const subscriber = memory.cache({ name: 'near', nearCache: { maxEntries: 10 } });
+      await subscriber.listen();
+      await own.server.kill();
+      await new Promise((r) => setTimeout(r, 400)); // a few reconnect attempts
+      await own.server.restart();
+      for (let i = 0; i < 100 && logger.lines.filter((l) => l.level === 'info').length < 2; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const of = (level: keyof Logger) => logger.lines.filter((l) => l.level === level && l.fields.component === 'connection');
+      // The main connection and the near cache's subscriber: one warning and one return each.
+      expect(
+        of('warn')
+          .map((l) => l.fields.role)
+          .sort(),
+      ).toEqual(['main', 'subscriber']);
+      expect(
+        of('info')
+          .map((l) => l.fields.role)
+          .sort(),
+      ).toEqual(['main', 'subscriber']);
+      for (const line of of('warn')) {
+        expect(line.message).toBe(`connection to ${own.server.url} lost; reconnecting`);
+        expect(line.fields.err).toBeInstanceOf(AgentMemoryError);
+      }
+      for (const line of of('info')) expect(line.fields.downMs).toBeGreaterThanOrEqual(400);
+      expect(of('debug').length).toBeGreaterThan(0);
+      expect(await memory.health()).toMatchObject({ ok: true });
+    } finally {
+      await memory.close();
+    }
+  });
+
+  it('stays out of a client of your own', async () => {
+    const logger = capture();
+    const { createClient } = await import('@redis/client');
+    const client = createClient({ url: own.server.url, RESP: 3 });
+    client.on('error', () => undefined);
+    const memory = await createAgentMemory({ client, prefix: uniquePrefix('own'), logger });
+    try {
+      await own.server.kill();
+      await new Promise((r) => setTimeout(r, 200));
+      await own.server.restart();
+      for (let i = 0; i < 100 && !client.isReady; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(logger.lines.filter((l) => l.fields.component === 'connection')).toEqual([]);
+    } finally {
+      await memory.close();
+      await client.close();
+    }
   });
 });
 

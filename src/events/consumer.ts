@@ -8,6 +8,7 @@ import type { RedisConnection } from '../connection/connect.js';
 import { RedisCommandError } from '../errors.js';
 import { decodeEvent, type EventLog, infoOf, type RawEntry } from './event-log.js';
 import { type AgentEvent, type Consumer, type ConsumeOptionsSchema, type EventHandler, isUserEvent } from './types.js';
+import type { Operation } from '../observe/telemetry.js';
 
 type Options = z.output<typeof ConsumeOptionsSchema>;
 
@@ -75,7 +76,15 @@ export class EventConsumer implements Consumer {
     this.#o = options;
     this.#types = options.types ? new Set(options.types) : undefined;
     this.name = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    // The messaging conventions' consumer span: one per event handled, all its attempts inside.
+    this.#process = connection.telemetry.operation(
+      'events.process',
+      { 'messaging.system': 'redis', 'messaging.operation.type': 'process', 'messaging.consumer.group.name': group },
+      'consumer',
+    );
   }
+
+  readonly #process: Operation;
 
   readonly name: string;
 
@@ -411,16 +420,32 @@ export class EventConsumer implements Consumer {
     held.started = true;
     this.#connection.telemetry.eventDelivered((Date.now() - event.at) / 1000, this.#delivered(event.type));
     try {
-      await this.#attempt(stream, event, held);
+      await this.#process.run(
+        async (span) => {
+          span?.setAttribute('messaging.destination.partition.id', String(this.#log.keys.partitionOf(stream)));
+          span?.setAttribute('agent_memory.events.type', event.type);
+          return this.#attempt(stream, event, held);
+        },
+        (span, { attempts, deadLettered }) => {
+          span.setAttribute('agent_memory.events.attempts', attempts);
+          if (deadLettered) {
+            span.setAttribute('error.type', 'DEAD_LETTERED');
+            span.setStatus({ code: 2, message: 'DEAD_LETTERED' });
+          }
+        },
+      );
     } finally {
       this.#release();
       this.#wake?.();
     }
   }
 
-  async #attempt(stream: string, event: AgentEvent, held: Held): Promise<void> {
+  /** The handler's attempts at `event`, then its acknowledgement or dead letter; says how many attempts, and whether it was dead-lettered. */
+  async #attempt(stream: string, event: AgentEvent, held: Held): Promise<{ attempts: number; deadLettered: boolean }> {
     let lastError: Error | undefined;
+    let attempts = 0;
     for (let attempt = 1; attempt <= this.#o.maxAttempts; attempt++) {
+      attempts = attempt;
       try {
         await this.#handler(event);
         lastError = undefined;
@@ -452,6 +477,7 @@ export class EventConsumer implements Consumer {
       this.#letGo(`${stream} ${event.id}`);
       this.#report(error as Error);
     }
+    return { attempts, deadLettered: lastError !== undefined };
   }
 
   /**

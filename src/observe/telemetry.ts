@@ -81,6 +81,7 @@ export type TelemetryOption = z.input<typeof TelemetryOptionSchema>;
 
 // Numbers of @opentelemetry/api's enums (stable since 1.0), so that no value import is needed.
 const SPAN_KIND_CLIENT = 2;
+const SPAN_KIND_CONSUMER = 4;
 const STATUS_ERROR = 2;
 
 const LIBRARY = 'redis-agent-memory';
@@ -162,7 +163,8 @@ export class Telemetry {
    * The operation `name` (a low-cardinality span name such as `session.append`) with `attributes`
    * fixed for its store (engine, cache name...). Made once per store, or memoized here when it has none.
    */
-  operation(name: string, attributes?: TelemetryAttributes): Operation {
+  operation(name: string, attributes?: TelemetryAttributes, kind: 'client' | 'consumer' = 'client'): Operation {
+    if (kind === 'consumer') return new Operation(this, name, attributes ?? {}, kind);
     if (attributes === undefined) {
       const known = this.#operations.get(name);
       if (known) return known;
@@ -212,8 +214,8 @@ export class Telemetry {
   }
 
   /** @internal */
-  startSpan(name: string, attributes: TelemetryAttributes): SpanLike | undefined {
-    return this.#tracer?.startSpan(name, { kind: SPAN_KIND_CLIENT, attributes });
+  startSpan(name: string, attributes: TelemetryAttributes, kind = SPAN_KIND_CLIENT): SpanLike | undefined {
+    return this.#tracer?.startSpan(name, { kind, attributes });
   }
 
   /** @internal runs `fn` with `span` as the active span, so that spans started inside it are its children */
@@ -237,10 +239,19 @@ export class Operation {
   readonly name: string;
   /** The span's attributes at start (also the metric's, with the operation name). */
   readonly #attributes: TelemetryAttributes;
+  /** A database call's histogram attributes; none for the processing of a consumed event (no `db.client` metric). */
+  readonly #metric: TelemetryAttributes | undefined;
+  readonly #kind: number;
 
-  constructor(telemetry: Telemetry, name: string, attributes: TelemetryAttributes) {
+  constructor(telemetry: Telemetry, name: string, attributes: TelemetryAttributes, kind: 'client' | 'consumer' = 'client') {
     this.#telemetry = telemetry;
     this.name = name;
+    this.#kind = kind === 'client' ? SPAN_KIND_CLIENT : SPAN_KIND_CONSUMER;
+    if (kind === 'consumer') {
+      this.#attributes = Object.freeze({ ...telemetry.common, ...attributes });
+      this.#metric = undefined;
+      return;
+    }
     this.#attributes = Object.freeze({
       ...telemetry.common,
       'db.system': 'redis',
@@ -250,8 +261,6 @@ export class Operation {
     const { 'db.system': _, ...metric } = this.#attributes;
     this.#metric = Object.freeze(metric);
   }
-
-  readonly #metric: TelemetryAttributes;
 
   /**
    * Runs `fn` in a span (a child of the active one); `fn` gets the span while it is recording
@@ -265,7 +274,7 @@ export class Operation {
     // Nothing listening (telemetry off, or no SDK registered): the call as it is, not even a non-recording span.
     if (!telemetry.enabled) return fn(undefined);
     const tracing = telemetry.tracing();
-    if (!tracing && !telemetry.measuring) return fn(undefined);
+    if (!tracing && (!telemetry.measuring || this.#metric === undefined)) return fn(undefined);
     return this.#observed(fn, tracing, describe);
   }
 
@@ -275,13 +284,13 @@ export class Operation {
     describe: ((span: SpanLike, result: T) => void) | undefined,
   ): Promise<T> {
     const telemetry = this.#telemetry;
-    const span = tracing ? telemetry.startSpan(this.name, this.#attributes) : undefined;
+    const span = tracing ? telemetry.startSpan(this.name, this.#attributes, this.#kind) : undefined;
     const live = span?.isRecording() ? span : undefined;
     const started = performance.now();
     try {
       const result = await (live ? telemetry.withSpan(live, () => fn(live)) : fn(undefined));
       if (live && describe) describe(live, result);
-      telemetry.recordDuration((performance.now() - started) / 1000, this.#metric);
+      if (this.#metric) telemetry.recordDuration((performance.now() - started) / 1000, this.#metric);
       return result;
     } catch (error) {
       const type = errorType(error);
@@ -289,7 +298,7 @@ export class Operation {
         live.setAttribute('error.type', type);
         live.setStatus({ code: STATUS_ERROR, message: type });
       }
-      telemetry.recordDuration((performance.now() - started) / 1000, { ...this.#metric, 'error.type': type });
+      if (this.#metric) telemetry.recordDuration((performance.now() - started) / 1000, { ...this.#metric, 'error.type': type });
       throw error;
     } finally {
       span?.end();

@@ -2,7 +2,7 @@
 // harness's PostgreSQL for the tiered retriever): cache get/set/getOrCompute with hit and miss
 // counts and stampede waits, long-term memory, checkpoints and tiered search, each one CLIENT span
 // with its engine, tier and counts; and no content, key, query, id or secret in any attribute.
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemory, type AgentMemory } from '../../src/agent-memory.js';
 import { HashingEmbeddings } from '../../src/embeddings/hashing.js';
@@ -210,6 +210,43 @@ describe('telemetry of caches, memories, checkpoints and tiered search', () => {
       const gauge = points.find((p) => p.name === 'agent_memory.events.lag' && p.attributes['agent_memory.events.group'] === 'lagged');
       expect(gauge).toMatchObject({ attributes: group, value: 0 });
       await worker.stop();
+
+      // One CONSUMER span per event handled, its attempts inside; a dead letter is an error.
+      const processed = o.named('events.process').filter((s) => s.attributes['messaging.consumer.group.name'] === 'lagged');
+      expect(processed.map((s) => s.attributes['agent_memory.events.type']).sort()).toEqual([...handled].sort());
+      for (const span of processed) {
+        expect(span.kind).toBe(SpanKind.CONSUMER);
+        expect(span.attributes).toMatchObject({
+          'messaging.system': 'redis',
+          'messaging.operation.type': 'process',
+          'agent_memory.events.attempts': 1,
+        });
+        expect(span.attributes['messaging.destination.partition.id']).toMatch(/^\d+$/);
+        expect(span.attributes['db.operation.name']).toBeUndefined();
+      }
+      const poisoned = publishing.events.consume(
+        'poisoned',
+        (event) => {
+          if (event.type === 'session.created') throw new Error('cannot');
+        },
+        { blockMs: 50, maxAttempts: 2 },
+      );
+      for (
+        let i = 0;
+        i < 100 && o.named('events.process').filter((s) => s.attributes['messaging.consumer.group.name'] === 'poisoned').length < 4;
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 20));
+      await poisoned.stop();
+      const dead = o
+        .named('events.process')
+        .filter((s) => s.attributes['messaging.consumer.group.name'] === 'poisoned' && s.status.code === SpanStatusCode.ERROR);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]!.attributes).toMatchObject({
+        'agent_memory.events.type': 'session.created',
+        'agent_memory.events.attempts': 2,
+        'error.type': 'DEAD_LETTERED',
+      });
     } finally {
       await publishing.close();
     }

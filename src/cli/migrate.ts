@@ -13,7 +13,7 @@ import { readNamespace } from '../inspect.js';
 import { openStoredNamespace } from './namespaces.js';
 import { print } from './output.js';
 import { createProgress } from './progress.js';
-import { loadSetup, type SetupOptions } from './setup.js';
+import { loadSetup, withSetupOptions, type SetupOptions } from './setup.js';
 
 interface RunOptions {
   batchSize: string;
@@ -85,15 +85,15 @@ export function migrateCommand(program: Command): void {
     .description('resumable migrations: long-term memory between namespaces, @langchain/redis imports');
 
   withRunOptions(
-    migrate
-      .command('memory')
-      .description('copy every memory of a namespace into another (another engine, embedder or dimension); texts are embedded again')
-      .requiredOption('--from <ns>', 'the namespace to copy (it is left as it was)')
-      .requiredOption('--to <ns>', 'the namespace to copy into (created when absent)')
-      .option('--engine <engine>', 'engine of the target: auto, redisearch, vectorset or flat', 'auto')
-      .option('--embedder <name>', "the target's embedder: word-vectors (default) or hashing")
-      .option('--dim <n>', 'dimension of the hashing embedder (default 256)')
-      .option('--module <file>', 'a module exporting `embedder` (your model) for the target'),
+    withSetupOptions(
+      migrate
+        .command('memory')
+        .description('copy every memory of a namespace into another (another engine, embedder or dimension); texts are embedded again')
+        .requiredOption('--from <ns>', 'the namespace to copy (it is left as it was)')
+        .requiredOption('--to <ns>', 'the namespace to copy into (created when absent)')
+        .option('--engine <engine>', 'engine of the target: auto, redisearch, vectorset or flat', 'auto'),
+      'a module exporting `embedder` (your model) for the target',
+    ),
   ).action(async (options: RunOptions & SetupOptions & { from: string; to: string; engine: string }, command: Command) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     const { batchSize, rate } = numbersOf(options);
@@ -189,19 +189,19 @@ export function migrateCommand(program: Command): void {
   });
 
   withRunOptions(
-    migrate
-      .command('langchain-vectors')
-      .description('import a @langchain/redis RedisVectorStore (its hashes) into a long-term memory namespace, in one user’s scope')
-      .option('--index-name <name>', 'the RedisVectorStore index name (its hashes are doc:<name>:*)')
-      .option('--key-prefix <prefix>', 'or the hashes’ key prefix itself')
-      .requiredOption('--namespace <ns>', 'the namespace to import into (created when absent)')
-      .requiredOption('--user <id>', 'the user whose scope the documents go to')
-      .option('--tenant <tenant>', 'the tenant (default: _)')
-      .option('--reembed', 'embed the texts again (needed when the embedder or the dimension changes)')
-      .option('--engine <engine>', 'engine of a new namespace: auto, redisearch, vectorset or flat', 'auto')
-      .option('--embedder <name>', 'word-vectors (default) or hashing')
-      .option('--dim <n>', 'dimension of the hashing embedder (default 256)')
-      .option('--module <file>', 'a module exporting `embedder`'),
+    withSetupOptions(
+      migrate
+        .command('langchain-vectors')
+        .description('import a @langchain/redis RedisVectorStore (its hashes) into a long-term memory namespace, in one user’s scope')
+        .option('--index-name <name>', 'the RedisVectorStore index name (its hashes are doc:<name>:*)')
+        .option('--key-prefix <prefix>', 'or the hashes’ key prefix itself')
+        .requiredOption('--namespace <ns>', 'the namespace to import into (created when absent)')
+        .requiredOption('--user <id>', 'the user whose scope the documents go to')
+        .option('--tenant <tenant>', 'the tenant (default: _)')
+        .option('--reembed', 'embed the texts again (needed when the embedder or the dimension changes)')
+        .option('--engine <engine>', 'engine of a new namespace: auto, redisearch, vectorset or flat', 'auto'),
+      'a module exporting `embedder`',
+    ),
   ).action(
     async (
       options: RunOptions &

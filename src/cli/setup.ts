@@ -2,6 +2,7 @@
 // a module of the application's exports (`--module ./setup.mjs` with `export const embedder = …`,
 // optionally `export const extractor = …`), so real apps plug in their model.
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { pathToFileURL } from 'node:url';
 import type { EmbeddingsLike } from '../embeddings/embedder.js';
 import { HashingEmbeddings } from '../embeddings/hashing.js';
@@ -18,6 +19,13 @@ export interface Setup {
   embedder: EmbeddingsLike;
   extractor?: Extractor;
 }
+
+/** The flags {@link loadSetup} reads, on `command`; `module` says what the module may export for it. */
+export const withSetupOptions = (command: Command, module: string): Command =>
+  command
+    .option('--embedder <name>', 'word-vectors (default) or hashing')
+    .option('--dim <n>', 'dimension of the hashing embedder (default 256)')
+    .option('--module <file>', module);
 
 const isEmbedder = (v: unknown): v is EmbeddingsLike =>
   typeof v === 'object' &&

@@ -8,7 +8,7 @@ import { rulesExtractor } from '../extraction/rules.js';
 import { readNamespace } from '../inspect.js';
 import { type GlobalOptions, withMemory } from './connect.js';
 import { openStoredNamespace } from './namespaces.js';
-import { loadSetup, type SetupOptions } from './setup.js';
+import { loadSetup, withSetupOptions, type SetupOptions } from './setup.js';
 
 interface WorkerOptions extends SetupOptions {
   namespace: string;
@@ -18,13 +18,13 @@ interface WorkerOptions extends SetupOptions {
 }
 
 export function workerCommand(program: Command): void {
-  program
-    .command('worker')
-    .description('run the extraction worker: conversations (sessions with events on) become long-term memories; stops on SIGINT/SIGTERM')
-    .requiredOption('--namespace <ns>', 'the long-term memory namespace to write (as the application reads it)')
-    .option('--embedder <name>', 'word-vectors (default) or hashing')
-    .option('--dim <n>', 'dimension of the hashing embedder (default 256)')
-    .option('--module <file>', 'a module exporting `embedder` and optionally `extractor` (default: the rules extractor)')
+  withSetupOptions(
+    program
+      .command('worker')
+      .description('run the extraction worker: conversations (sessions with events on) become long-term memories; stops on SIGINT/SIGTERM')
+      .requiredOption('--namespace <ns>', 'the long-term memory namespace to write (as the application reads it)'),
+    'a module exporting `embedder` and optionally `extractor` (default: the rules extractor)',
+  )
     .option('--group <name>', 'the consumer group (workers of one group share the work)', 'extraction')
     .option('--concurrency <n>', 'events handled at once by this process', '8')
     .option('--stats-every <seconds>', 'print pending, lag and dead letters this often (0: never)', '10')

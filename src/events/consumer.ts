@@ -8,6 +8,7 @@ import type { RedisConnection } from '../connection/connect.js';
 import { RedisCommandError } from '../errors.js';
 import { decodeEvent, type EventLog, infoOf, type RawEntry } from './event-log.js';
 import { type AgentEvent, type Consumer, type ConsumeOptionsSchema, type EventHandler, isUserEvent } from './types.js';
+import { asErr } from '../observe/logger.js';
 import type { Operation } from '../observe/telemetry.js';
 
 type Options = z.output<typeof ConsumeOptionsSchema>;
@@ -451,7 +452,7 @@ export class EventConsumer implements Consumer {
         lastError = undefined;
         break;
       } catch (error) {
-        lastError = error instanceof Error ? error : new Error(String(error));
+        lastError = asErr(error);
         this.counts.failures++;
         if (attempt < this.#o.maxAttempts) await sleep(Math.min(50 * 2 ** (attempt - 1), 2_000));
       }

@@ -313,11 +313,8 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
   const userTag = (user: UserScope): string => userCacheTag(keys, user);
   const forgetUser = async (user: UserScope): Promise<number> => {
     const tag = userTag(user);
-    await Promise.all([
-      ...[...caches.values()].map((c) => c.invalidateTag(tag)),
-      ...longTerms.map((m) => m.forgetUser(user)),
-      events.forgetUser(user),
-    ]);
+    await events.markForgotten(user); // first: an extraction in flight undoes what it writes from now on
+    await Promise.all([...[...caches.values()].map((c) => c.invalidateTag(tag)), ...longTerms.map((m) => m.forgetUser(user))]);
     // Then every key left under the user's tags, whatever index eviction took: one SCAN pass.
     const deleted = await unlinkUserKeys(
       connection,
@@ -325,6 +322,8 @@ export async function createAgentMemory(config: AgentMemoryConfig): Promise<Agen
       user,
       longTerms.map((m) => m.index.definition.namespace),
     );
+    // Events last: with the sessions gone, no idle sweep can announce one of them again.
+    await events.forgetUser(user);
     return countSessions(keys.user(user).sessionPrefix, deleted);
   };
   let probed: Promise<ServerCapabilities> | undefined;

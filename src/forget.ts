@@ -130,8 +130,8 @@ export async function findUserFootprint(
 
 /**
  * Deletes what {@link findUserFootprint} found: invalidates the user's tag in each cache found
- * (every shard up to the highest seen), removes their events, then unlinks every key under their
- * tags in the namespaces found. For a process that did not open the application's caches and
+ * (every shard up to the highest seen), unlinks every key under their tags in the namespaces
+ * found, then removes their events. For a process that did not open the application's caches and
  * namespaces (the CLI); `memory.forgetUser` does the same for those it opened.
  */
 export async function forgetUserFootprint(
@@ -142,6 +142,7 @@ export async function forgetUserFootprint(
   footprint: UserFootprint,
 ): Promise<{ sessions: number; memories: number; cacheEntries: number; events: number; keys: number }> {
   const tag = userCacheTag(keyspace, user);
+  await events.markForgotten(user); // first: an extraction in flight undoes what it writes from now on
   const cacheEntries = await Promise.all(
     footprint.caches.map(async ({ cache, shards }) => {
       const handle = new Cache(connection, keyspace, { name: cache, shards: Math.max(0, ...shards) + 1 }, events);
@@ -152,13 +153,14 @@ export async function forgetUserFootprint(
       }
     }),
   );
-  const removedEvents = await events.forgetUser(user);
   const deleted = await unlinkUserKeys(
     connection,
     keyspace,
     user,
     footprint.memories.map((m) => m.namespace),
   );
+  // Events last: with the sessions gone, no idle sweep can announce one of them again.
+  const removedEvents = await events.forgetUser(user);
   return {
     sessions: sessionIdsOf(keyspace.user(user).sessionPrefix, deleted).length,
     memories: footprint.memories.reduce((a, m) => a + m.memories, 0),

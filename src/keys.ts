@@ -205,6 +205,17 @@ export interface EventKeys {
   partitionOf(tag: string): number;
   /** The stream of partition `slot`. */
   stream(slot: number): string;
+  /**
+   * The idle watch of partition `slot`: a sorted set of the sessions an extraction worker saw
+   * appends to, scored by the last one's time, until they are announced idle (src/events/idle.ts).
+   */
+  idle(slot: number): string;
+  /**
+   * When the user was last forgotten (ms, the server's clock; a string key with a TTL of an hour):
+   * outside the user's key patterns, so forgetting does not delete it. An extraction in flight
+   * across a forgetUser checks it, and undoes what it wrote for events older than that.
+   */
+  forgotten(user: UserScope): string;
   /** Set of the partitions that ever held events (slot numbers, and `*` once a SCAN rebuilt it). */
   registry: string;
   /** Stream: the events a group's handler gave up on, with the error. */
@@ -329,6 +340,11 @@ export class Keyspace {
     return {
       partitionOf: (tag) => calculateSlot(tag),
       stream: (slot) => `${base}{${slotTag(slot)}}`,
+      idle: (slot) => `${base}{${slotTag(slot)}}:idle`,
+      forgotten: (user) => {
+        const { tenant = DEFAULT_TENANT, userId } = parseInput(UserScopeSchema, user, 'user scope');
+        return `${base}forgotten:${tenant}:${userId}`; // no braces: no user's key pattern matches it
+      },
       registry: `${base}partitions`,
       deadLetters: (group) => `${base}dead:${parseInput(EventGroupSchema, group, 'consumer group')}`,
       channel: `${base}live`,

@@ -15,6 +15,7 @@ interface WorkerOptions extends SetupOptions {
   group: string;
   statsEvery: string;
   concurrency: string;
+  idleMinutes: string;
 }
 
 export function workerCommand(program: Command): void {
@@ -28,10 +29,14 @@ export function workerCommand(program: Command): void {
     .option('--group <name>', 'the consumer group (workers of one group share the work)', 'extraction')
     .option('--concurrency <n>', 'events handled at once by this process', '8')
     .option('--stats-every <seconds>', 'print pending, lag and dead letters this often (0: never)', '10')
+    .option('--idle-minutes <minutes>', "a session quiet this long is announced idle and its episode written (0: don't watch)", '30')
     .action(async (options: WorkerOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const every = Number(options.statsEvery);
       const concurrency = Number(options.concurrency);
+      const idleMinutes = Number(options.idleMinutes);
+      if (!(Number.isFinite(idleMinutes) && (idleMinutes === 0 || (idleMinutes * 60_000 >= 100 && idleMinutes <= 7 * 1440))))
+        throw new InvalidArgumentError('command options', [{ path: '--idle-minutes', message: 'must be 0, or minutes up to a week' }]);
       if (!(Number.isFinite(every) && every >= 0))
         throw new InvalidArgumentError('command options', [{ path: '--stats-every', message: 'must be a number of seconds, 0 or more' }]);
       if (!(Number.isInteger(concurrency) && concurrency >= 1))
@@ -47,7 +52,13 @@ export function workerCommand(program: Command): void {
             ? await openStoredNamespace(memory, options.namespace, setup.embedder)
             : await memory.longTerm({ namespace: options.namespace, embedder: setup.embedder });
           const worker = memory
-            .extraction({ memory: target, extractor: setup.extractor ?? rulesExtractor(), group: options.group, consume: { concurrency } })
+            .extraction({
+              memory: target,
+              extractor: setup.extractor ?? rulesExtractor(),
+              group: options.group,
+              sessionIdleMs: idleMinutes === 0 ? false : Math.round(idleMinutes * 60_000),
+              consume: { concurrency },
+            })
             .start();
           say(
             `extraction worker ${process.pid} started: group ${worker.group}, namespace ${options.namespace}, engine ${target.index.engine}`,
@@ -63,7 +74,7 @@ export function workerCommand(program: Command): void {
             const { pending, lag, deadLetters } = await memory.events.stats(worker.group);
             const c = worker.counts;
             say(
-              `handled ${c.events} events, wrote ${c.inserted} memories (merged ${c.merged}); pending ${pending}, lag ${lag ?? '?'}, dead letters ${deadLetters}`,
+              `handled ${c.events} events and ${c.idle} idle sessions, wrote ${c.inserted} memories (merged ${c.merged}); pending ${pending}, lag ${lag ?? '?'}, dead letters ${deadLetters}`,
               { event: 'stats', ...c, pending, lag, deadLetters },
             );
           };

@@ -15,6 +15,7 @@ export type {
   UserEventType,
 } from '../events/types.js';
 export type { EventLog, EventsConfig } from '../events/event-log.js';
+export type { IdleSweeps } from '../events/idle.js';
 export { BUILTIN_STRATEGIES, ExtractedMemorySchema, messageText } from '../extraction/extractor.js';
 export type { BuiltinStrategy, ExtractedMemory, ExtractionInput, Extractor } from '../extraction/extractor.js';
 export { rulesExtractor } from '../extraction/rules.js';

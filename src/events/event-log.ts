@@ -10,6 +10,7 @@ import { eventsForget } from '../scripts/events.js';
 import type { SessionEvents } from '../scripts/session.js';
 import { parseInput } from '../validate.js';
 import { EventConsumer } from './consumer.js';
+import { forgetIdle, type IdleSweeps, type IdleWatchDeps, noteActive, startIdleSweeps, sweepIdle } from './idle.js';
 import {
   type AgentEvent,
   type CacheInvalidatedEvent,
@@ -56,6 +57,8 @@ export interface EventDraft {
 }
 
 const TYPES = new Set<string>(EVENT_TYPES);
+/** How long a forgetUser's mark is kept: longer than any extraction should be in flight. */
+const FORGOTTEN_KEPT_MS = 3_600_000;
 const SENTINEL = '*';
 
 /** A stream entry's fields (a flat [field, value, …] array) as an event of `partition`; null when it is not one. */
@@ -379,12 +382,65 @@ export class EventLog {
   }
 
   /**
+   * Notes the sessions of `session.appended` events as active at the event's time, in their
+   * partitions' idle watch ({@link sweepIdle} announces them once they go quiet). The extraction
+   * worker calls it for every event it handles; any consumer of `session.appended` may.
+   */
+  noteActive(events: readonly UserEvent[]): Promise<void> {
+    return noteActive(this.#idleDeps(), events);
+  }
+
+  /**
+   * Publishes `session.idle` for each session noted active ({@link noteActive}) and quiet for
+   * `idleMs` since (by the server's clock and the session's own last activity): once per quiet
+   * spell however many processes sweep; a session gone since is dropped unannounced. At most 100
+   * sessions a partition per call. Returns how many this call announced.
+   */
+  async sweepIdle(idleMs: number): Promise<number> {
+    return sweepIdle(this.#idleDeps(), await this.partitions(), idleMs);
+  }
+
+  /**
+   * Runs {@link sweepIdle} every quarter of `idleMs` (50 ms to a minute) until stopped, so each
+   * noted session is announced between `idleMs` and `idleMs` + that period after its last
+   * activity. A failed sweep goes to `onError` (default: the logger, as a warning).
+   */
+  sweepIdleEvery(idleMs: number, onError?: (error: Error) => void): IdleSweeps {
+    return startIdleSweeps(this.#idleDeps(), () => this.partitions(), idleMs, onError);
+  }
+
+  #idleDeps(): IdleWatchDeps {
+    return { connection: this.#connection, keys: this.keys, keyspace: this.#keyspace, maxLen: this.config.maxLen };
+  }
+
+  /**
+   * Records that `user` is being forgotten, now (the server's clock), for an hour: call it before
+   * deleting anything. An extraction in flight across the forget sees it ({@link forgottenSince})
+   * and undoes what it wrote for events older than that.
+   */
+  async markForgotten(user: UserScope): Promise<void> {
+    const key = this.keys.forgotten(user);
+    const [seconds, micros] = await this.#connection.send<[string, string]>(['TIME'], { key, readonly: true });
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    await this.#connection.send(['SET', key, String(now), 'PX', String(FORGOTTEN_KEPT_MS)], { key });
+  }
+
+  /** Whether `user` was forgotten at or after `at` (ms) within the last hour ({@link markForgotten}). */
+  async forgottenSince(user: UserScope, at: number): Promise<boolean> {
+    const key = this.keys.forgotten(user);
+    const when = await this.#connection.send<string | null>(['GET', key], { key, readonly: true });
+    return when !== null && Number(when) >= at;
+  }
+
+  /**
    * Removes a user's events: from their partition (and every group's pending list there, so no
-   * consumer is handed them again) and from every dead-letter stream. Returns how many went.
+   * consumer is handed them again), from every dead-letter stream, and their sessions from the
+   * idle watch. Returns how many events went.
    */
   async forgetUser(user: UserScope): Promise<number> {
     const keys = this.#keyspace.user(user);
     const who = { tenant: user.tenant ?? '_', userId: user.userId };
+    await forgetIdle(this.#idleDeps(), user);
     let removed = await eventsForget(this.#connection, this.keys.stream(this.keys.partitionOf(keys.tag)), who);
     const deadPrefix = this.keys.deadLetters('x').slice(0, -1);
     for await (const batch of this.#connection.scan(`${deadPrefix}*`)) {

@@ -13,6 +13,11 @@ export const EVENT_TYPES = [
   'session.ended',
   /** The reasoning state was written. */
   'session.state',
+  /**
+   * A session had no activity for the quiet time of a running extraction worker (`sessionIdleMs`):
+   * announced once per quiet spell, by the worker's sweep (src/events/idle.ts).
+   */
+  'session.idle',
   /** Long-term memories were written (`ids`), inserted or merged. */
   'memory.written',
   /** Long-term memories were forgotten (`ids`; empty when a whole scope went). */

@@ -1,10 +1,12 @@
 // The extraction worker: consumes `session.appended` events, runs the strategies over the appended
 // messages, and writes what they find into the user's long-term memory, merged into near-copies
-// already known, with provenance. Idempotent: a re-delivered event writes nothing twice, since
+// already known, with provenance. It watches the sessions it sees go quiet (events/idle.ts), and
+// on each `session.idle` writes the session's episode. Idempotent: a re-delivered event writes nothing twice, since
 // every extracted memory has a deterministic id. It must never write into another user's scope.
 import { z } from 'zod';
 import { embedTexts } from '../embeddings/embedder.js';
-import type { AgentEvent, Consumer, ConsumeOptions, EventHandler } from '../events/types.js';
+import type { IdleSweeps } from '../events/idle.js';
+import type { AgentEvent, Consumer, ConsumeOptions, EventHandler, UserEvent } from '../events/types.js';
 import { InvalidArgumentError } from '../errors.js';
 import { KeyPartSchema } from '../keys.js';
 import type { LongTermMemory, MemoryInput, Recalled } from '../memory/long-term-memory.js';
@@ -18,6 +20,9 @@ import { type ExtractionStrategy, resolveStrategies } from './strategies.js';
 /** What the worker needs of the event log (`memory.events` has it). */
 export interface EventSource {
   consume(group: string, handler: EventHandler, options?: ConsumeOptions): Consumer;
+  noteActive(events: readonly UserEvent[]): Promise<void>;
+  sweepIdleEvery(idleMs: number, onError?: (error: Error) => void): IdleSweeps;
+  forgottenSince(user: { tenant: string; userId: string }, at: number): Promise<boolean>;
 }
 
 /** Earlier messages of the window given to an extractor as context (not as sources). */
@@ -35,7 +40,10 @@ const hasMethods =
 export const ExtractionWorkerOptionsSchema = z
   .object({
     /** The event log to consume (`memory.events`); sessions must publish (`sessions: { events: true }`). */
-    events: z.custom<EventSource>(hasMethods('consume'), 'must be the event log (memory.events)'),
+    events: z.custom<EventSource>(
+      hasMethods('consume', 'noteActive', 'sweepIdleEvery', 'forgottenSince'),
+      'must be the event log (memory.events)',
+    ),
     /** Where the messages are read. */
     sessions: z.custom<SessionStore>(hasMethods('session'), 'must be a session store (memory.sessions)'),
     /** Where the memories go (`await memory.longTerm(...)`). */
@@ -49,6 +57,22 @@ export const ExtractionWorkerOptionsSchema = z
     strategies: z.array(z.custom<BuiltinStrategy | ExtractionStrategy>()).optional(),
     /** The consumer group. Default `extraction`. */
     group: KeyPartSchema.default('extraction'),
+    /**
+     * A session with no activity for this long (ms) is announced idle (a `session.idle` event) and
+     * its episode written (the `session` strategies). Keep it below the sessions' TTL: a session
+     * that expired first has nothing left to summarize. `false`: no idle watch (episodes only on
+     * `summarizeSession`, or on idle events another process announces). Default 30 minutes.
+     */
+    sessionIdleMs: z
+      .union([
+        z
+          .number()
+          .int()
+          .min(100)
+          .max(7 * 86_400_000),
+        z.literal(false),
+      ])
+      .default(1_800_000),
     /** Options of the consumer (`types` is set by the worker). */
     consume: z.custom<ConsumeOptions>((v) => typeof v === 'object' && v !== null, 'must be consume options').optional(),
   })
@@ -71,6 +95,8 @@ export interface ExtractionReport {
 export interface ExtractionCounts {
   /** `session.appended` events handled. */
   events: number;
+  /** `session.idle` events handled (each writes the session's episode, when it has messages). */
+  idle: number;
   inserted: number;
   merged: number;
   unchanged: number;
@@ -107,8 +133,10 @@ export class ExtractionWorker {
   readonly #memory: LongTermMemory;
   readonly #extractor: Extractor;
   readonly #consume: ConsumeOptions;
+  readonly #idleMs: number | false;
   #consumer: Consumer | undefined;
-  readonly #counts: ExtractionCounts = { events: 0, inserted: 0, merged: 0, unchanged: 0, missingMessages: 0 };
+  #sweeps: IdleSweeps | undefined;
+  readonly #counts: ExtractionCounts = { events: 0, idle: 0, inserted: 0, merged: 0, unchanged: 0, missingMessages: 0 };
 
   constructor(options: ExtractionWorkerOptions) {
     const o = parseInput(ExtractionWorkerOptionsSchema, options, 'extraction worker options');
@@ -119,6 +147,7 @@ export class ExtractionWorker {
     this.#memory = o.memory;
     this.#extractor = o.extractor;
     this.#consume = o.consume ?? {};
+    this.#idleMs = o.sessionIdleMs;
   }
 
   /** Totals since the worker was made. */
@@ -132,8 +161,9 @@ export class ExtractionWorker {
   }
 
   /**
-   * Starts consuming `session.appended` events in the worker's group (a no-op when running).
-   * Throws when the session store publishes no events: nothing would ever reach the worker.
+   * Starts consuming `session.appended` and `session.idle` events in the worker's group, and the
+   * idle watch's sweeps (a no-op when running). Throws when the session store publishes no events:
+   * nothing would ever reach the worker.
    */
   start(): this {
     if (this.#sessions.options?.events === false)
@@ -145,27 +175,38 @@ export class ExtractionWorker {
       async (event) => {
         await this.handle(event);
       },
-      { ...this.#consume, types: ['session.appended'] },
+      { ...this.#consume, types: ['session.appended', 'session.idle'] },
     );
+    if (this.#idleMs !== false) this.#sweeps ??= this.#events.sweepIdleEvery(this.#idleMs, this.#consume.onError);
     return this;
   }
 
-  /** Stops consuming: events in flight finish (see Consumer.stop), the others go back to the group. */
+  /** Stops consuming and sweeping: events in flight finish (see Consumer.stop), the others go back to the group. */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     const consumer = this.#consumer;
+    const sweeps = this.#sweeps;
     this.#consumer = undefined;
-    await consumer?.stop(options);
+    this.#sweeps = undefined;
+    await Promise.all([consumer?.stop(options), sweeps?.stop()]);
   }
 
   /**
-   * Handles one event: for `session.appended`, reads the session's window (one round trip; a
-   * sliding TTL is refreshed as by any read), keeps the appended messages still in it, runs the
-   * `appended` strategies and writes. Other events are ignored. Safe to call again with the same
-   * event: what it wrote is recognized by id and not written again.
+   * Handles one event: for `session.appended`, notes the session active (the idle watch), reads
+   * its window (one round trip; a sliding TTL is refreshed as by any read), keeps the appended
+   * messages still in it, runs the `appended` strategies and writes; for `session.idle`, writes
+   * the session's episode ({@link summarizeSession}). Other events are ignored. Safe to call
+   * again with the same event: what it wrote is recognized by id and not written again.
    */
   async handle(event: AgentEvent): Promise<ExtractionReport> {
     const report: ExtractionReport = { inserted: [], merged: [], unchanged: [], missingMessages: 0 };
+    if (event.type === 'session.idle' && event.sessionId !== undefined) {
+      const ref = { tenant: event.tenant, userId: event.userId, sessionId: event.sessionId };
+      const episode = await this.#summarize(ref, event.at);
+      this.#counts.idle++;
+      return episode;
+    }
     if (event.type !== 'session.appended' || event.sessionId === undefined || event.ids.length === 0) return report;
+    if (this.#idleMs !== false) await this.#events.noteActive([event]);
     const ref = { tenant: event.tenant, userId: event.userId, sessionId: event.sessionId };
     const wanted = new Set(event.ids);
     const session = this.#sessions.session(ref);
@@ -184,7 +225,8 @@ export class ExtractionWorker {
     this.#counts.missingMessages += report.missingMessages;
     const context = first > 0 ? messages.slice(Math.max(0, first - CONTEXT_MESSAGES), first) : [];
     const strategies = this.strategies.filter((s) => s.over === 'appended');
-    if (picked.length > 0 && strategies.length > 0) await this.#extract(ref, strategies, { messages: picked, context, summary }, report);
+    if (picked.length > 0 && strategies.length > 0)
+      await this.#extract(ref, strategies, { messages: picked, context, summary }, report, event.at);
     // Summaries in the background: the store's summarizer folds in what this append trimmed.
     const o = this.#sessions.options;
     if ((event.pending ?? 0) > 0 && o.summarizer && o.summarizeIn === 'background') await session.summarize();
@@ -194,27 +236,40 @@ export class ExtractionWorker {
 
   /**
    * Runs the `session` strategies (the episode) over a session's whole window and its summary, and
-   * writes what they find. Call it before `clear()` or `delete()`: the events of those come after
-   * the messages are gone, so the worker cannot summarize a session from them.
+   * writes what they find. The worker does it by itself when a session goes idle; call it before
+   * `clear()` or `delete()`: the events of those come after the messages are gone, so the worker
+   * cannot summarize a session from them.
    *
    * @example await worker.summarizeSession({ userId: 'alice', sessionId: 'chat-1' }); await chat.delete();
    */
-  async summarizeSession(ref: SessionRef): Promise<ExtractionReport> {
+  summarizeSession(ref: SessionRef): Promise<ExtractionReport> {
+    return this.#summarize({ tenant: ref.tenant ?? '_', userId: ref.userId, sessionId: ref.sessionId }, Date.now());
+  }
+
+  async #summarize(ref: { tenant: string; userId: string; sessionId: string }, since: number): Promise<ExtractionReport> {
     const report: ExtractionReport = { inserted: [], merged: [], unchanged: [], missingMessages: 0 };
-    const full = { tenant: ref.tenant ?? '_', userId: ref.userId, sessionId: ref.sessionId };
-    const { summary, messages } = await this.#sessions.session(full).window();
+    const { summary, messages } = await this.#sessions.session(ref).window();
     const strategies = this.strategies.filter((s) => s.over === 'session');
-    if (messages.length > 0 && strategies.length > 0) await this.#extract(full, strategies, { messages, context: [], summary }, report);
+    if (messages.length > 0 && strategies.length > 0)
+      await this.#extract(ref, strategies, { messages, context: [], summary }, report, since);
     return report;
   }
 
+  /**
+   * Runs `strategies` and writes what they find, unless the user was forgotten since `since` (the
+   * time of what the extraction reads): checked before extracting, and again after writing, when
+   * what was just written is forgotten again, so a forgetUser that ran while the extraction was in flight
+   * leaves nothing of it behind.
+   */
   async #extract(
     ref: { tenant: string; userId: string; sessionId: string },
     strategies: readonly ExtractionStrategy[],
     parts: { messages: Message[]; context: Message[]; summary: string | null },
     report: ExtractionReport,
+    since: number,
   ): Promise<void> {
     const user = { tenant: ref.tenant, userId: ref.userId };
+    if (await this.#events.forgottenSince(user, since)) return;
     const base: Omit<ExtractionInput, 'strategy'> = { ...parts, user, sessionId: ref.sessionId };
     const found = await Promise.all(strategies.map((s) => s.run({ ...base, strategy: s.name }, this.#extractor)));
     const candidates = new Map<string, Candidate>();
@@ -229,7 +284,15 @@ export class ExtractionWorker {
         if (!candidates.has(id)) candidates.set(id, { id, strategy, extractor: strategy.extractorName ?? this.#extractor.name, memory });
       }
     }
-    if (candidates.size > 0) await this.#write(ref, [...candidates.values()], report);
+    if (candidates.size === 0) return;
+    await this.#write(ref, [...candidates.values()], report);
+    if (await this.#events.forgottenSince(user, since)) {
+      await this.#memory.forget(user, { ids: [...report.inserted, ...report.merged] });
+      report.inserted.length = 0;
+      report.merged.length = 0;
+      report.unchanged.length = 0;
+      return;
+    }
     this.#counts.inserted += report.inserted.length;
     this.#counts.merged += report.merged.length;
     this.#counts.unchanged += report.unchanged.length;

@@ -68,7 +68,7 @@ describe.each(targets.map((t) => [t.name, t] as const))('cli worker on %s', (_, 
       await until(async () => (await learned.count(user)) > 0, 'a memory');
       const [best] = await learned.recall(user, 'where does dana live', { k: 1 });
       expect(best!.text).toMatch(/Oslo/);
-      await until(() => /handled [1-9]\d* events, wrote [1-9]\d* memories/.test(stdout), 'a stats line');
+      await until(() => /handled [1-9]\d* events and \d+ idle sessions, wrote [1-9]\d* memories/.test(stdout), 'a stats line');
       expect(stdout).toMatch(/pending \d+, lag \S+, dead letters 0/);
     } finally {
       child.kill('SIGTERM');

@@ -223,6 +223,25 @@ export const CASES: GatewayCase[] = [
     keys: ['am:ev:{x}'],
     args: ['t', 'u'],
   },
+  {
+    title: 'events idle: watch, stream, meta; then member, quiet ms, cap, tenant, user, session',
+    call: events.eventsIdleCall(
+      {
+        watch: 'am:ev:{x}:idle',
+        stream: 'am:ev:{x}',
+        maxLen: 10_000,
+        meta: 'am:{t:u}:s:s1:meta',
+        member: '["t","u","s1"]',
+        tenant: 't',
+        userId: 'u',
+        sessionId: 's1',
+      },
+      400,
+    ),
+    script: 'events-idle-3',
+    keys: ['am:ev:{x}:idle', 'am:ev:{x}', 'am:{t:u}:s:s1:meta'],
+    args: ['["t","u","s1"]', '400', '10000', 't', 'u', 's1'],
+  },
   // ——— lease ———
   {
     title: 'lease: the key, then operation, token and TTL in whole ms',

@@ -10,7 +10,7 @@ import { ExtractionWorker } from '../../src/extraction/worker.js';
 import { targetsWithCluster } from '../harness/index.js';
 import { type ExtractionFixture, extractionFixture, until } from './fixture.js';
 
-const IDLE_MS = 400;
+const IDLE_MS = 600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('idle sessions (%s)', (_, target) => {
@@ -57,7 +57,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('idle sessi
     const chatter = (async () => {
       for (let i = 0; talking; i++) {
         await busy.append({ role: 'user', content: `Still here, message ${i}.` });
-        await sleep(IDLE_MS / 5);
+        await sleep(IDLE_MS / 10);
       }
     })();
     try {
@@ -74,7 +74,7 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('idle sessi
       expect(episode!.text).toMatch(/Lisbon/);
       expect(await watched(alice, 'trip')).toBe(false);
 
-      // Bob kept talking all along (an append every IDLE_MS / 5): never announced.
+      // Bob kept talking all along (an append every IDLE_MS / 10): never announced.
       expect(await idleOf(bob, 'busy')).toEqual([]);
       expect(await watched(bob, 'busy')).toBe(true);
 

@@ -138,7 +138,8 @@ export interface AgentMemory {
    * Deletes everything the library keeps about a user: sessions, long-term memories (of every
    * agent) in the namespaces opened here, cache entries tagged `userTag(user)`, and their events
    * (pending ones included, and dead letters). Returns how
-   * many sessions were deleted.
+   * many sessions were deleted. One key stays for an hour: a mark named by a digest of the user
+   * (no id in it), so an extraction in flight undoes what it writes after the forget.
    */
   forgetUser(user: UserScope): Promise<number>;
   /** What the server can do; probed once (one round trip) and remembered. */

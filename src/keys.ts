@@ -211,8 +211,9 @@ export interface EventKeys {
    */
   idle(slot: number): string;
   /**
-   * When the user was last forgotten (ms, the server's clock; a string key with a TTL of an hour):
-   * outside the user's key patterns, so forgetting does not delete it. An extraction in flight
+   * When the user was last forgotten (ms, the server's clock; a string key with a TTL of an hour),
+   * named by a digest of tenant and user id: outside the user's key patterns, so forgetting does
+   * not delete it, and naming no one. An extraction in flight
    * across a forgetUser checks it, and undoes what it wrote for events older than that.
    */
   forgotten(user: UserScope): string;
@@ -343,7 +344,9 @@ export class Keyspace {
       idle: (slot) => `${base}{${slotTag(slot)}}:idle`,
       forgotten: (user) => {
         const { tenant = DEFAULT_TENANT, userId } = parseInput(UserScopeSchema, user, 'user scope');
-        return `${base}forgotten:${tenant}:${userId}`; // no braces: no user's key pattern matches it
+        // A digest, not the ids: the mark outlives the user's data by an hour and must not name them.
+        const digest = createHash('sha256').update(`${tenant}\0${userId}`, 'utf8').digest('base64url').slice(0, 22);
+        return `${base}forgotten:${digest}`;
       },
       registry: `${base}partitions`,
       deadLetters: (group) => `${base}dead:${parseInput(EventGroupSchema, group, 'consumer group')}`,

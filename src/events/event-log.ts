@@ -415,14 +415,22 @@ export class EventLog {
 
   /**
    * Records that `user` is being forgotten, now (the server's clock), for an hour: call it before
-   * deleting anything. An extraction in flight across the forget sees it ({@link forgottenSince})
-   * and undoes what it wrote for events older than that.
+   * deleting anything ({@link forgetUser} marks again at its end). An extraction in flight across
+   * the forget sees it ({@link forgottenSince}) and undoes what it wrote for events older than
+   * that. At `maxmemory` the mark is skipped (false), never failing the forget: no extraction can
+   * write there either, and the mark at the end, once the forget has freed memory, covers it.
    */
-  async markForgotten(user: UserScope): Promise<void> {
+  async markForgotten(user: UserScope): Promise<boolean> {
     const key = this.keys.forgotten(user);
     const [seconds, micros] = await this.#connection.send<[string, string]>(['TIME'], { key, readonly: true });
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    await this.#connection.send(['SET', key, String(now), 'PX', String(FORGOTTEN_KEPT_MS)], { key });
+    try {
+      await this.#connection.send(['SET', key, String(now), 'PX', String(FORGOTTEN_KEPT_MS)], { key });
+      return true;
+    } catch (error) {
+      if (error instanceof OutOfMemoryError) return false;
+      throw error;
+    }
   }
 
   /** Whether `user` was forgotten at or after `at` (ms) within the last hour ({@link markForgotten}). */
@@ -435,7 +443,7 @@ export class EventLog {
   /**
    * Removes a user's events: from their partition (and every group's pending list there, so no
    * consumer is handed them again), from every dead-letter stream, and their sessions from the
-   * idle watch. Returns how many events went.
+   * idle watch; then marks the user forgotten ({@link markForgotten}). Returns how many events went.
    */
   async forgetUser(user: UserScope): Promise<number> {
     const keys = this.#keyspace.user(user);
@@ -446,6 +454,7 @@ export class EventLog {
     for await (const batch of this.#connection.scan(`${deadPrefix}*`)) {
       for (const stream of batch) removed += await eventsForget(this.#connection, stream, who);
     }
+    await this.markForgotten(user);
     return removed;
   }
 }

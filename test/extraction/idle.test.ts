@@ -164,6 +164,12 @@ describe.each(targetsWithCluster().map((t) => [t.name, t] as const))('idle sessi
     release();
     expect((await handling).inserted).toEqual([]);
     expect(await fx.longTerm.count(dave)).toBe(0);
+    // The mark the worker checked: named by a digest (no id in it), kept an hour.
+    const mark = fx.memory.events.keys.forgotten(dave);
+    expect(mark).not.toMatch(/dave|acme/);
+    const ttl = await fx.memory.connection.send<number>(['PTTL', mark], { key: mark, readonly: true });
+    expect(ttl).toBeGreaterThan(3_500_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
     // The same event handled again (a re-delivery) writes nothing either: it predates the forget.
     expect((await w.handle(event!)).inserted).toEqual([]);
     expect(await fx.longTerm.count(dave)).toBe(0);

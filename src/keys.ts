@@ -213,8 +213,8 @@ export interface EventKeys {
   /**
    * When the user was last forgotten (ms, the server's clock; a string key with a TTL of an hour),
    * named by a digest of tenant and user id: outside the user's key patterns, so forgetting does
-   * not delete it, and naming no one. An extraction in flight
-   * across a forgetUser checks it, and undoes what it wrote for events older than that.
+   * not delete it, and naming no one. An extraction in flight across a forgetUser checks it, and
+   * undoes what it wrote for events older than that.
    */
   forgotten(user: UserScope): string;
   /** Set of the partitions that ever held events (slot numbers, and `*` once a SCAN rebuilt it). */

@@ -417,19 +417,17 @@ export class EventLog {
    * Records that `user` is being forgotten, now (the server's clock), for an hour: call it before
    * deleting anything ({@link forgetUser} marks again at its end). An extraction in flight across
    * the forget sees it ({@link forgottenSince}) and undoes what it wrote for events older than
-   * that. At `maxmemory` the mark is skipped (false), never failing the forget: no extraction can
-   * write there either, and the mark at the end, once the forget has freed memory, covers it.
+   * that. At `maxmemory` the mark is skipped, never failing the forget: no extraction can write
+   * there either, and the mark at the end, once the forget has freed memory, covers it.
    */
-  async markForgotten(user: UserScope): Promise<boolean> {
+  async markForgotten(user: UserScope): Promise<void> {
     const key = this.keys.forgotten(user);
     const [seconds, micros] = await this.#connection.send<[string, string]>(['TIME'], { key, readonly: true });
     const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     try {
       await this.#connection.send(['SET', key, String(now), 'PX', String(FORGOTTEN_KEPT_MS)], { key });
-      return true;
     } catch (error) {
-      if (error instanceof OutOfMemoryError) return false;
-      throw error;
+      if (!(error instanceof OutOfMemoryError)) throw error;
     }
   }
 

@@ -17,12 +17,15 @@ const SWEEP_LIMIT = 100;
 /** The watch's member for a session: JSON `[tenant, user id, session id]`. */
 const memberOf = (tenant: string, userId: string, sessionId: string): string => JSON.stringify([tenant, userId, sessionId]);
 
-function parseMember(member: string): [string, string, string] | null {
+/** The session a watch member names, with its meta key; null for a member the watch did not write. */
+function sessionOf(keyspace: Keyspace, member: string): { tenant: string; userId: string; sessionId: string; meta: string } | null {
   try {
     const v = JSON.parse(member) as unknown;
-    return Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string') ? (v as [string, string, string]) : null;
+    if (!(Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string'))) return null;
+    const [tenant, userId, sessionId] = v as [string, string, string];
+    return { tenant, userId, sessionId, meta: keyspace.user({ tenant, userId }).session(sessionId).meta };
   } catch {
-    return null;
+    return null; // not JSON, or ids no key may hold
   }
 }
 
@@ -70,21 +73,16 @@ export async function sweepIdle(deps: IdleWatchDeps, partitions: readonly number
       );
       let announced = 0;
       for (const member of due) {
-        const parts = parseMember(member);
-        if (!parts) {
-          await deps.connection.send(['ZREM', watch, member], { key: watch }); // not a member the watch wrote
-          continue;
-        }
-        const [tenant, userId, sessionId] = parts;
-        let meta: string;
-        try {
-          meta = deps.keyspace.user({ tenant, userId }).session(sessionId).meta;
-        } catch {
-          await deps.connection.send(['ZREM', watch, member], { key: watch }); // not a member the watch wrote
-          continue;
-        }
-        const target = { watch, stream: deps.keys.stream(slot), maxLen: deps.maxLen, meta, member, tenant, userId, sessionId };
-        if ((await eventsIdle(deps.connection, target, idleMs)) === 1) announced++;
+        const session = sessionOf(deps.keyspace, member);
+        if (!session) await deps.connection.send(['ZREM', watch, member], { key: watch });
+        else if (
+          (await eventsIdle(
+            deps.connection,
+            { ...session, watch, stream: deps.keys.stream(slot), maxLen: deps.maxLen, member },
+            idleMs,
+          )) === 1
+        )
+          announced++;
       }
       return announced;
     }),

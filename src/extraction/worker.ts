@@ -206,14 +206,17 @@ export class ExtractionWorker {
       return episode;
     }
     if (event.type !== 'session.appended' || event.sessionId === undefined || event.ids.length === 0) return report;
-    if (this.#idleMs !== false) await this.#events.noteActive([event]);
     const ref = { tenant: event.tenant, userId: event.userId, sessionId: event.sessionId };
     const wanted = new Set(event.ids);
     const session = this.#sessions.session(ref);
     // The appended messages are usually the newest: read the tail first (with room for context and
-    // later appends), the whole window only when some are older than that.
+    // later appends), the whole window only when some are older than that. The idle watch is
+    // noted meanwhile (one round trip beside the read, not after it).
     const tail = wanted.size + CONTEXT_MESSAGES + TAIL_SLACK;
-    let { summary, messages } = await session.window({ last: tail });
+    let [{ summary, messages }] = await Promise.all([
+      session.window({ last: tail }),
+      this.#idleMs !== false ? this.#events.noteActive([event]) : undefined,
+    ]);
     let first = messages.findIndex((m) => wanted.has(m.id));
     let picked = messages.filter((m) => wanted.has(m.id));
     if (messages.length === tail && (picked.length < wanted.size || first < CONTEXT_MESSAGES)) {
@@ -258,8 +261,8 @@ export class ExtractionWorker {
   /**
    * Runs `strategies` and writes what they find, unless the user was forgotten since `since` (the
    * time of what the extraction reads): checked before extracting, and again after writing, when
-   * what was just written is forgotten again, so a forgetUser that ran while the extraction was in flight
-   * leaves nothing of it behind.
+   * what was just written is forgotten again, so a forgetUser that ran while the extraction was
+   * in flight leaves nothing of it behind.
    */
   async #extract(
     ref: { tenant: string; userId: string; sessionId: string },
